@@ -1,0 +1,215 @@
+/**
+ * The one definition of `servers.config.yaml`. The JSON Schema in `schema/` is generated from
+ * this file (`npm run schema`) and a test keeps it fresh.
+ */
+import { z } from 'zod';
+
+const UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration: a number of milliseconds, or a string such as `500ms`, `30s`, `5m`, `1h`. */
+export const Duration = z
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 5m or 1h'),
+  ])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+    // The regex above already matched, so `match` is set.
+    const [, amount, unit] = match as RegExpExecArray;
+    return Number(amount) * UNITS_MS[unit as keyof typeof UNITS_MS];
+  })
+  .meta({ description: 'Milliseconds, or a string such as 500ms, 30s, 5m, 1h.' });
+
+/** A byte size: a number of bytes, or a string such as `512kb`, `4mb`. */
+export const ByteSize = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 65536, 512kb or 4mb'),
+  ])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const match = /^(\d+)(b|kb|mb)$/i.exec(value) as RegExpExecArray;
+    const unit = (match[2] as string).toLowerCase();
+    const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
+    return Number(match[1]) * factor;
+  })
+  .meta({ description: 'Bytes, or a string such as 512kb, 4mb.' });
+
+const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const ServerName = z
+  .string()
+  .regex(NAME, 'server names are lowercase letters, digits and dashes, starting with a letter');
+const TenantId = z
+  .string()
+  .regex(NAME, 'tenant ids are lowercase letters, digits and dashes, starting with a letter');
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name');
+const Env = z.record(EnvName, z.string());
+
+/** Reverse-DNS prefix for `_meta` keys (MCP spec, "_meta": the `mcp`/`modelcontextprotocol` labels are reserved). */
+export const MetaPrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/, 'expected a reverse-DNS prefix such as com.example')
+  .refine((prefix) => {
+    const second = prefix.split('.')[1];
+    return second !== 'modelcontextprotocol' && second !== 'mcp';
+  }, 'prefixes whose second label is "modelcontextprotocol" or "mcp" are reserved by MCP');
+
+export const PoolSchema = z
+  .object({
+    min: z.number().int().nonnegative().default(1).meta({ description: 'Processes kept warm.' }),
+    max: z.number().int().positive().default(4).meta({ description: 'Most processes at once.' }),
+    maxInflight: z
+      .number()
+      .int()
+      .positive()
+      .default(16)
+      .meta({ description: 'Concurrent requests per process. 1 makes every server-to-client request attributable.' }),
+    idleTimeout: Duration.default(300_000).meta({
+      description: 'A process above `min` with nothing in flight for this long is stopped.',
+    }),
+    maxRequests: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .meta({ description: 'Recycle a process after this many requests; 0 never recycles.' }),
+    queue: z
+      .object({
+        max: z.number().int().nonnegative().default(256).meta({ description: 'Requests waiting for a process.' }),
+        timeout: Duration.default(10_000).meta({ description: 'How long a request may wait for a process.' }),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((pool) => pool.min <= pool.max, { message: 'pool.min must not exceed pool.max', path: ['min'] });
+
+export const TimeoutsSchema = z
+  .object({
+    startup: Duration.default(30_000).meta({ description: 'Spawn until the initialize response.' }),
+    call: Duration.default(60_000).meta({ description: 'A forwarded request until its response.' }),
+    shutdown: Duration.default(2_000).meta({ description: 'Each step of the stop ladder.' }),
+  })
+  .strict();
+
+export const ServerSchema = z
+  .object({
+    command: z.string().min(1).meta({ description: 'Executable, run without a shell.' }),
+    args: z.array(z.string()).default([]),
+    env: Env.default({}),
+    cwd: z.string().optional(),
+    mode: z
+      .enum(['shared', 'tenant', 'session'])
+      .default('shared')
+      .meta({
+        description:
+          'shared: one pool for everyone; tenant: one pool per tenant; session: a dedicated process per client session.',
+      }),
+    pool: PoolSchema.prefault({}),
+    timeouts: TimeoutsSchema.prefault({}),
+    injectContext: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Add tenant, principal and session to each forwarded request in params._meta.' }),
+    envPassthrough: z
+      .array(EnvName)
+      .default([])
+      .meta({ description: "Names of the gateway's own environment variables the child may also see." }),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const ServerOverrideSchema = z
+  .object({
+    env: Env.optional(),
+    args: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const ApiKeyEntrySchema = z
+  .object({
+    id: z.string().min(1).meta({ description: 'The key id, printed by `mcplane keys new`.' }),
+    hash: z
+      .string()
+      .regex(/^[a-z0-9-]+:[A-Za-z0-9_-]+$/, 'expected "<algorithm>:<digest>" as printed by `mcplane keys new`'),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    suspended: z.boolean().default(false),
+    scopes: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const TenantSchema = z
+  .object({
+    name: z.string().min(1),
+    tier: z.string().default('standard'),
+    apiKeys: z.array(ApiKeyEntrySchema).default([]),
+    servers: z
+      .union([z.literal('*'), z.array(ServerName)])
+      .default('*')
+      .meta({ description: 'Servers this tenant may use; "*" means all.' }),
+    overrides: z
+      .record(ServerName, ServerOverrideSchema)
+      .default({})
+      .meta({ description: "Per-server env/args for this tenant's pool; unset keys keep the server's own." }),
+  })
+  .strict();
+
+export const GatewaySettingsSchema = z
+  .object({
+    metaPrefix: MetaPrefix.default('dev.mcplane'),
+    namespaceSeparator: z.string().min(1).max(4).default('__'),
+    pageSize: z.number().int().positive().max(10_000).default(100),
+    maxMessageSize: ByteSize.default(4 * 1024 * 1024),
+    envAllowlist: z
+      .array(EnvName)
+      .default(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'])
+      .meta({ description: "The gateway's environment variables every child inherits." }),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    gateway: GatewaySettingsSchema.prefault({}),
+    servers: z.record(ServerName, ServerSchema),
+    tenants: z.record(TenantId, TenantSchema).default({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const known = new Set(Object.keys(config.servers));
+    for (const [tenantId, tenant] of Object.entries(config.tenants)) {
+      if (tenant.servers !== '*') {
+        tenant.servers.forEach((name, index) => {
+          if (!known.has(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `unknown server "${name}"`,
+              path: ['tenants', tenantId, 'servers', index],
+            });
+          }
+        });
+      }
+      for (const name of Object.keys(tenant.overrides)) {
+        if (!known.has(name)) {
+          ctx.addIssue({ code: 'custom', message: `unknown server "${name}"`, path: ['tenants', tenantId, 'overrides', name] });
+        }
+      }
+    }
+    for (const [name] of Object.entries(config.servers)) {
+      if (name.includes(config.gateway.namespaceSeparator)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `server names must not contain the namespace separator "${config.gateway.namespaceSeparator}"`,
+          path: ['servers', name],
+        });
+      }
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
+export type TenantConfig = z.output<typeof TenantSchema>;
+export type PoolConfig = z.output<typeof PoolSchema>;
+export type GatewaySettings = z.output<typeof GatewaySettingsSchema>;
+export type ApiKeyEntry = z.output<typeof ApiKeyEntrySchema>;

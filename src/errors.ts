@@ -1,0 +1,98 @@
+/**
+ * The gateway's one error type. Every failure the gateway itself produces carries a code from
+ * {@link ERROR_CODES}; the code knows its HTTP status, its JSON-RPC error code and whether its
+ * message may be shown to a client. Only the ingress layer turns a GatewayError into a wire
+ * response. An upstream server's own JSON-RPC error is data and never becomes a GatewayError.
+ */
+
+type ErrorSpec = {
+  /** HTTP status used when the error ends an HTTP exchange. */
+  readonly http: number;
+  /** JSON-RPC error code used when the error answers a request. */
+  readonly rpc: number;
+  /** Whether `message` may be shown to a client; otherwise the client sees `publicMessage`. */
+  readonly expose: boolean;
+  /** What a client sees when `expose` is false, or when no message was given. */
+  readonly publicMessage: string;
+};
+
+// JSON-RPC 2.0 §5.1 reserves -32768..-32000; -32000..-32099 is for implementation-defined
+// server errors, which is where the gateway's own failures live.
+export const ERROR_CODES = {
+  PARSE_ERROR: { http: 400, rpc: -32700, expose: true, publicMessage: 'Parse error' },
+  INVALID_REQUEST: { http: 400, rpc: -32600, expose: true, publicMessage: 'Invalid request' },
+  METHOD_NOT_FOUND: { http: 404, rpc: -32601, expose: true, publicMessage: 'Method not found' },
+  INVALID_PARAMS: { http: 400, rpc: -32602, expose: true, publicMessage: 'Invalid params' },
+  INTERNAL: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  NOT_INITIALIZED: { http: 400, rpc: -32002, expose: true, publicMessage: 'Session not initialized' },
+  UNKNOWN_TOOL: { http: 404, rpc: -32602, expose: true, publicMessage: 'Unknown tool' },
+  UNKNOWN_PROMPT: { http: 404, rpc: -32602, expose: true, publicMessage: 'Unknown prompt' },
+  UNKNOWN_RESOURCE: { http: 404, rpc: -32002, expose: true, publicMessage: 'Resource not found' },
+  UPSTREAM_UNAVAILABLE: { http: 503, rpc: -32010, expose: true, publicMessage: 'Server unavailable' },
+  UPSTREAM_EXITED: { http: 502, rpc: -32011, expose: true, publicMessage: 'Server process exited' },
+  UPSTREAM_TIMEOUT: { http: 504, rpc: -32012, expose: true, publicMessage: 'Server did not answer in time' },
+  UPSTREAM_MESSAGE_TOO_LARGE: {
+    http: 502,
+    rpc: -32013,
+    expose: true,
+    publicMessage: 'Server response exceeded the maximum message size',
+  },
+  POOL_QUEUE_FULL: { http: 503, rpc: -32014, expose: true, publicMessage: 'Server is at capacity' },
+  POOL_QUEUE_TIMEOUT: { http: 503, rpc: -32015, expose: true, publicMessage: 'Timed out waiting for a server' },
+  CLIENT_CAPABILITY_MISSING: {
+    http: 400,
+    rpc: -32016,
+    expose: true,
+    publicMessage: 'The client does not support this request',
+  },
+  UNATTRIBUTABLE: {
+    http: 500,
+    rpc: -32017,
+    expose: true,
+    publicMessage: 'The gateway cannot tell which client session this request belongs to',
+  },
+  SESSION_CLOSED: { http: 404, rpc: -32018, expose: true, publicMessage: 'Session closed' },
+  GATEWAY_CLOSING: { http: 503, rpc: -32019, expose: true, publicMessage: 'Gateway is shutting down' },
+  CONFIG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Invalid configuration' },
+  UNKNOWN_TENANT: { http: 403, rpc: -32020, expose: false, publicMessage: 'Forbidden' },
+  SESSION_NOT_FOUND: { http: 404, rpc: -32001, expose: true, publicMessage: 'Session not found' },
+  UNAUTHENTICATED: { http: 401, rpc: -32021, expose: true, publicMessage: 'Authentication required' },
+  FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
+  INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
+  PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  /** Structured, non-secret detail for logs; never sent to a client. */
+  readonly detail: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+    super(message ?? ERROR_CODES[code].publicMessage, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.detail = options?.detail;
+  }
+
+  get spec(): ErrorSpec {
+    return ERROR_CODES[this.code];
+  }
+
+  /** The message a client may see. */
+  get publicMessage(): string {
+    return this.spec.expose ? this.message : this.spec.publicMessage;
+  }
+
+  /** The JSON-RPC `error` member for this failure. */
+  toJsonRpcError(): { code: number; message: string; data?: { code: ErrorCode } } {
+    return { code: this.spec.rpc, message: this.publicMessage, data: { code: this.code } };
+  }
+}
+
+/** Turns anything thrown into a GatewayError, hiding what is not one behind INTERNAL. */
+export function asGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError('INTERNAL', undefined, { cause: error });
+}

@@ -1,0 +1,19 @@
+/**
+ * Who is calling. Produced by identity (API key, JWT, or the local stdio face) and bound to a
+ * session for its whole life: a session is never re-bound to another principal.
+ */
+export type Principal = {
+  /** The tenant the principal acts for; always a tenant id from the config. */
+  readonly tenantId: string;
+  /** A stable identifier of the caller: the API key id, the JWT `sub`, or `local`. */
+  readonly subject: string;
+  /** Granted scopes, e.g. `tools:call`. */
+  readonly scopes: readonly string[];
+  /** How the principal was established. */
+  readonly via: 'api-key' | 'jwt' | 'local';
+};
+
+/** The principal of the local stdio face, which trusts the user who started it. */
+export function localPrincipal(tenantId: string): Principal {
+  return { tenantId, subject: 'local', scopes: ['*'], via: 'local' };
+}
