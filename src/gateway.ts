@@ -1,0 +1,147 @@
+/**
+ * The composition root: builds the servers, the router and the session registry from a loaded
+ * config, and wires the order a request travels. Transports (stdio, HTTP) sit on top: they
+ * authenticate, call {@link Gateway.connect} and pass messages.
+ */
+import type { Config } from './config/schema.ts';
+import { GatewayError } from './errors.ts';
+import type { Principal } from './identity/principal.ts';
+import { createLogger, type Logger } from './log.ts';
+import { Router } from './router/router.ts';
+import { ClientSession, type SessionCore } from './session/client-session.ts';
+import { mostVerbose, type LogLevel } from './session/log-level.ts';
+import type { CatalogKind } from './upstream/server-catalog.ts';
+import { UpstreamServer, type CatalogScope } from './upstream/upstream-server.ts';
+import { VERSION } from './version.ts';
+
+export type GatewayOptions = {
+  /** Where children's allowlisted variables come from; the process environment by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly log?: Logger;
+  /** Start warm processes before resolving (default true). */
+  readonly warm?: boolean;
+};
+
+export type GatewayStatus = {
+  readonly sessions: number;
+  readonly servers: Record<string, ReturnType<UpstreamServer['status']>>;
+};
+
+export class Gateway {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly servers: ReadonlyMap<string, UpstreamServer>;
+  readonly #router: Router;
+  readonly #sessions = new Map<string, ClientSession>();
+  readonly #core: SessionCore;
+  #closing = false;
+
+  constructor(config: Config, options: GatewayOptions = {}) {
+    this.config = config;
+    this.log = options.log ?? createLogger();
+    const servers = new Map<string, UpstreamServer>();
+    for (const name of Object.keys(config.servers)) {
+      servers.set(
+        name,
+        new UpstreamServer({
+          name,
+          config,
+          env: options.env ?? process.env,
+          log: this.log,
+          gatewayVersion: VERSION,
+          sessionByKey: (key) => this.#sessions.get(key),
+          onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
+        }),
+      );
+    }
+    this.servers = servers;
+    this.#router = new Router({ servers, config, log: this.log });
+    this.#core = {
+      router: this.#router,
+      version: VERSION,
+      log: this.log,
+      metaPrefix: config.gateway.metaPrefix,
+      onLogLevelChanged: (session) => this.#applyLogLevel(session),
+      onClosed: (session) => this.#sessions.delete(session.key),
+    };
+  }
+
+  /** Starts every server's warm processes; a server that fails is logged and left out, not fatal. */
+  async warm(): Promise<void> {
+    await Promise.allSettled([...this.servers.values()].map((server) => server.warm()));
+  }
+
+  /** Opens a session for a principal. The session is bound to that principal for its whole life. */
+  connect(principal: Principal): ClientSession {
+    if (this.#closing) throw new GatewayError('GATEWAY_CLOSING');
+    if (!this.config.tenants[principal.tenantId]) {
+      throw new GatewayError('UNKNOWN_TENANT', `Unknown tenant ${principal.tenantId}`);
+    }
+    const session = new ClientSession(principal, this.#core);
+    this.#sessions.set(session.key, session);
+    return session;
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Whether every server has its warm processes up. */
+  get ready(): boolean {
+    return !this.#closing && [...this.servers.values()].every((server) => server.warmed);
+  }
+
+  status(): GatewayStatus {
+    const servers: GatewayStatus['servers'] = {};
+    for (const [name, server] of this.servers) servers[name] = server.status();
+    return { sessions: this.#sessions.size, servers };
+  }
+
+  /** Closes every session and stops every process. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.allSettled([...this.#sessions.values()].map((session) => session.close()));
+    await Promise.allSettled([...this.servers.values()].map((server) => server.close()));
+  }
+
+  #announceListChanged(server: string, scope: CatalogScope, kind: CatalogKind): void {
+    if (scope.session) {
+      (scope.session as ClientSession).notifyListChanged(kind);
+      return;
+    }
+    for (const session of this.#sessions.values()) {
+      if (scope.tenantId !== undefined && session.tenantId !== scope.tenantId) continue;
+      if (this.#router.allows(session.tenantId, server)) session.notifyListChanged(kind);
+    }
+  }
+
+  /**
+   * A process shared by several sessions runs at the most verbose level any of them asked for;
+   * each session's own level is applied when messages are delivered to it.
+   */
+  async #applyLogLevel(session: ClientSession): Promise<void> {
+    const work = this.#router.serversFor(session.tenantId).map(async (server) => {
+      const peers =
+        server.mode === 'session'
+          ? [session]
+          : [...this.#sessions.values()].filter(
+              (peer) =>
+                this.#router.allows(peer.tenantId, server.name) &&
+                (server.mode === 'shared' || peer.tenantId === session.tenantId),
+            );
+      const level = mostVerbose(peers.flatMap((peer) => (peer.logLevel ? [peer.logLevel] : [])) as LogLevel[]);
+      if (!level) return;
+      const processes = await server.processesFor(session);
+      await Promise.allSettled(processes.map((process) => process.setLogLevel(level)));
+    });
+    await Promise.allSettled(work);
+  }
+}
+
+/** Builds a gateway and (unless told not to) starts its warm processes. */
+export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const gateway = new Gateway(config, options);
+  if (options.warm !== false) await gateway.warm();
+  return gateway;
+}

@@ -1,0 +1,271 @@
+/**
+ * The gateway's side of one client's MCP session. It takes JSON-RPC messages from whatever
+ * transport the client came in on and emits messages back; it knows nothing of HTTP or stdio.
+ * The gateway terminates the session itself: it answers `initialize` and `ping`, aggregates
+ * lists, and forwards everything else to the right server through the multiplexer.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ClientCapabilities, InitializeResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { GatewayError, asGatewayError } from '../errors.ts';
+import type { Principal } from '../identity/principal.ts';
+import {
+  errorResponse,
+  isNotification,
+  isRequest,
+  resultResponse,
+  type JSONRPCError,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type JSONRPCRequest,
+  type JSONRPCResponse,
+  type RequestId,
+} from '../jsonrpc/message.ts';
+import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
+import { CancelledError, RemoteError, type SessionLink } from '../upstream/session-link.ts';
+import type { ProgressParams } from '../upstream/session-multiplexer.ts';
+import { ClientRequests } from './client-requests.ts';
+import { initializeResult } from './initialize.ts';
+import { isLogLevel, passes, type LogLevel } from './log-level.ts';
+
+/** What a session needs of the gateway around it. */
+export type SessionCore = {
+  readonly router: Router;
+  readonly version: string;
+  readonly log: Logger;
+  readonly metaPrefix: string;
+  onLogLevelChanged(session: ClientSession): Promise<void>;
+  onClosed(session: ClientSession): void;
+};
+
+/** Where a session's outgoing messages go; `relatedRequestId` ties a message to a client request. */
+export type SessionOutput = (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => void;
+
+type Outcome = { result: Record<string, unknown> } | { error: JSONRPCError['error'] };
+
+export class ClientSession implements SessionLink {
+  readonly key = randomBytes(18).toString('base64url');
+  readonly principal: Principal;
+  readonly #core: SessionCore;
+  readonly #log: Logger;
+  readonly #inflight = new Map<RequestId, AbortController>();
+  readonly #asks: ClientRequests;
+  #clientCapabilities: ClientCapabilities | undefined;
+  #protocolVersion: string | undefined;
+  #logLevel: LogLevel | undefined;
+  #closed = false;
+  /** Receives the session's outgoing messages; the transport binding sets it. */
+  output: SessionOutput | undefined;
+  /** Called once when the session closes, whoever closed it. */
+  onclose: (() => void) | undefined;
+
+  constructor(principal: Principal, core: SessionCore) {
+    this.principal = principal;
+    this.#core = core;
+    this.#log = core.log.child({ tenant: principal.tenantId, subject: principal.subject });
+    this.#asks = new ClientRequests((message, related) => this.#send(message, related));
+  }
+
+  get tenantId(): string {
+    return this.principal.tenantId;
+  }
+
+  get subject(): string {
+    return this.principal.subject;
+  }
+
+  /** The protocol version negotiated by `initialize`, once it has run. */
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  get logLevel(): LogLevel | undefined {
+    return this.#logLevel;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Takes one message from the client. */
+  receive(message: JSONRPCMessage): void {
+    if (this.#closed) {
+      if (isRequest(message)) this.#send(errorResponse(message.id, new GatewayError('SESSION_CLOSED').toJsonRpcError()), message.id);
+      return;
+    }
+    if (isRequest(message)) void this.#handleRequest(message);
+    else if (isNotification(message)) this.#handleNotification(message);
+    else if (!this.#asks.settle(message as JSONRPCResponse)) this.#log.debug('ignored a response to no request of ours');
+  }
+
+  /** SessionLink: a server's notification for this client. */
+  deliver(notification: JSONRPCNotification, relatedRequestId: RequestId | undefined): void {
+    if (notification.method === 'notifications/message' && !passes(notification.params?.level, this.#logLevel)) return;
+    this.#send(notification, relatedRequestId);
+  }
+
+  /** SessionLink: a server's request for this client. */
+  ask(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    relatedRequestId: RequestId | undefined,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    if (this.#closed) return Promise.reject(new GatewayError('SESSION_CLOSED'));
+    return this.#asks.ask(method, this.#withoutGatewayMeta(params), relatedRequestId, signal, this.#clientCapabilities);
+  }
+
+  /** Tells the client that a list it may have cached changed. */
+  notifyListChanged(kind: 'tools' | 'prompts' | 'resources'): void {
+    if (this.#protocolVersion) this.#send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }, undefined);
+  }
+
+  /** Ends the session: cancels its calls, ends its subscriptions and dedicated processes. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const controller of this.#inflight.values()) controller.abort();
+    this.#asks.closeAll(new GatewayError('SESSION_CLOSED'));
+    const servers = this.#core.router.serversFor(this.tenantId);
+    await Promise.allSettled(servers.map((server) => server.release(this)));
+    this.#core.onClosed(this);
+    this.onclose?.();
+  }
+
+  async #handleRequest(request: JSONRPCRequest): Promise<void> {
+    if (this.#inflight.has(request.id)) {
+      this.#send(errorResponse(request.id, { code: -32600, message: 'Request id is already in use' }), request.id);
+      return;
+    }
+    const controller = new AbortController();
+    this.#inflight.set(request.id, controller);
+    try {
+      const outcome = await this.#dispatch(request, controller.signal);
+      if (controller.signal.aborted && this.#closed) return;
+      this.#send('error' in outcome ? errorResponse(request.id, outcome.error) : resultResponse(request.id, outcome.result), request.id);
+    } catch (error) {
+      this.#answerFailure(request, error);
+    } finally {
+      this.#inflight.delete(request.id);
+    }
+  }
+
+  #answerFailure(request: JSONRPCRequest, error: unknown): void {
+    // A cancelled request is not answered (spec 2025-11-25, "Cancellation").
+    if (error instanceof CancelledError) return;
+    if (error instanceof RemoteError) {
+      this.#send(errorResponse(request.id, error.error), request.id);
+      return;
+    }
+    const failure = asGatewayError(error);
+    if (failure.code === 'INTERNAL') this.#log.error({ err: error, method: request.method }, 'request failed');
+    else this.#log.debug({ code: failure.code, method: request.method }, 'request refused');
+    this.#send(errorResponse(request.id, failure.toJsonRpcError()), request.id);
+  }
+
+  async #dispatch(request: JSONRPCRequest, signal: AbortSignal): Promise<Outcome> {
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    if (request.method === 'initialize') return { result: await this.#initialize(params) };
+    if (request.method === 'ping') return { result: {} };
+    if (!this.#protocolVersion) throw new GatewayError('NOT_INITIALIZED');
+    if (LIST_METHODS.has(request.method)) {
+      return { result: await this.#core.router.list(this, request.method as ListMethod, params) };
+    }
+    switch (request.method) {
+      case 'logging/setLevel':
+        return { result: await this.#setLogLevel(params.level) };
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.#subscription(request.method, params);
+    }
+    const route = await this.#core.router.route(this, request.method, params);
+    const onProgress = this.#progressRelay(request);
+    return route.server.use(this, (process) =>
+      process.forward(request.method, route.params, { session: this, clientRequestId: request.id, signal, onProgress }),
+    );
+  }
+
+  async #initialize(params: Record<string, unknown>): Promise<InitializeResult> {
+    if (this.#protocolVersion) throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
+    this.#clientCapabilities = (params.capabilities ?? {}) as ClientCapabilities;
+    const servers = this.#core.router.serversFor(this.tenantId);
+    const settled = await Promise.allSettled(servers.map((server) => server.representative(this)));
+    const processes = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const result = initializeResult(params.protocolVersion, processes, this.#core.version);
+    this.#protocolVersion = result.protocolVersion;
+    return result;
+  }
+
+  async #setLogLevel(level: unknown): Promise<Record<string, unknown>> {
+    if (!isLogLevel(level)) throw new GatewayError('INVALID_PARAMS', 'level must be an MCP log level');
+    this.#logLevel = level;
+    await this.#core.onLogLevelChanged(this);
+    return {};
+  }
+
+  /** Subscriptions are counted per process, so one upstream subscription serves every session. */
+  async #subscription(method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>): Promise<Outcome> {
+    const route = await this.#core.router.route(this, method, params);
+    const process = await route.server.representative(this);
+    const uri = params.uri as string;
+    if (method === 'resources/unsubscribe') {
+      await process.unsubscribe(this, uri);
+      return { result: {} };
+    }
+    const refused = await process.subscribe(this, uri);
+    return refused && 'error' in refused ? { error: refused.error } : { result: {} };
+  }
+
+  /** When the client asked for progress, relays it under the client's own token. */
+  #progressRelay(request: JSONRPCRequest): ((progress: ProgressParams) => void) | undefined {
+    const token = (request.params?._meta as Record<string, unknown> | undefined)?.progressToken;
+    if (typeof token !== 'string' && typeof token !== 'number') return undefined;
+    return (progress) =>
+      this.#send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken: token } }, request.id);
+  }
+
+  #handleNotification(notification: JSONRPCNotification): void {
+    const params = (notification.params ?? {}) as Record<string, unknown>;
+    switch (notification.method) {
+      case 'notifications/cancelled': {
+        const id = params.requestId;
+        if (typeof id === 'string' || typeof id === 'number') this.#inflight.get(id)?.abort();
+        return;
+      }
+      case 'notifications/initialized':
+        return;
+      case 'notifications/roots/list_changed':
+        this.#forwardRootsChanged();
+        return;
+      default:
+        this.#log.debug({ method: notification.method }, 'ignored a client notification');
+    }
+  }
+
+  /** Only a process dedicated to this session may hear that its roots changed. */
+  #forwardRootsChanged(): void {
+    for (const server of this.#core.router.serversFor(this.tenantId)) {
+      if (server.mode !== 'session') continue;
+      server
+        .representative(this)
+        .then((process) => process.notifyServer('notifications/roots/list_changed'))
+        .catch((error: unknown) => this.#log.debug({ err: error }, 'could not forward roots/list_changed'));
+    }
+  }
+
+  #withoutGatewayMeta(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    const meta = params?._meta as Record<string, unknown> | undefined;
+    if (!meta) return params;
+    const prefix = `${this.#core.metaPrefix}/`;
+    const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(prefix)));
+    return { ...params, _meta: kept };
+  }
+
+  #send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {
+    this.output?.(message, relatedRequestId);
+  }
+}

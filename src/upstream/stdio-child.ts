@@ -1,0 +1,131 @@
+/**
+ * One stdio MCP server process: spawned without a shell, with an allowlisted environment, in its
+ * own process group; its stdout framed into JSON-RPC lines, its stderr sent to the log.
+ *
+ * execa's `killDescendants` puts the child in its own process group and signals the whole group,
+ * so grandchildren (a server started through a shell script, `npx`, `uvx`) go with it; its
+ * `cleanup` ends the group when the gateway itself exits.
+ */
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from 'pino';
+import { LineFramer, type OversizedLine } from './line-framer.ts';
+
+export type ChildSpec = {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string | undefined;
+  readonly maxMessageBytes: number;
+};
+
+export type ChildExit = {
+  readonly code: number | undefined;
+  readonly signal: string | undefined;
+  /** Why the process could not start, when it could not. */
+  readonly spawnError: string | undefined;
+};
+
+export type StdioChildEvents = {
+  line: (text: string) => void;
+  oversized: (info: OversizedLine) => void;
+  exit: (exit: ChildExit) => void;
+};
+
+const MAX_STDERR_LINE = 8 * 1024;
+
+export class StdioChild {
+  readonly pid: number | undefined;
+  readonly #subprocess: ResultPromise<{ buffer: false; killDescendants: true }>;
+  readonly #log: Logger;
+  #exit: ChildExit | undefined;
+  readonly #exited: Promise<ChildExit>;
+
+  constructor(spec: ChildSpec, log: Logger, events: StdioChildEvents) {
+    this.#subprocess = execa(spec.command, [...spec.args], {
+      env: spec.env,
+      extendEnv: false,
+      cwd: spec.cwd,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      encoding: 'buffer',
+      buffer: false,
+      reject: false,
+      killDescendants: true,
+      cleanup: true,
+      windowsHide: true,
+    }) as ResultPromise<{ buffer: false; killDescendants: true }>;
+    this.pid = this.#subprocess.pid;
+    this.#log = log.child({ pid: this.pid });
+
+    const framer = new LineFramer(spec.maxMessageBytes, events);
+    this.#subprocess.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
+    this.#pipeStderr();
+    // A write after the child died raises EPIPE on stdin; the exit handler reports the death.
+    this.#subprocess.stdin.on('error', () => {});
+
+    this.#exited = this.#subprocess.then((result) => {
+      const exit: ChildExit = {
+        code: result.exitCode,
+        signal: result.signal,
+        spawnError: result.failed && result.exitCode === undefined && !result.signal ? result.shortMessage : undefined,
+      };
+      this.#exit = exit;
+      // Anything left in the group (a grandchild) is an orphan now: end it.
+      this.#subprocess.kill('SIGKILL');
+      events.exit(exit);
+      return exit;
+    });
+  }
+
+  get exited(): boolean {
+    return this.#exit !== undefined;
+  }
+
+  /** Writes one message line. Returns false when the child is gone. */
+  write(line: string): boolean {
+    if (this.#exit || !this.#subprocess.stdin.writable) return false;
+    this.#subprocess.stdin.write(line + '\n');
+    return true;
+  }
+
+  /**
+   * The stop ladder (spec 2025-11-25, "Lifecycle" §shutdown for stdio): close stdin, wait; SIGTERM
+   * to the group, wait; SIGKILL to the group.
+   */
+  async stop(stepMs: number): Promise<ChildExit> {
+    if (this.#exit) return this.#exit;
+    this.#subprocess.stdin.end();
+    if (await this.#exitsWithin(stepMs)) return this.#exited;
+    this.#log.debug('child did not exit after stdin closed; sending SIGTERM');
+    this.#subprocess.kill('SIGTERM');
+    if (await this.#exitsWithin(stepMs)) return this.#exited;
+    this.#log.warn('child ignored SIGTERM; sending SIGKILL');
+    this.#subprocess.kill('SIGKILL');
+    return this.#exited;
+  }
+
+  /** Ends the process group at once; for a child that is broken rather than retiring. */
+  kill(): void {
+    if (!this.#exit) this.#subprocess.kill('SIGKILL');
+  }
+
+  #exitsWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+      void this.#exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  #pipeStderr(): void {
+    const framer = new LineFramer(MAX_STDERR_LINE, {
+      line: (text) => this.#log.info({ stream: 'stderr' }, text),
+      oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, info.head + '…'),
+    });
+    this.#subprocess.stderr.on('data', (chunk: Buffer) => framer.push(chunk));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Test harness: a gateway over real fixture processes, and SDK clients connected to it over an
+ * in-memory transport (the core does not know HTTP; the HTTP tests drive it over real sockets).
+ */
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { ConfigSchema, type Config } from '../../src/config/schema.ts';
+import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { localPrincipal, type Principal } from '../../src/identity/principal.ts';
+import { bindTransport } from '../../src/ingress/transport-binding.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { ClientSession } from '../../src/session/client-session.ts';
+
+export const FIXTURE = fileURLToPath(new URL('../fixtures/fixture-server.ts', import.meta.url));
+export const GRANDCHILD_FIXTURE = fileURLToPath(new URL('../fixtures/with-grandchild.sh', import.meta.url));
+
+/** A fixture server entry; `env` switches on its misbehaviours. */
+export function fixtureServer(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    command: process.execPath,
+    args: [FIXTURE],
+    pool: { min: 1, max: 2, maxInflight: 64 },
+    timeouts: { startup: '10s', call: '10s', shutdown: '500ms' },
+    ...overrides,
+  };
+}
+
+/** A parsed config from a plain object, tenants `acme` and `globex` by default. */
+export function testConfig(input: Record<string, unknown>): Config {
+  return ConfigSchema.parse({
+    tenants: { acme: { name: 'Acme' }, globex: { name: 'Globex' } },
+    ...input,
+  });
+}
+
+export async function startGateway(input: Record<string, unknown>): Promise<Gateway> {
+  return createGateway(testConfig(input), { log: silentLogger(), env: process.env });
+}
+
+export type ConnectedClient = { client: Client; session: ClientSession };
+
+export async function connectClient(
+  gateway: Gateway,
+  principal: Principal = localPrincipal('acme'),
+  capabilities: ClientCapabilities = {},
+): Promise<ConnectedClient> {
+  const session = gateway.connect(principal);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await bindTransport(session, serverSide, gateway.log);
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities });
+  await client.connect(clientSide);
+  return { client, session };
+}
+
+/** Whether a process id is still running (signal 0 checks without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `check` holds or the time runs out. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The JSON a fixture tool returned as its first text content. */
+export function textJson<T = Record<string, unknown>>(result: unknown): T {
+  const content = (result as { content: { type: string; text: string }[] }).content;
+  return JSON.parse(content[0]?.text ?? 'null') as T;
+}
