@@ -11,7 +11,7 @@ import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import type { CatalogKind } from './upstream/server-catalog.ts';
-import { UpstreamServer, type CatalogScope } from './upstream/upstream-server.ts';
+import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
 import { VERSION } from './version.ts';
 
 export type GatewayOptions = {
@@ -24,7 +24,7 @@ export type GatewayOptions = {
 
 export type GatewayStatus = {
   readonly sessions: number;
-  readonly servers: Record<string, ReturnType<UpstreamServer['status']>>;
+  readonly servers: Record<string, ServerStatus>;
 };
 
 export class Gateway {
@@ -95,6 +95,16 @@ export class Gateway {
     const servers: GatewayStatus['servers'] = {};
     for (const [name, server] of this.servers) servers[name] = server.status();
     return { sessions: this.#sessions.size, servers };
+  }
+
+  /** Server-initiated messages refused or dropped because no session could be found for them. */
+  unattributable(): number {
+    return [...this.servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
+  }
+
+  /** Process ids of every live child. */
+  pids(): number[] {
+    return [...this.servers.values()].flatMap((server) => server.pids());
   }
 
   /** Closes every session and stops every process. */

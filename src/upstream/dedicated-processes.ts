@@ -51,6 +51,11 @@ export class DedicatedProcesses {
     return this.#owner.size;
   }
 
+  /** Spares and dedicated processes alike. */
+  processes(): UpstreamProcess[] {
+    return [...this.#spares, ...this.#owner.keys()];
+  }
+
   /** The session's own process: its existing one, a warm spare, or (no spare left) a new one. */
   processFor(session: SessionLink): Promise<UpstreamProcess> {
     const existing = this.#bySession.get(session);

@@ -122,6 +122,12 @@ export class ProcessPool {
       this.#leases.set(free, (this.#leases.get(free) ?? 0) + 1);
       return Promise.resolve(free);
     }
+    // A server that keeps failing to start fails fast while it backs off, rather than holding
+    // every caller (and every aggregated list) until the queue deadline.
+    if (this.#leases.size === 0 && this.#failures > 0 && this.#lastStartError) {
+      if (this.#starting.size === 0) void this.#grow();
+      return Promise.reject(this.#lastStartError);
+    }
     if (this.#waiters.length >= this.#config.queue.max) {
       return Promise.reject(
         new GatewayError('POOL_QUEUE_FULL', `Server ${this.name} is at capacity: ${this.#waiters.length} requests are waiting`),

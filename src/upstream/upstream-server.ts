@@ -25,6 +25,13 @@ export type UpstreamServerOptions = {
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
 };
 
+export type ServerStatus = {
+  readonly mode: string;
+  readonly pools: readonly { name: string; size: number; ready: number; waiting: number }[];
+  readonly dedicated?: number;
+  readonly spares?: number;
+};
+
 export class UpstreamServer {
   readonly name: string;
   readonly settings: ServerConfig;
@@ -108,7 +115,7 @@ export class UpstreamServer {
   }
 
   /** Counts for health and metrics. */
-  status(): { mode: string; pools: { name: string; size: number; ready: number; waiting: number }[]; dedicated?: number; spares?: number } {
+  status(): ServerStatus {
     const pools = [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()].map((pool) => ({
       name: pool.name,
       size: pool.size,
@@ -117,6 +124,21 @@ export class UpstreamServer {
     }));
     if (!this.#dedicated) return { mode: this.mode, pools };
     return { mode: this.mode, pools, dedicated: this.#dedicated.dedicatedCount, spares: this.#dedicated.spareCount };
+  }
+
+  /** Server-initiated messages no session could be found for, over this server's live processes. */
+  unattributable(): number {
+    return this.#liveProcesses().reduce((sum, process) => sum + process.stats.unattributable, 0);
+  }
+
+  /** Process ids of every live process of this server, for operators and for tests that check none outlives them. */
+  pids(): number[] {
+    return this.#liveProcesses().flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
+  }
+
+  #liveProcesses(): UpstreamProcess[] {
+    const pools = [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()];
+    return [...pools.flatMap((pool) => pool.processes()), ...(this.#dedicated?.processes() ?? [])];
   }
 
   #poolFor(tenantId: string): ProcessPool {
