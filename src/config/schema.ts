@@ -59,12 +59,9 @@ export const PoolSchema = z
   .object({
     min: z.number().int().nonnegative().default(1).meta({ description: 'Processes kept warm.' }),
     max: z.number().int().positive().default(4).meta({ description: 'Most processes at once.' }),
-    maxInflight: z
-      .number()
-      .int()
-      .positive()
-      .default(16)
-      .meta({ description: 'Concurrent requests per process. 1 makes every server-to-client request attributable.' }),
+    maxInflight: z.number().int().positive().default(16).meta({
+      description: 'Concurrent requests per process. 1 makes every server-to-client request attributable.',
+    }),
     idleTimeout: Duration.default(300_000).meta({
       description: 'A process above `min` with nothing in flight for this long is stopped.',
     }),
@@ -76,7 +73,12 @@ export const PoolSchema = z
       .meta({ description: 'Recycle a process after this many requests; 0 never recycles.' }),
     queue: z
       .object({
-        max: z.number().int().nonnegative().default(256).meta({ description: 'Requests waiting for a process.' }),
+        max: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(256)
+          .meta({ description: 'Requests waiting for a process.' }),
         timeout: Duration.default(10_000).meta({ description: 'How long a request may wait for a process.' }),
       })
       .strict()
@@ -99,13 +101,10 @@ export const ServerSchema = z
     args: z.array(z.string()).default([]),
     env: Env.default({}),
     cwd: z.string().optional(),
-    mode: z
-      .enum(['shared', 'tenant', 'session'])
-      .default('shared')
-      .meta({
-        description:
-          'shared: one pool for everyone; tenant: one pool per tenant; session: a dedicated process per client session.',
-      }),
+    mode: z.enum(['shared', 'tenant', 'session']).default('shared').meta({
+      description:
+        'shared: one pool for everyone; tenant: one pool per tenant; session: a dedicated process per client session.',
+    }),
     pool: PoolSchema.prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     injectContext: z
@@ -132,7 +131,10 @@ export const ApiKeyEntrySchema = z
     id: z.string().min(1).meta({ description: 'The key id, printed by `mcplane keys new`.' }),
     hash: z
       .string()
-      .regex(/^[a-z0-9-]+:[A-Za-z0-9_-]+$/, 'expected "<algorithm>:<digest>" as printed by `mcplane keys new`'),
+      .regex(
+        /^[a-z0-9-]+:[A-Za-z0-9_-]+$/,
+        'expected "<algorithm>:<digest>" as printed by `mcplane keys new`',
+      ),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
     suspended: z.boolean().default(false),
     scopes: z.array(z.string()).optional(),
@@ -155,6 +157,120 @@ export const TenantSchema = z
   })
   .strict();
 
+/** JWS algorithms a JWT may be signed with. `none` is not representable, by design. */
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+const JwsAlgorithm = z.enum([...ASYMMETRIC_ALGORITHMS, ...HMAC_ALGORITHMS]);
+type JwsAlgorithm = z.output<typeof JwsAlgorithm>;
+const DEFAULT_ASYMMETRIC: JwsAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
+const DEFAULT_HMAC: JwsAlgorithm[] = ['HS256'];
+const isHmac = (alg: string): boolean => alg.startsWith('HS');
+
+/** An http(s) URL; plain http only to a loopback host, so keys are never fetched over an open network. */
+const KeySourceUrl = z.url({ protocol: /^https?$/ }).refine((value) => {
+  const url = new URL(value);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}, 'expected an https URL (plain http is allowed only for localhost)');
+
+export const JwtSchema = z
+  .object({
+    issuer: z
+      .string()
+      .min(1)
+      .meta({ description: 'Required `iss` of every token: the authorization server.' }),
+    audience: z.string().min(1).meta({
+      description:
+        "Required `aud` of every token: the gateway's own resource URI (RFC 8707), e.g. https://gw.example.com/mcp.",
+    }),
+    jwksUrl: KeySourceUrl.optional().meta({ description: "The authorization server's JSON Web Key Set." }),
+    publicKeys: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .meta({ description: 'Verification keys, each a PEM SPKI public key or a JWK (or JWK Set) as JSON.' }),
+    secret: z
+      .string()
+      .min(32, 'an HMAC secret needs at least 32 characters')
+      .optional()
+      .meta({ description: 'Shared HS256 secret, normally "${MCPLANE_JWT_SECRET}". Prefer jwksUrl.' }),
+    algorithms: z.array(JwsAlgorithm).min(1).optional().meta({
+      description:
+        'Accepted `alg` values. Defaults to RS256, ES256, EdDSA, or HS256 with `secret`. HS* only with `secret`; never none.',
+    }),
+    tenantClaim: z.string().min(1).default('tenant').meta({ description: 'Claim holding the tenant id.' }),
+    scopeClaim: z
+      .string()
+      .min(1)
+      .default('scope')
+      .meta({ description: 'Claim holding the scopes: a space-separated string or an array.' }),
+    clockTolerance: Duration.default(5_000).meta({ description: 'Allowed clock skew for exp, nbf and iat.' }),
+  })
+  .strict()
+  .superRefine((jwt, ctx) => {
+    const sources = (['jwksUrl', 'publicKeys', 'secret'] as const).filter((key) => jwt[key] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'configure exactly one of jwksUrl, publicKeys or secret',
+        path: [],
+      });
+    }
+    // With a shared secret only HMAC verifies; without one an HS* token would be checked against a
+    // public key used as an HMAC secret, the classic algorithm-confusion attack.
+    const wantHmac = jwt.secret !== undefined;
+    jwt.algorithms?.forEach((alg, index) => {
+      if (isHmac(alg) !== wantHmac) {
+        const message = wantHmac
+          ? 'with `secret` only HS256, HS384 or HS512'
+          : 'HS* algorithms need `secret`';
+        ctx.addIssue({ code: 'custom', message, path: ['algorithms', index] });
+      }
+    });
+  })
+  .transform((jwt) => ({
+    ...jwt,
+    algorithms: jwt.algorithms ?? (jwt.secret === undefined ? DEFAULT_ASYMMETRIC : DEFAULT_HMAC),
+  }));
+
+export const AuthSchema = z
+  .object({
+    apiKeys: z
+      .object({
+        pepper: z.string().min(32, 'the pepper needs at least 32 characters').optional().meta({
+          description:
+            'Server secret for the keyed hash (hmac-sha256) of API keys, normally "${MCPLANE_KEY_PEPPER}". Never commit it.',
+        }),
+      })
+      .strict()
+      .prefault({}),
+    jwt: JwtSchema.optional().meta({
+      description: 'Accept OAuth 2.1 access tokens (JWTs) as bearer credentials.',
+    }),
+    resourceUri: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .meta({
+        description: 'The `resource` of the RFC 9728 protected-resource metadata; defaults to jwt.audience.',
+      }),
+    authorizationServers: z
+      .array(z.url({ protocol: /^https?$/ }))
+      .optional()
+      .meta({ description: 'Issuers listed in the protected-resource metadata; defaults to [jwt.issuer].' }),
+  })
+  .strict();
+
 export const GatewaySettingsSchema = z
   .object({
     metaPrefix: MetaPrefix.default('dev.mcplane'),
@@ -165,8 +281,39 @@ export const GatewaySettingsSchema = z
       .array(EnvName)
       .default(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'])
       .meta({ description: "The gateway's environment variables every child inherits." }),
+    auth: AuthSchema.prefault({}).meta({ description: 'How HTTP clients authenticate: API keys and JWTs.' }),
   })
   .strict();
+
+type ConfigDraft = {
+  gateway: { auth: { apiKeys: { pepper?: string | undefined } } };
+  tenants: Record<string, { apiKeys: { id: string; hash: string }[] }>;
+};
+
+/** Key ids are global (a presented key names its entry by id alone), and a keyed hash needs the pepper. */
+function checkApiKeys(config: ConfigDraft, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  const hasPepper = config.gateway.auth.apiKeys.pepper !== undefined;
+  for (const [tenantId, tenant] of Object.entries(config.tenants)) {
+    tenant.apiKeys.forEach((entry, index) => {
+      if (seen.has(entry.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `API key id "${entry.id}" is used more than once`,
+          path: ['tenants', tenantId, 'apiKeys', index, 'id'],
+        });
+      }
+      seen.add(entry.id);
+      if (entry.hash.startsWith('hmac-sha256:') && !hasPepper) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'an hmac-sha256 hash needs gateway.auth.apiKeys.pepper',
+          path: ['tenants', tenantId, 'apiKeys', index, 'hash'],
+        });
+      }
+    });
+  }
+}
 
 export const ConfigSchema = z
   .object({
@@ -192,10 +339,15 @@ export const ConfigSchema = z
       }
       for (const name of Object.keys(tenant.overrides)) {
         if (!known.has(name)) {
-          ctx.addIssue({ code: 'custom', message: `unknown server "${name}"`, path: ['tenants', tenantId, 'overrides', name] });
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown server "${name}"`,
+            path: ['tenants', tenantId, 'overrides', name],
+          });
         }
       }
     }
+    checkApiKeys(config, ctx);
     for (const [name] of Object.entries(config.servers)) {
       if (name.includes(config.gateway.namespaceSeparator)) {
         ctx.addIssue({
@@ -213,3 +365,5 @@ export type TenantConfig = z.output<typeof TenantSchema>;
 export type PoolConfig = z.output<typeof PoolSchema>;
 export type GatewaySettings = z.output<typeof GatewaySettingsSchema>;
 export type ApiKeyEntry = z.output<typeof ApiKeyEntrySchema>;
+export type AuthConfig = z.output<typeof AuthSchema>;
+export type JwtConfig = z.output<typeof JwtSchema>;

@@ -1,0 +1,229 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
+import { problemsIn, yaml } from './problems.ts';
+
+const VALID = new URL('./fixtures/valid.yaml', import.meta.url).pathname;
+
+function parse(text: string) {
+  return parseConfig(text, { source: 'test.yaml', env: {} });
+}
+
+describe('parseConfig', () => {
+  it('accepts a minimal config and fills in the defaults', () => {
+    const config = parse(yaml('servers:', '  echo:', '    command: node'));
+    expect(config.servers.echo?.pool.max).toBe(4);
+    expect(config.servers.echo?.mode).toBe('shared');
+    expect(config.tenants).toEqual({});
+  });
+
+  it('durations accept 30s and 5m', () => {
+    const config = parse(
+      yaml(
+        'servers:',
+        '  echo:',
+        '    command: node',
+        '    pool: { idleTimeout: 5m }',
+        '    timeouts: { call: 30s }',
+      ),
+    );
+    expect(config.servers.echo?.pool.idleTimeout).toBe(300_000);
+    expect(config.servers.echo?.timeouts.call).toBe(30_000);
+  });
+
+  it('an invalid pool reports its YAML path and line', () => {
+    const problems = problemsIn(
+      yaml('servers:', '  echo:', '    command: node', '    pool:', '      min: 5', '      max: 2'),
+    );
+    expect(problems).toEqual([
+      { path: 'servers.echo.pool.min', line: 5, column: 12, message: 'pool.min must not exceed pool.max' },
+    ]);
+  });
+
+  it('every problem is reported at once', () => {
+    const problems = problemsIn(
+      yaml(
+        'servers:',
+        '  echo:',
+        '    command: node',
+        '    mode: everywhere',
+        '    pool: { idleTimeout: 5 minutes }',
+        '    colour: blue',
+        '  second:',
+        '    args: []',
+      ),
+    );
+    expect(problems.map(({ path, line }) => `${line} ${path}`)).toEqual([
+      '4 servers.echo.mode',
+      '5 servers.echo.pool.idleTimeout',
+      '6 servers.echo.colour',
+      '7 servers.second.command',
+    ]);
+    expect(problems.find((p) => p.path === 'servers.echo.colour')?.message).toBe('unknown key "colour"');
+    expect(problems.find((p) => p.path === 'servers.second.command')?.message).toBe('missing required key');
+  });
+
+  it('a missing required key is placed at its nearest existing parent', () => {
+    const [problem] = problemsIn(yaml('servers:', '  echo:', '    args: [x]'));
+    expect(problem).toMatchObject({ path: 'servers.echo.command', line: 2, column: 3 });
+  });
+
+  it('a union names the kinds of value it accepts instead of "Invalid input"', () => {
+    const [problem] = problemsIn(
+      yaml('servers:', '  echo:', '    command: node', '    pool: { idleTimeout: true }'),
+    );
+    expect(problem).toMatchObject({
+      path: 'servers.echo.pool.idleTimeout',
+      message: 'expected number or string',
+    });
+  });
+
+  it('a list with a wrong item reports the item, not the whole union', () => {
+    const problems = problemsIn(
+      yaml(
+        'servers:',
+        '  echo: { command: node }',
+        'tenants:',
+        '  acme:',
+        '    name: Acme',
+        '    servers: [echo, 7]',
+      ),
+    );
+    expect(problems).toMatchObject([{ path: 'tenants.acme.servers.1', line: 6, column: 21 }]);
+  });
+
+  it('a tenant naming an unknown server is refused', () => {
+    const problems = problemsIn(
+      yaml(
+        'servers:',
+        '  echo: { command: node }',
+        'tenants:',
+        '  acme:',
+        '    name: Acme',
+        '    servers: [echo, nope]',
+      ),
+    );
+    expect(problems).toEqual([
+      { path: 'tenants.acme.servers.1', line: 6, column: 21, message: 'unknown server "nope"' },
+    ]);
+  });
+
+  it('a badly named server is refused at its key', () => {
+    const [problem] = problemsIn(yaml('servers:', '  Echo_Server:', '    command: node'));
+    expect(problem).toMatchObject({ path: 'servers.Echo_Server', line: 2, column: 3 });
+    expect(problem?.message).toMatch(/lowercase letters/);
+  });
+
+  it('a reserved _meta prefix is refused', () => {
+    const [problem] = problemsIn(
+      yaml('gateway:', '  metaPrefix: io.modelcontextprotocol.gw', 'servers:', '  echo: { command: node }'),
+    );
+    expect(problem).toMatchObject({ path: 'gateway.metaPrefix', line: 2, column: 15 });
+    expect(problem?.message).toMatch(/reserved by MCP/);
+  });
+
+  it('a YAML syntax error names its line', () => {
+    const problems = problemsIn(
+      yaml('servers:', '  echo:', '    command: node', '    args: [one, two', 'tenants: {}'),
+    );
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]?.line).toBeGreaterThanOrEqual(4);
+    expect(problems[0]?.message).not.toMatch(/\n/);
+  });
+
+  it('a duplicate key is a syntax error at the second occurrence', () => {
+    const [problem] = problemsIn(yaml('servers:', '  echo: { command: a }', '  echo: { command: b }'));
+    expect(problem).toMatchObject({ line: 3, column: 3, message: 'Map keys must be unique' });
+  });
+
+  it('a file with two YAML documents is refused', () => {
+    const [problem] = problemsIn(yaml('servers: {}', '---', 'servers: {}'));
+    expect(problem).toMatchObject({ line: 2, column: 1 });
+    expect(problem?.message).toMatch(/single YAML document/);
+  });
+
+  it('an empty file is refused as a whole', () => {
+    const [problem] = problemsIn('');
+    expect(problem).toMatchObject({ path: '', line: 1, column: 1 });
+  });
+
+  it('a YAML alias that contains itself is refused rather than looping', () => {
+    const problems = problemsIn(
+      yaml('servers:', '  echo:', '    command: node', '    args: &loop [a, *loop]'),
+    );
+    expect(problems.map((p) => p.path)).toContain('servers.echo.args.1');
+  });
+
+  it('a YAML alias bomb is refused instead of expanded', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const name of 'bcdefg') {
+      const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    const [problem] = problemsIn(yaml(...levels));
+    expect(problem?.message).toMatch(/alias count/i);
+  });
+
+  it('the loaded config is frozen', () => {
+    const config = parse(yaml('servers:', '  echo:', '    command: node', '    args: [a]'));
+    const echo = config.servers.echo;
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (echo as { command: string }).command = 'sh';
+    }).toThrow(TypeError);
+    expect(() => echo?.args.push('b')).toThrow(TypeError);
+    expect(Object.isFrozen(echo?.pool.queue)).toBe(true);
+  });
+
+  it('formats one line per problem with source, position and path', () => {
+    try {
+      parseConfig(yaml('servers:', '  echo:', '    mode: x'), { source: 'conf/servers.yaml', env: {} });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+      expect((error as ConfigError).format().split('\n')).toEqual([
+        'conf/servers.yaml:2:3 servers.echo.command: missing required key',
+        'conf/servers.yaml:3:11 servers.echo.mode: Invalid option: expected one of "shared"|"tenant"|"session"',
+      ]);
+    }
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mcplane-config-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the example config', async () => {
+    const config = await loadConfig(VALID, {});
+    expect(Object.keys(config.servers)).toEqual(['echo', 'memory']);
+    expect(config.tenants.acme?.servers).toEqual(['echo', 'memory']);
+  });
+
+  it('a missing file is a ConfigError that says so', async () => {
+    const file = join(dir, 'absent.yaml');
+    const error = await loadConfig(file, {}).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).format()).toBe(`${file}: no such file`);
+  });
+
+  it('a directory is not a config file', async () => {
+    const error = await loadConfig(dir, {}).catch((thrown: unknown) => thrown);
+    expect((error as ConfigError).format()).toBe(`${dir}: is a directory, not a config file`);
+  });
+
+  it('reads variables from the environment it is given', async () => {
+    const file = join(dir, 'servers.yaml');
+    await writeFile(file, yaml('servers:', '  echo:', '    command: ${ECHO_BIN}'));
+    const config = await loadConfig(file, { ECHO_BIN: '/usr/bin/echo' });
+    expect(config.servers.echo?.command).toBe('/usr/bin/echo');
+  });
+});
