@@ -38,7 +38,12 @@ export const ERROR_CODES = {
     publicMessage: 'Server response exceeded the maximum message size',
   },
   POOL_QUEUE_FULL: { http: 503, rpc: -32014, expose: true, publicMessage: 'Server is at capacity' },
-  POOL_QUEUE_TIMEOUT: { http: 503, rpc: -32015, expose: true, publicMessage: 'Timed out waiting for a server' },
+  POOL_QUEUE_TIMEOUT: {
+    http: 503,
+    rpc: -32015,
+    expose: true,
+    publicMessage: 'Timed out waiting for a server',
+  },
   CLIENT_CAPABILITY_MISSING: {
     http: 400,
     rpc: -32016,
@@ -69,8 +74,15 @@ export class GatewayError extends Error {
   /** Structured, non-secret detail for logs; never sent to a client. */
   readonly detail: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
-    super(message ?? ERROR_CODES[code].publicMessage, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; detail?: Record<string, unknown> },
+  ) {
+    super(
+      message ?? ERROR_CODES[code].publicMessage,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'GatewayError';
     this.code = code;
     this.detail = options?.detail;

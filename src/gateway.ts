@@ -140,7 +140,7 @@ export class Gateway {
                 this.#router.allows(peer.tenantId, server.name) &&
                 (server.mode === 'shared' || peer.tenantId === session.tenantId),
             );
-      const level = mostVerbose(peers.flatMap((peer) => (peer.logLevel ? [peer.logLevel] : [])) as LogLevel[]);
+      const level = mostVerbose(peers.flatMap<LogLevel>((peer) => (peer.logLevel ? [peer.logLevel] : [])));
       if (!level) return;
       const processes = await server.processesFor(session);
       await Promise.allSettled(processes.map((process) => process.setLogLevel(level)));

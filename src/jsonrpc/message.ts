@@ -74,10 +74,13 @@ export function paramsWithMeta(params: unknown): Params & { _meta: Record<string
   return { ...base, _meta: { ...(base._meta ?? {}) } };
 }
 
-export function errorResponse(id: RequestId, error: { code: number; message: string; data?: unknown }): JSONRPCError {
-  return { jsonrpc: '2.0', id, error } as JSONRPCError;
+export function errorResponse(
+  id: RequestId,
+  error: { code: number; message: string; data?: unknown },
+): JSONRPCError {
+  return { jsonrpc: '2.0', id, error };
 }
 
 export function resultResponse(id: RequestId, result: Record<string, unknown>): JSONRPCResult {
-  return { jsonrpc: '2.0', id, result } as JSONRPCResult;
+  return { jsonrpc: '2.0', id, result };
 }

@@ -47,7 +47,10 @@ export class ClientRequests {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.#waiting.delete(id)) return;
-        this.#send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } }, relatedRequestId);
+        this.#send(
+          { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id } },
+          relatedRequestId,
+        );
         reject(new CancelledError('cancelled by the server'));
       };
       signal.addEventListener('abort', onAbort, { once: true });

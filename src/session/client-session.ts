@@ -18,7 +18,6 @@ import {
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
-  type JSONRPCResponse,
   type RequestId,
 } from '../jsonrpc/message.ts';
 import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
@@ -94,17 +93,25 @@ export class ClientSession implements SessionLink {
   /** Takes one message from the client. */
   receive(message: JSONRPCMessage): void {
     if (this.#closed) {
-      if (isRequest(message)) this.#send(errorResponse(message.id, new GatewayError('SESSION_CLOSED').toJsonRpcError()), message.id);
+      if (isRequest(message))
+        this.#send(
+          errorResponse(message.id, new GatewayError('SESSION_CLOSED').toJsonRpcError()),
+          message.id,
+        );
       return;
     }
     if (isRequest(message)) void this.#handleRequest(message);
     else if (isNotification(message)) this.#handleNotification(message);
-    else if (!this.#asks.settle(message as JSONRPCResponse)) this.#log.debug('ignored a response to no request of ours');
+    else if (!this.#asks.settle(message)) this.#log.debug('ignored a response to no request of ours');
   }
 
   /** SessionLink: a server's notification for this client. */
   deliver(notification: JSONRPCNotification, relatedRequestId: RequestId | undefined): void {
-    if (notification.method === 'notifications/message' && !passes(notification.params?.level, this.#logLevel)) return;
+    if (
+      notification.method === 'notifications/message' &&
+      !passes(notification.params?.level, this.#logLevel)
+    )
+      return;
     this.#send(notification, relatedRequestId);
   }
 
@@ -116,12 +123,19 @@ export class ClientSession implements SessionLink {
     signal: AbortSignal,
   ): Promise<Record<string, unknown>> {
     if (this.#closed) return Promise.reject(new GatewayError('SESSION_CLOSED'));
-    return this.#asks.ask(method, this.#withoutGatewayMeta(params), relatedRequestId, signal, this.#clientCapabilities);
+    return this.#asks.ask(
+      method,
+      this.#withoutGatewayMeta(params),
+      relatedRequestId,
+      signal,
+      this.#clientCapabilities,
+    );
   }
 
   /** Tells the client that a list it may have cached changed. */
   notifyListChanged(kind: 'tools' | 'prompts' | 'resources'): void {
-    if (this.#protocolVersion) this.#send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }, undefined);
+    if (this.#protocolVersion)
+      this.#send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }, undefined);
   }
 
   /** Ends the session: cancels its calls, ends its subscriptions and dedicated processes. */
@@ -138,7 +152,10 @@ export class ClientSession implements SessionLink {
 
   async #handleRequest(request: JSONRPCRequest): Promise<void> {
     if (this.#inflight.has(request.id)) {
-      this.#send(errorResponse(request.id, { code: -32600, message: 'Request id is already in use' }), request.id);
+      this.#send(
+        errorResponse(request.id, { code: -32600, message: 'Request id is already in use' }),
+        request.id,
+      );
       return;
     }
     const controller = new AbortController();
@@ -146,7 +163,12 @@ export class ClientSession implements SessionLink {
     try {
       const outcome = await this.#dispatch(request, controller.signal);
       if (controller.signal.aborted && this.#closed) return;
-      this.#send('error' in outcome ? errorResponse(request.id, outcome.error) : resultResponse(request.id, outcome.result), request.id);
+      this.#send(
+        'error' in outcome
+          ? errorResponse(request.id, outcome.error)
+          : resultResponse(request.id, outcome.result),
+        request.id,
+      );
     } catch (error) {
       this.#answerFailure(request, error);
     } finally {
@@ -162,7 +184,8 @@ export class ClientSession implements SessionLink {
       return;
     }
     const failure = asGatewayError(error);
-    if (failure.code === 'INTERNAL') this.#log.error({ err: error, method: request.method }, 'request failed');
+    if (failure.code === 'INTERNAL')
+      this.#log.error({ err: error, method: request.method }, 'request failed');
     else this.#log.debug({ code: failure.code, method: request.method }, 'request refused');
     this.#send(errorResponse(request.id, failure.toJsonRpcError()), request.id);
   }
@@ -185,13 +208,19 @@ export class ClientSession implements SessionLink {
     const route = await this.#core.router.route(this, request.method, params);
     const onProgress = this.#progressRelay(request);
     return route.server.use(this, (process) =>
-      process.forward(request.method, route.params, { session: this, clientRequestId: request.id, signal, onProgress }),
+      process.forward(request.method, route.params, {
+        session: this,
+        clientRequestId: request.id,
+        signal,
+        onProgress,
+      }),
     );
   }
 
   async #initialize(params: Record<string, unknown>): Promise<InitializeResult> {
-    if (this.#protocolVersion) throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
-    this.#clientCapabilities = (params.capabilities ?? {}) as ClientCapabilities;
+    if (this.#protocolVersion)
+      throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
+    this.#clientCapabilities = params.capabilities ?? {};
     const servers = this.#core.router.serversFor(this.tenantId);
     const settled = await Promise.allSettled(servers.map((server) => server.representative(this)));
     const processes = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
@@ -208,7 +237,10 @@ export class ClientSession implements SessionLink {
   }
 
   /** Subscriptions are counted per process, so one upstream subscription serves every session. */
-  async #subscription(method: 'resources/subscribe' | 'resources/unsubscribe', params: Record<string, unknown>): Promise<Outcome> {
+  async #subscription(
+    method: 'resources/subscribe' | 'resources/unsubscribe',
+    params: Record<string, unknown>,
+  ): Promise<Outcome> {
     const route = await this.#core.router.route(this, method, params);
     const process = await route.server.representative(this);
     const uri = params.uri as string;
@@ -222,10 +254,13 @@ export class ClientSession implements SessionLink {
 
   /** When the client asked for progress, relays it under the client's own token. */
   #progressRelay(request: JSONRPCRequest): ((progress: ProgressParams) => void) | undefined {
-    const token = (request.params?._meta as Record<string, unknown> | undefined)?.progressToken;
+    const token = request.params?._meta?.progressToken;
     if (typeof token !== 'string' && typeof token !== 'number') return undefined;
     return (progress) =>
-      this.#send({ jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken: token } }, request.id);
+      this.#send(
+        { jsonrpc: '2.0', method: 'notifications/progress', params: { ...progress, progressToken: token } },
+        request.id,
+      );
   }
 
   #handleNotification(notification: JSONRPCNotification): void {

@@ -1,5 +1,14 @@
 /** MCP log levels, least to most severe (spec 2025-11-25, "Logging": RFC 5424 severities). */
-export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export const LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

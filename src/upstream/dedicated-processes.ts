@@ -91,7 +91,10 @@ export class DedicatedProcesses {
   async #assign(session: SessionLink): Promise<UpstreamProcess> {
     if (this.#closed) throw new GatewayError('GATEWAY_CLOSING');
     if (this.#owner.size >= this.#config.max) {
-      throw new GatewayError('POOL_QUEUE_FULL', `Server ${this.name} has no process left for a new session (max ${this.#config.max})`);
+      throw new GatewayError(
+        'POOL_QUEUE_FULL',
+        `Server ${this.name} has no process left for a new session (max ${this.#config.max})`,
+      );
     }
     let process = this.#takeSpare();
     if (!process) {

@@ -130,7 +130,10 @@ export class ProcessPool {
     }
     if (this.#waiters.length >= this.#config.queue.max) {
       return Promise.reject(
-        new GatewayError('POOL_QUEUE_FULL', `Server ${this.name} is at capacity: ${this.#waiters.length} requests are waiting`),
+        new GatewayError(
+          'POOL_QUEUE_FULL',
+          `Server ${this.name} is at capacity: ${this.#waiters.length} requests are waiting`,
+        ),
       );
     }
     const waiting = new Promise<UpstreamProcess>((resolve, reject) => {
@@ -147,7 +150,11 @@ export class ProcessPool {
     const leases = (this.#leases.get(process) ?? 1) - 1;
     if (!this.#leases.has(process)) return;
     this.#leases.set(process, leases);
-    if (this.#config.maxRequests > 0 && process.served >= this.#config.maxRequests && !this.#retiring.has(process)) {
+    if (
+      this.#config.maxRequests > 0 &&
+      process.served >= this.#config.maxRequests &&
+      !this.#retiring.has(process)
+    ) {
       this.#retire(process, 'served its maxRequests');
     } else if (this.#retiring.has(process) && leases === 0) {
       this.#stopRetired(process);
@@ -200,7 +207,8 @@ export class ProcessPool {
   }
 
   async #startOne(): Promise<UpstreamProcess | undefined> {
-    if (this.#failures > 0) await sleep(Math.min(BACKOFF_START_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS));
+    if (this.#failures > 0)
+      await sleep(Math.min(BACKOFF_START_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS));
     if (this.#closed) return undefined;
     const process = this.#create({
       onExit: (exited) => this.#onExit(exited),
@@ -250,7 +258,9 @@ export class ProcessPool {
   #stopRetired(process: UpstreamProcess): void {
     this.#leases.delete(process);
     this.#retiring.delete(process);
-    process.stop().catch((error: unknown) => this.#log.error({ err: error }, 'failed to stop a retired process'));
+    process
+      .stop()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'failed to stop a retired process'));
   }
 
   #evictIdle(): void {

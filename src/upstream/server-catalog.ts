@@ -2,7 +2,13 @@
  * What one server offers: its tools, prompts, resources and resource templates, read in full
  * (following the server's own cursors) so the gateway can aggregate and paginate them itself.
  */
-import type { Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.ts';
 import type { JSONRPCResponse } from '../jsonrpc/message.ts';
 
@@ -39,10 +45,14 @@ export async function readAllPages<T>(call: Caller, method: string, key: string)
     const result = reply.result as Record<string, unknown>;
     const list = result[key];
     if (Array.isArray(list)) items.push(...(list as T[]));
-    cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+    cursor =
+      typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
     if (cursor === undefined) return items;
   }
-  throw new GatewayError('UPSTREAM_UNAVAILABLE', `The server's ${method} did not end after ${MAX_PAGES} pages`);
+  throw new GatewayError(
+    'UPSTREAM_UNAVAILABLE',
+    `The server's ${method} did not end after ${MAX_PAGES} pages`,
+  );
 }
 
 /** Reads the lists the server's capabilities say it has. */
@@ -57,7 +67,11 @@ export async function readCatalog(call: Caller, capabilities: ServerCapabilities
 }
 
 /** Re-reads one kind after a `list_changed` notification. */
-export async function refreshCatalog(call: Caller, catalog: ServerCatalog, kind: CatalogKind): Promise<ServerCatalog> {
+export async function refreshCatalog(
+  call: Caller,
+  catalog: ServerCatalog,
+  kind: CatalogKind,
+): Promise<ServerCatalog> {
   switch (kind) {
     case 'tools':
       return { ...catalog, tools: await readAllPages<Tool>(call, 'tools/list', 'tools') };

@@ -103,7 +103,11 @@ export class SessionMultiplexer {
    * Sends a request and resolves with the server's reply: a result or a JSON-RPC error, both data.
    * Rejects with a GatewayError when the gateway could not get a reply, or a CancelledError.
    */
-  call(method: string, params: Record<string, unknown> | undefined, options: CallOptions): Promise<JSONRPCResponse> {
+  call(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+  ): Promise<JSONRPCResponse> {
     if (this.#closed) return Promise.reject(this.#closed);
     if (options.signal?.aborted) return Promise.reject(new CancelledError('cancelled before it was sent'));
     const id = this.#nextId++;
@@ -129,14 +133,19 @@ export class SessionMultiplexer {
         options.signal.addEventListener('abort', onAbort, { once: true });
         pending.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
       }
-      const message = { jsonrpc: '2.0', id, method, ...(outgoing ? { params: outgoing } : {}) } as JSONRPCRequest;
+      const message = {
+        jsonrpc: '2.0',
+        id,
+        method,
+        ...(outgoing ? { params: outgoing } : {}),
+      } as JSONRPCRequest;
       if (!this.#write(message)) this.#settle(pending, new GatewayError('UPSTREAM_EXITED'));
     });
   }
 
   /** Sends a notification to the process (e.g. `notifications/initialized`). */
   notify(method: string, params?: Record<string, unknown>): void {
-    this.#write({ jsonrpc: '2.0', method, ...(params ? { params } : {}) } as JSONRPCNotification);
+    this.#write({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
   }
 
   /** Handles one line the process wrote to stdout. */
@@ -164,7 +173,10 @@ export class SessionMultiplexer {
     if (pending) {
       this.#settle(
         pending,
-        new GatewayError('UPSTREAM_MESSAGE_TOO_LARGE', `The server's response (${info.bytes} bytes) exceeded the ${limit}-byte limit`),
+        new GatewayError(
+          'UPSTREAM_MESSAGE_TOO_LARGE',
+          `The server's response (${info.bytes} bytes) exceeded the ${limit}-byte limit`,
+        ),
       );
     }
   }
@@ -188,7 +200,7 @@ export class SessionMultiplexer {
     } else if (isNotification(message)) {
       this.#onNotification(message);
     } else {
-      this.#onResponse(message as JSONRPCResponse);
+      this.#onResponse(message);
     }
   }
 
@@ -242,11 +254,14 @@ export class SessionMultiplexer {
       this.#write(resultResponse(message.id, {}));
       return;
     }
-    const params = message.params as Record<string, unknown> | undefined;
+    const params = message.params;
     const target = this.#attribute(params ?? {});
     if (!target) {
       this.stats.unattributable++;
-      this.#log.warn({ method: message.method }, 'refused a server-to-client request no session can be found for');
+      this.#log.warn(
+        { method: message.method },
+        'refused a server-to-client request no session can be found for',
+      );
       this.#write(errorResponse(message.id, new GatewayError('UNATTRIBUTABLE').toJsonRpcError()));
       return;
     }
@@ -256,9 +271,12 @@ export class SessionMultiplexer {
       .ask(message.method, params, target.relatedRequestId, controller.signal)
       .then(
         (result) => this.#answerAsk(message.id, controller, resultResponse(message.id, result)),
-        (error: unknown) => this.#answerAsk(message.id, controller, errorResponse(message.id, askError(error))),
+        (error: unknown) =>
+          this.#answerAsk(message.id, controller, errorResponse(message.id, askError(error))),
       )
-      .catch((error: unknown) => this.#log.error({ err: error }, 'failed to answer a server-to-client request'));
+      .catch((error: unknown) =>
+        this.#log.error({ err: error }, 'failed to answer a server-to-client request'),
+      );
   }
 
   #answerAsk(id: RequestId, controller: AbortController, reply: JSONRPCResponse): void {
@@ -274,7 +292,9 @@ export class SessionMultiplexer {
    * one session has requests in flight here. Anything else would risk handing one tenant's
    * sampling prompt to another.
    */
-  #attribute(params: Record<string, unknown>): { session: SessionLink; relatedRequestId: RequestId | undefined } | undefined {
+  #attribute(
+    params: Record<string, unknown>,
+  ): { session: SessionLink; relatedRequestId: RequestId | undefined } | undefined {
     let session = this.dedicatedTo;
     if (!session) {
       const meta = params._meta as Record<string, unknown> | undefined;
@@ -321,7 +341,11 @@ export class SessionMultiplexer {
 
   #cancel(pending: Pending, reason: string): void {
     if (!this.#untrack(pending)) return;
-    this.#write({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: pending.id, reason } });
+    this.#write({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: pending.id, reason },
+    });
     pending.reject(new CancelledError(reason));
   }
 
@@ -333,7 +357,10 @@ export class SessionMultiplexer {
       params: { requestId: pending.id, reason: `timed out after ${timeoutMs} ms` },
     });
     pending.reject(
-      new GatewayError('UPSTREAM_TIMEOUT', `The server did not answer ${pending.method} within ${timeoutMs} ms`),
+      new GatewayError(
+        'UPSTREAM_TIMEOUT',
+        `The server did not answer ${pending.method} within ${timeoutMs} ms`,
+      ),
     );
   }
 
@@ -343,7 +370,10 @@ export class SessionMultiplexer {
   }
 }
 
-function withProgressToken(params: Record<string, unknown> | undefined, token: number): Record<string, unknown> {
+function withProgressToken(
+  params: Record<string, unknown> | undefined,
+  token: number,
+): Record<string, unknown> {
   const meta = (params?._meta ?? {}) as Record<string, unknown>;
   return { ...params, _meta: { ...meta, progressToken: token } };
 }
@@ -354,4 +384,3 @@ function askError(error: unknown): { code: number; message: string; data?: unkno
   if (error instanceof CancelledError) return { code: -32800, message: 'Request cancelled' };
   return new GatewayError('INTERNAL').toJsonRpcError();
 }
-

@@ -68,7 +68,8 @@ export class StdioChild {
       const exit: ChildExit = {
         code: result.exitCode,
         signal: result.signal,
-        spawnError: result.failed && result.exitCode === undefined && !result.signal ? result.shortMessage : undefined,
+        spawnError:
+          result.failed && result.exitCode === undefined && !result.signal ? result.shortMessage : undefined,
       };
       this.#exit = exit;
       // Anything left in the group (a grandchild) is an orphan now: end it.

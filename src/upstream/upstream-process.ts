@@ -8,7 +8,13 @@ import type { InitializeResult, ServerCapabilities } from '@modelcontextprotocol
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
 import type { JSONRPCNotification, JSONRPCResponse, RequestId } from '../jsonrpc/message.ts';
-import { EMPTY_CATALOG, readCatalog, refreshCatalog, type CatalogKind, type ServerCatalog } from './server-catalog.ts';
+import {
+  EMPTY_CATALOG,
+  readCatalog,
+  refreshCatalog,
+  type CatalogKind,
+  type ServerCatalog,
+} from './server-catalog.ts';
 import { SessionMultiplexer, type ProgressParams } from './session-multiplexer.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
@@ -147,7 +153,8 @@ export class UpstreamProcess {
       this.#child.kill();
       throw startupError(this.server, error, deadline.aborted, this.#options.timeouts.startup);
     }
-    if (this.#state !== 'starting') throw new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${this.server} exited during startup`);
+    if (this.#state !== 'starting')
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${this.server} exited during startup`);
     this.#state = 'ready';
     this.#log.info({ tools: this.#catalog.tools.length }, 'server ready');
   }
@@ -156,7 +163,11 @@ export class UpstreamProcess {
    * Forwards a client's request. The reply (result or JSON-RPC error) is the server's data; a
    * GatewayError means the gateway could not get one.
    */
-  async forward(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions): Promise<JSONRPCResponse> {
+  async forward(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: ForwardOptions,
+  ): Promise<JSONRPCResponse> {
     this.served++;
     try {
       return await this.#mux.call(method, this.#withContext(params, options.session), {
@@ -183,7 +194,11 @@ export class UpstreamProcess {
       current.add(session);
       return undefined;
     }
-    const reply = await this.#mux.call('resources/subscribe', { uri }, { timeoutMs: this.#options.timeouts.call });
+    const reply = await this.#mux.call(
+      'resources/subscribe',
+      { uri },
+      { timeoutMs: this.#options.timeouts.call },
+    );
     if ('error' in reply) return reply;
     const again = this.#subscribers.get(uri) ?? new Set<SessionLink>();
     again.add(session);
@@ -196,7 +211,8 @@ export class UpstreamProcess {
     const current = this.#subscribers.get(uri);
     if (!current?.delete(session) || current.size > 0) return;
     this.#subscribers.delete(uri);
-    if (this.alive) await this.#mux.call('resources/unsubscribe', { uri }, { timeoutMs: this.#options.timeouts.call });
+    if (this.alive)
+      await this.#mux.call('resources/unsubscribe', { uri }, { timeoutMs: this.#options.timeouts.call });
   }
 
   /** Forgets a closed session: its subscriptions end. */
@@ -223,7 +239,10 @@ export class UpstreamProcess {
    * The params a server sees: the client's own `_meta` minus any key under the gateway's prefix
    * (a client must never choose its tenant, principal or session), plus the gateway's context.
    */
-  #withContext(params: Record<string, unknown> | undefined, session: SessionLink): Record<string, unknown> | undefined {
+  #withContext(
+    params: Record<string, unknown> | undefined,
+    session: SessionLink,
+  ): Record<string, unknown> | undefined {
     const prefix = `${this.#options.metaPrefix}/`;
     const clientMeta = params?._meta as Record<string, unknown> | undefined;
     if (!this.#options.injectContext && !clientMeta) return params;
@@ -248,7 +267,8 @@ export class UpstreamProcess {
         this.#catalog = catalog;
         this.#hooks.onCatalogChanged(this, kind);
       },
-      (error: unknown) => this.#log.warn({ err: error, kind }, 'could not refresh the catalog after list_changed'),
+      (error: unknown) =>
+        this.#log.warn({ err: error, kind }, 'could not refresh the catalog after list_changed'),
     );
   }
 
@@ -262,7 +282,9 @@ export class UpstreamProcess {
     const expected = this.#state === 'stopping';
     this.#state = 'exited';
     const how = exit.spawnError ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
-    this.#mux.close(new GatewayError('UPSTREAM_EXITED', `Server ${this.server} exited (${how}) before answering`));
+    this.#mux.close(
+      new GatewayError('UPSTREAM_EXITED', `Server ${this.server} exited (${how}) before answering`),
+    );
     this.#subscribers.clear();
     if (expected) this.#log.debug({ exit }, 'server stopped');
     else this.#log.warn({ exit }, 'server exited unexpectedly');
@@ -271,12 +293,15 @@ export class UpstreamProcess {
 }
 
 function startupError(server: string, error: unknown, timedOut: boolean, timeoutMs: number): GatewayError {
-  if (timedOut) return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} did not start within ${timeoutMs} ms`);
+  if (timedOut)
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} did not start within ${timeoutMs} ms`);
   if (error instanceof RemoteError) {
     return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} refused initialize: ${error.message}`);
   }
   if (error instanceof GatewayError) {
-    return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} failed to start: ${error.message}`, { cause: error });
+    return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} failed to start: ${error.message}`, {
+      cause: error,
+    });
   }
   return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} failed to start`, { cause: error });
 }

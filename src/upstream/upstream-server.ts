@@ -123,7 +123,12 @@ export class UpstreamServer {
       waiting: pool.waiting,
     }));
     if (!this.#dedicated) return { mode: this.mode, pools };
-    return { mode: this.mode, pools, dedicated: this.#dedicated.dedicatedCount, spares: this.#dedicated.spareCount };
+    return {
+      mode: this.mode,
+      pools,
+      dedicated: this.#dedicated.dedicatedCount,
+      spares: this.#dedicated.spareCount,
+    };
   }
 
   /** Server-initiated messages no session could be found for, over this server's live processes. */
