@@ -7,7 +7,10 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({ name: options.name ?? 'mcplane', level: options.level ?? 'info' }, pino.destination({ dest: 2, sync: false }));
+  return pino(
+    { name: options.name ?? 'mcplane', level: options.level ?? 'info' },
+    pino.destination({ dest: 2, sync: false }),
+  );
 }
 
 /** A logger that writes nothing, for tests and benchmarks. */

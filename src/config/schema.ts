@@ -107,6 +107,10 @@ export const ServerSchema = z
     }),
     pool: PoolSchema.prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
+    namespace: z.boolean().default(true).meta({
+      description:
+        'Prefix this server\'s tool and prompt names with "<server><separator>". Off: names pass through bare (the first server in config order wins a clash).',
+    }),
     injectContext: z
       .boolean()
       .default(true)

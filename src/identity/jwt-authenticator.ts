@@ -179,7 +179,13 @@ export function createJwtAuthenticator(jwt: JwtConfig, options: JwtAuthenticator
         // The token is verified, so its claim is the issuer's word and safe to log (truncated).
         throw new GatewayError('UNKNOWN_TENANT', undefined, { detail: { tenant: tenantId.slice(0, 64) } });
       }
-      return { tenantId, subject: payload.sub, scopes: scopesOf(payload[jwt.scopeClaim]), via: 'jwt' };
+      // Prefixed so a token's `sub` can never equal an API key principal's `key:<id>`.
+      return {
+        tenantId,
+        subject: `jwt:${payload.sub}`,
+        scopes: scopesOf(payload[jwt.scopeClaim]),
+        via: 'jwt',
+      };
     },
   };
 }

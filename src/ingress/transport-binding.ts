@@ -8,16 +8,22 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { ClientSession } from '../session/client-session.ts';
 
-export async function bindTransport(session: ClientSession, transport: Transport, log: Logger): Promise<void> {
+export async function bindTransport(
+  session: ClientSession,
+  transport: Transport,
+  log: Logger,
+): Promise<void> {
   transport.onmessage = (message) => session.receive(message);
   transport.onerror = (error) => log.warn({ err: error }, 'transport error');
   transport.onclose = () => {
     void session.close();
   };
   session.output = (message, relatedRequestId) => {
-    transport.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((error: unknown) => {
-      log.debug({ err: error }, 'could not send a message to the client');
-    });
+    transport
+      .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
+      .catch((error: unknown) => {
+        log.debug({ err: error }, 'could not send a message to the client');
+      });
   };
   session.onclose = () => {
     void transport.close();

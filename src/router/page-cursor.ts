@@ -22,7 +22,12 @@ export function decodeCursor(cursor: unknown, list: string): number {
 }
 
 /** One page of `items` from `offset`, with the cursor of the next page if there is one. */
-export function page<T>(items: readonly T[], offset: number, size: number, list: string): { items: T[]; nextCursor?: string } {
+export function page<T>(
+  items: readonly T[],
+  offset: number,
+  size: number,
+  list: string,
+): { items: T[]; nextCursor?: string } {
   const end = offset + size;
   const slice = items.slice(offset, end);
   return end < items.length ? { items: slice, nextCursor: encodeCursor(list, end) } : { items: slice };

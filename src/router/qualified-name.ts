@@ -8,7 +8,10 @@ export function qualify(server: string, name: string, separator: string): string
   return `${server}${separator}${name}`;
 }
 
-export function unqualify(qualified: string, separator: string): { server: string; name: string } | undefined {
+export function unqualify(
+  qualified: string,
+  separator: string,
+): { server: string; name: string } | undefined {
   const at = qualified.indexOf(separator);
   if (at <= 0) return undefined;
   const name = qualified.slice(at + separator.length);

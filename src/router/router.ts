@@ -44,7 +44,9 @@ export class Router {
     let servers = this.#byTenant.get(tenantId);
     if (!servers) {
       const allowed = this.#config.tenants[tenantId]?.servers ?? [];
-      servers = [...this.#servers.values()].filter((server) => allowed === '*' || allowed.includes(server.name));
+      servers = [...this.#servers.values()].filter(
+        (server) => allowed === '*' || allowed.includes(server.name),
+      );
       this.#byTenant.set(tenantId, servers);
     }
     return servers;
@@ -56,17 +58,23 @@ export class Router {
   }
 
   /** One page of an aggregated list. */
-  async list(session: SessionLink, method: ListMethod, params: Params | undefined): Promise<Record<string, unknown>> {
+  async list(
+    session: SessionLink,
+    method: ListMethod,
+    params: Params | undefined,
+  ): Promise<Record<string, unknown>> {
     const offset = decodeCursor(params?.cursor, method);
     const catalogs = await this.catalogs(session);
     const separator = this.#config.gateway.namespaceSeparator;
     const key = LIST_KEY[method];
     const items: unknown[] = [];
     for (const [server, catalog] of catalogs) {
+      const spaced = this.#servers.get(server)?.settings.namespace !== false;
+      const name = (bare: string): string => (spaced ? qualify(server, bare, separator) : bare);
       if (method === 'tools/list') {
-        for (const tool of catalog.tools) items.push({ ...tool, name: qualify(server, tool.name, separator) });
+        for (const tool of catalog.tools) items.push({ ...tool, name: name(tool.name) });
       } else if (method === 'prompts/list') {
-        for (const prompt of catalog.prompts) items.push({ ...prompt, name: qualify(server, prompt.name, separator) });
+        for (const prompt of catalog.prompts) items.push({ ...prompt, name: name(prompt.name) });
       } else if (method === 'resources/list') {
         items.push(...catalog.resources);
       } else {
@@ -81,14 +89,20 @@ export class Router {
    * The catalogs of the session's servers that can be reached; a server that cannot start is
    * left out (and logged) rather than failing the whole list.
    */
-  async catalogs(session: SessionLink): Promise<Map<string, ServerCatalog>> {
-    const servers = this.serversFor(session.tenantId);
+  async catalogs(
+    session: SessionLink,
+    servers: readonly UpstreamServer[] = this.serversFor(session.tenantId),
+  ): Promise<Map<string, ServerCatalog>> {
     const settled = await Promise.allSettled(servers.map((server) => server.catalog(session)));
     const catalogs = new Map<string, ServerCatalog>();
     settled.forEach((outcome, index) => {
       const server = servers[index] as UpstreamServer;
       if (outcome.status === 'fulfilled') catalogs.set(server.name, outcome.value);
-      else this.#log.warn({ server: server.name, err: outcome.reason }, 'server left out of the list: unavailable');
+      else
+        this.#log.warn(
+          { server: server.name, err: outcome.reason },
+          'server left out of the list: unavailable',
+        );
     });
     return catalogs;
   }
@@ -111,19 +125,41 @@ export class Router {
     }
   }
 
-  #byName(session: SessionLink, params: Params, field: string, code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT'): Route {
-    const qualified = params[field];
-    const parts = typeof qualified === 'string' ? unqualify(qualified, this.#config.gateway.namespaceSeparator) : undefined;
-    const server = parts && this.#allowed(session, parts.server);
-    if (!parts || !server) throw new GatewayError(code);
-    return { server, params: { ...params, [field]: parts.name } };
+  /**
+   * A qualified name routes to its server directly; a bare name is looked up in the catalogs of
+   * the servers that keep their names bare.
+   */
+  async #byName(
+    session: SessionLink,
+    params: Params,
+    field: string,
+    code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT',
+  ): Promise<Route> {
+    const name = params[field];
+    if (typeof name !== 'string') throw new GatewayError(code);
+    const parts = unqualify(name, this.#config.gateway.namespaceSeparator);
+    const spaced = parts && this.#allowed(session, parts.server);
+    if (parts && spaced?.settings.namespace)
+      return { server: spaced, params: { ...params, [field]: parts.name } };
+    const bare = this.serversFor(session.tenantId).filter((server) => !server.settings.namespace);
+    if (bare.length > 0) {
+      const catalogs = await this.catalogs(session, bare);
+      for (const [server, catalog] of catalogs) {
+        const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
+        if (items.some((item) => item.name === name)) {
+          return { server: this.#allowed(session, server) as UpstreamServer, params };
+        }
+      }
+    }
+    throw new GatewayError(code);
   }
 
   async #byUri(session: SessionLink, uri: unknown): Promise<UpstreamServer> {
     if (typeof uri !== 'string') throw new GatewayError('INVALID_PARAMS', 'uri must be a string');
     const catalogs = await this.catalogs(session);
     for (const [name, catalog] of catalogs) {
-      if (catalog.resources.some((resource) => resource.uri === uri)) return this.#allowed(session, name) as UpstreamServer;
+      if (catalog.resources.some((resource) => resource.uri === uri))
+        return this.#allowed(session, name) as UpstreamServer;
     }
     for (const [name, catalog] of catalogs) {
       if (catalog.resourceTemplates.some((template) => matchesTemplate(template.uriTemplate, uri))) {
@@ -136,7 +172,7 @@ export class Router {
   async #completion(session: SessionLink, params: Params): Promise<Route> {
     const ref = params.ref as Params | undefined;
     if (ref?.type === 'ref/prompt') {
-      const route = this.#byName(session, ref, 'name', 'UNKNOWN_PROMPT');
+      const route = await this.#byName(session, ref, 'name', 'UNKNOWN_PROMPT');
       return { server: route.server, params: { ...params, ref: route.params } };
     }
     if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {

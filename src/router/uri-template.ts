@@ -25,7 +25,8 @@ function compile(template: string): RegExp {
     const expression = match[1] ?? '';
     const operator = expression[0];
     if (operator === '?' || operator === '&') source += '(?:[?&].*)?';
-    else if (operator === '+' || operator === '#' || operator === '/' || expression.endsWith('*')) source += '.*';
+    else if (operator === '+' || operator === '#' || operator === '/' || expression.endsWith('*'))
+      source += '.*';
     else source += '[^/?#]+';
     last = (match.index ?? 0) + match[0].length;
   }

@@ -272,6 +272,9 @@ export class ClientSession implements SessionLink {
         return;
       }
       case 'notifications/initialized':
+        // A dedicated process was initialized as a spare, before this client existed; if it
+        // asked for roots then, nobody could answer. Tell it the roots are now there to fetch.
+        if (this.#clientCapabilities?.roots) this.#forwardRootsChanged();
         return;
       case 'notifications/roots/list_changed':
         this.#forwardRootsChanged();

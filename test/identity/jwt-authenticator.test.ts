@@ -47,7 +47,7 @@ describe('JWT authenticator with configured public keys', () => {
     const principal = await (await authenticator()).authenticate(await token(rsa));
     expect(principal).toEqual({
       tenantId: 'acme',
-      subject: 'user-1',
+      subject: 'jwt:user-1',
       scopes: ['tools:call', 'resources:read'],
       via: 'jwt',
     });
