@@ -258,7 +258,9 @@ export class SessionMultiplexer {
     const target = this.#attribute(params ?? {});
     if (!target) {
       this.stats.unattributable++;
-      this.#log.warn(
+      // With no session work in flight this is startup chatter (a spare asking for roots); with
+      // work in flight it is a real request the gateway had to refuse.
+      this.#log[this.#inflightBySession.size === 0 ? 'debug' : 'warn'](
         { method: message.method },
         'refused a server-to-client request no session can be found for',
       );
