@@ -82,6 +82,13 @@ export class Gateway {
     return session;
   }
 
+  /** Client requests in flight over every session. */
+  inflight(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) count += session.inflight;
+    return count;
+  }
+
   get sessionCount(): number {
     return this.#sessions.size;
   }

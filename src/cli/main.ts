@@ -2,17 +2,20 @@
 import { checkConfigCommand } from './check-config-command.ts';
 import type { CommandIo } from './command-io.ts';
 import { keysCommand } from './keys-command.ts';
+import { serveCommand } from './serve-command.ts';
 import { stdioCommand } from './stdio-command.ts';
 
 const USAGE = `usage: mcplane <command> [options]
 
 commands:
+  serve          serve the configured servers over Streamable HTTP (and legacy SSE)
   stdio          serve the configured servers to one local MCP client over stdio
   check-config   validate a servers.config.yaml
   keys new       create an API key for a tenant
 `;
 
 const commands: Record<string, (args: string[], io: CommandIo) => number | Promise<number>> = {
+  serve: serveCommand,
   stdio: stdioCommand,
   'check-config': checkConfigCommand,
   keys: keysCommand,

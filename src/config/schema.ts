@@ -3,38 +3,8 @@
  * this file (`npm run schema`) and a test keeps it fresh.
  */
 import { z } from 'zod';
-
-const UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
-/** A duration: a number of milliseconds, or a string such as `500ms`, `30s`, `5m`, `1h`. */
-export const Duration = z
-  .union([
-    z.number().int().nonnegative(),
-    z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 5m or 1h'),
-  ])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const match = /^(\d+)(ms|s|m|h)$/.exec(value);
-    // The regex above already matched, so `match` is set.
-    const [, amount, unit] = match as RegExpExecArray;
-    return Number(amount) * UNITS_MS[unit as keyof typeof UNITS_MS];
-  })
-  .meta({ description: 'Milliseconds, or a string such as 500ms, 30s, 5m, 1h.' });
-
-/** A byte size: a number of bytes, or a string such as `512kb`, `4mb`. */
-export const ByteSize = z
-  .union([
-    z.number().int().positive(),
-    z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 65536, 512kb or 4mb'),
-  ])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const match = /^(\d+)(b|kb|mb)$/i.exec(value) as RegExpExecArray;
-    const unit = (match[2] as string).toLowerCase();
-    const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
-    return Number(match[1]) * factor;
-  })
-  .meta({ description: 'Bytes, or a string such as 512kb, 4mb.' });
+import { ByteSize, Duration } from './durations.ts';
+import { HttpSchema } from './http-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const ServerName = z
@@ -272,6 +242,17 @@ export const AuthSchema = z
       .array(z.url({ protocol: /^https?$/ }))
       .optional()
       .meta({ description: 'Issuers listed in the protected-resource metadata; defaults to [jwt.issuer].' }),
+    anonymous: z
+      .object({
+        tenant: z.string().min(1),
+        scopes: z.array(z.string()).default(['*']),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          'Let requests without a credential in, as this tenant. For local demos and test suites only: never on a shared network.',
+      }),
   })
   .strict();
 
@@ -286,6 +267,7 @@ export const GatewaySettingsSchema = z
       .default(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'])
       .meta({ description: "The gateway's environment variables every child inherits." }),
     auth: AuthSchema.prefault({}).meta({ description: 'How HTTP clients authenticate: API keys and JWTs.' }),
+    http: HttpSchema.prefault({}).meta({ description: 'The Streamable HTTP front door of `mcplane serve`.' }),
   })
   .strict();
 
@@ -329,6 +311,14 @@ export const ConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const known = new Set(Object.keys(config.servers));
+    const anonymous = config.gateway.auth.anonymous;
+    if (anonymous && !config.tenants[anonymous.tenant]) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown tenant "${anonymous.tenant}"`,
+        path: ['gateway', 'auth', 'anonymous', 'tenant'],
+      });
+    }
     for (const [tenantId, tenant] of Object.entries(config.tenants)) {
       if (tenant.servers !== '*') {
         tenant.servers.forEach((name, index) => {

@@ -73,6 +73,14 @@ export function createAuthenticator(config: Config): Authenticator {
     async authenticate(headers) {
       const credential = extractCredential(headers);
       if (credential === undefined) {
+        const anonymous = config.gateway.auth.anonymous;
+        if (anonymous)
+          return {
+            tenantId: anonymous.tenant,
+            subject: 'anonymous',
+            scopes: anonymous.scopes,
+            via: 'anonymous',
+          };
         throw new GatewayError('UNAUTHENTICATED', undefined, { detail: { reason: MISSING_CREDENTIAL } });
       }
       if (credential.kind === 'api-key') return apiKeys.authenticate(credential.value);

@@ -5,15 +5,20 @@
 export type Principal = {
   /** The tenant the principal acts for; always a tenant id from the config. */
   readonly tenantId: string;
-  /** A stable identifier of the caller: the API key id, the JWT `sub`, or `local`. */
+  /** A stable identifier of the caller: `key:<id>`, `jwt:<sub>`, `local` or `anonymous`. */
   readonly subject: string;
   /** Granted scopes, e.g. `tools:call`. */
   readonly scopes: readonly string[];
   /** How the principal was established. */
-  readonly via: 'api-key' | 'jwt' | 'local';
+  readonly via: 'api-key' | 'jwt' | 'local' | 'anonymous';
 };
 
 /** The principal of the local stdio face, which trusts the user who started it. */
 export function localPrincipal(tenantId: string): Principal {
   return { tenantId, subject: 'local', scopes: ['*'], via: 'local' };
+}
+
+/** Whether two principals are the same caller; a session answers only to the one that opened it. */
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  return a.tenantId === b.tenantId && a.subject === b.subject && a.via === b.via;
 }

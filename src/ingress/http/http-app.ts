@@ -1,0 +1,106 @@
+/**
+ * The HTTP front door, in request order: Host/Origin guard → CORS → body limit → the MCP
+ * endpoints (which authenticate every request) and the public probes.
+ */
+import type { ServerResponse } from 'node:http';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { GatewayError } from '../../errors.ts';
+import type { Gateway } from '../../gateway.ts';
+import { createAuthenticator } from '../../identity/credentials.ts';
+import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../../identity/scopes.ts';
+import type { Logger } from '../../log.ts';
+import { errorResponse } from './error-response.ts';
+import { hostGuard } from './host-guard.ts';
+import { LegacySseFace } from './legacy-sse.ts';
+import { GATEWAY_SCOPES } from './required-scope.ts';
+import { StreamableHttpFace } from './streamable-http.ts';
+
+export const MCP_PATH = '/mcp';
+
+export type HttpFront = {
+  readonly app: Hono<{ Bindings: { outgoing: ServerResponse } }>;
+  readonly streamable: StreamableHttpFace;
+  readonly legacy: LegacySseFace;
+  /** Stops new sessions and new calls; in-flight calls and client responses still pass. */
+  drain(): void;
+  /** Calls in flight over every HTTP session. */
+  inflight(): number;
+  close(): Promise<void>;
+};
+
+export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUrl: string }): HttpFront {
+  const { http, auth } = gateway.config.gateway;
+  const resource = auth.resourceUri ?? auth.jwt?.audience ?? new URL(MCP_PATH, options.baseUrl).href;
+  const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
+  const authenticator = createAuthenticator(gateway.config);
+  let draining = false;
+  const shared = {
+    gateway,
+    http,
+    log: options.log,
+    authenticate: (headers: Headers) => authenticator.authenticate(headers),
+    resourceMetadataUrl,
+    draining: () => draining,
+  };
+  const streamable = new StreamableHttpFace(shared);
+  const legacy = new LegacySseFace({ ...shared, messagesPath: '/messages' });
+
+  const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.use('*', hostGuard(http));
+  if (http.cors.origins.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: http.cors.origins,
+        allowHeaders: [
+          'Authorization',
+          'Content-Type',
+          'Mcp-Session-Id',
+          'MCP-Protocol-Version',
+          'Last-Event-ID',
+          'x-api-key',
+        ],
+        exposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
+        maxAge: Math.round(http.cors.maxAge / 1000),
+      }),
+    );
+  }
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: http.maxBodySize,
+      onError: () =>
+        errorResponse(
+          new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${http.maxBodySize} bytes`),
+        ),
+    }),
+  );
+  app.get('/ready', (c) =>
+    c.json(
+      { ready: gateway.ready && !draining, ...gateway.status() },
+      gateway.ready && !draining ? 200 : 503,
+    ),
+  );
+  const metadata = (): Response => Response.json(protectedResourceMetadata(auth, resource, GATEWAY_SCOPES));
+  app.get('/.well-known/oauth-protected-resource', metadata);
+  app.get(`/.well-known/oauth-protected-resource${MCP_PATH}`, metadata);
+  app.all(MCP_PATH, (c) => streamable.handle(c));
+  app.get('/sse', (c) => legacy.open(c));
+  app.post('/messages', (c) => legacy.post(c));
+
+  return {
+    app,
+    streamable,
+    legacy,
+    drain: () => {
+      draining = true;
+    },
+    inflight: () => gateway.inflight(),
+    close: async () => {
+      await Promise.allSettled([streamable.sessions.closeAll(), legacy.sessions.closeAll()]);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The HTTP+SSE transport of protocol 2024-11-05, for older clients: `GET /sse` opens a stream
+ * whose first event (`endpoint`) names the URL to POST messages to; responses come back on the
+ * stream. Same identity and session binding rules as Streamable HTTP.
+ */
+import type { ServerResponse } from 'node:http';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import type { HttpConfig } from '../../config/http-schema.ts';
+import { GatewayError, asGatewayError } from '../../errors.ts';
+import type { Gateway } from '../../gateway.ts';
+import { samePrincipal, type Principal } from '../../identity/principal.ts';
+import { requireScope } from '../../identity/scopes.ts';
+import { checkMessageShape, type JSONRPCMessage } from '../../jsonrpc/message.ts';
+import type { Logger } from '../../log.ts';
+import { bindTransport } from '../transport-binding.ts';
+import { errorResponse } from './error-response.ts';
+import { HttpSessions } from './http-sessions.ts';
+import { requiredScope } from './required-scope.ts';
+
+export type LegacySseOptions = {
+  readonly gateway: Gateway;
+  readonly http: HttpConfig;
+  readonly log: Logger;
+  readonly authenticate: (headers: Headers) => Promise<Principal>;
+  readonly resourceMetadataUrl: string;
+  readonly draining: () => boolean;
+  /** Path that POSTs go to, e.g. `/messages`. */
+  readonly messagesPath: string;
+};
+
+export class LegacySseFace {
+  readonly sessions: HttpSessions<SSEServerTransport>;
+  readonly #options: LegacySseOptions;
+
+  constructor(options: LegacySseOptions) {
+    this.#options = options;
+    this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
+  }
+
+  /** `GET /sse`: opens a session and its stream. */
+  async open(c: Context<{ Bindings: { outgoing: ServerResponse } }>): Promise<Response> {
+    try {
+      if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
+      const principal = await this.#options.authenticate(c.req.raw.headers);
+      const session = this.#options.gateway.connect(principal);
+      const transport = new SSEServerTransport(this.#options.messagesPath, c.env.outgoing);
+      this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
+      await bindTransport(session, transport, this.#options.log);
+      return RESPONSE_ALREADY_SENT;
+    } catch (error) {
+      return this.#fail(error);
+    }
+  }
+
+  /** `POST /messages?sessionId=…`: one message for an open session; answered on its stream. */
+  async post(c: Context): Promise<Response> {
+    try {
+      const principal = await this.#options.authenticate(c.req.raw.headers);
+      const entry = this.sessions.get(c.req.query('sessionId') ?? '');
+      if (!entry || !samePrincipal(entry.principal, principal)) throw new GatewayError('SESSION_NOT_FOUND');
+      const message = await readMessage(c.req.raw);
+      const { method, id } = message as { method?: string; id?: unknown };
+      if (method !== undefined && id !== undefined) {
+        if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
+        const scope = requiredScope(method);
+        if (scope) requireScope(principal, scope);
+      }
+      await entry.transport.handleMessage(message);
+      return new Response('Accepted', { status: 202 });
+    } catch (error) {
+      return this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): Response {
+    const failure = asGatewayError(error);
+    if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'legacy SSE request failed');
+    return errorResponse(failure, { resourceMetadataUrl: this.#options.resourceMetadataUrl });
+  }
+}
+
+async function readMessage(request: Request): Promise<JSONRPCMessage> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await request.text()) as unknown;
+  } catch {
+    throw new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
+  }
+  const problem = checkMessageShape(value);
+  if (problem) throw new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`);
+  return value as JSONRPCMessage;
+}

@@ -1,0 +1,144 @@
+/**
+ * Streamable HTTP (spec 2025-11-25, "Transports" §Streamable HTTP) on one endpoint. The SDK's
+ * web-standard transport speaks the wire protocol (SSE and JSON responses, the GET stream,
+ * resumption, DELETE, the protocol-version header); this layer decides who may reach which
+ * session: it authenticates every request, binds each session to the principal that opened it,
+ * checks scopes, and refuses what the negotiated protocol version removed (batches).
+ */
+import { randomBytes } from 'node:crypto';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Context } from 'hono';
+import type { HttpConfig } from '../../config/http-schema.ts';
+import { GatewayError, asGatewayError } from '../../errors.ts';
+import type { Gateway } from '../../gateway.ts';
+import { samePrincipal, type Principal } from '../../identity/principal.ts';
+import { requireScope } from '../../identity/scopes.ts';
+import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
+import type { Logger } from '../../log.ts';
+import { bindTransport } from '../transport-binding.ts';
+import { BoundedEventStore } from './bounded-event-store.ts';
+import { errorResponse } from './error-response.ts';
+import { HttpSessions } from './http-sessions.ts';
+import { requiredScope } from './required-scope.ts';
+
+/** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
+const BATCHLESS_SINCE = '2025-06-18';
+
+export type StreamableHttpOptions = {
+  readonly gateway: Gateway;
+  readonly http: HttpConfig;
+  readonly log: Logger;
+  readonly authenticate: (headers: Headers) => Promise<Principal>;
+  readonly resourceMetadataUrl: string;
+  /** True while the server drains for shutdown: no new sessions, no new calls. */
+  readonly draining: () => boolean;
+};
+
+type Transport = WebStandardStreamableHTTPServerTransport;
+
+export class StreamableHttpFace {
+  readonly sessions: HttpSessions<Transport>;
+  readonly #options: StreamableHttpOptions;
+
+  constructor(options: StreamableHttpOptions) {
+    this.#options = options;
+    this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
+  }
+
+  async handle(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    let principal: Principal;
+    try {
+      principal = await this.#options.authenticate(request.headers);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    const sessionId = request.headers.get('mcp-session-id');
+    const body = request.method === 'POST' ? await readJson(request) : undefined;
+    if (body instanceof GatewayError) return this.#fail(body);
+    if (sessionId === null) return this.#open(request, principal, body);
+
+    const entry = this.sessions.get(sessionId);
+    // Another principal's session id is treated exactly like an unknown one (spec: 404).
+    if (!entry || !samePrincipal(entry.principal, principal))
+      return this.#fail(new GatewayError('SESSION_NOT_FOUND'));
+    if (body !== undefined) {
+      const refused = this.#screen(body, principal, entry.session.protocolVersion);
+      if (refused) return refused;
+    }
+    return entry.transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+  }
+
+  /** A request without a session id must be an `initialize`; it opens a session for the principal. */
+  async #open(request: Request, principal: Principal, body: unknown): Promise<Response> {
+    if (request.method !== 'POST' || !isInitialize(body)) {
+      return this.#fail(
+        new GatewayError('INVALID_REQUEST', 'Bad Request: Mcp-Session-Id header is required'),
+      );
+    }
+    if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'));
+    const session = this.#options.gateway.connect(principal);
+    const transport: Transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomBytes(24).toString('base64url'),
+      eventStore: new BoundedEventStore(this.#options.http.maxEventsPerStream),
+      retryInterval: 1_000,
+      onsessioninitialized: (id) => {
+        this.sessions.add({ id, transport, session, principal, lastSeen: Date.now() });
+      },
+    });
+    await bindTransport(session, transport, this.#options.log);
+    const response = await transport.handleRequest(request, { parsedBody: body });
+    if (transport.sessionId === undefined) void session.close();
+    return response;
+  }
+
+  /** Checks a POST body against the session: batches where removed, scopes, draining. */
+  #screen(body: unknown, principal: Principal, version: string | undefined): Response | undefined {
+    const messages = Array.isArray(body) ? body : [body];
+    if (Array.isArray(body) && version !== undefined && version >= BATCHLESS_SINCE) {
+      return this.#fail(
+        new GatewayError('INVALID_REQUEST', `JSON-RPC batches are not supported in protocol ${version}`),
+      );
+    }
+    for (const message of messages) {
+      const problem = checkMessageShape(message);
+      if (problem)
+        return this.#fail(new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`));
+      const { method, id } = message as { method?: string; id?: RequestId };
+      if (method === undefined || id === undefined) continue;
+      if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'), id);
+      const scope = requiredScope(method);
+      try {
+        if (scope) requireScope(principal, scope);
+      } catch (error) {
+        return this.#fail(error, id);
+      }
+    }
+    return undefined;
+  }
+
+  #fail(error: unknown, id?: RequestId): Response {
+    const failure = asGatewayError(error);
+    if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'HTTP request failed');
+    return errorResponse(failure, { id: id ?? null, resourceMetadataUrl: this.#options.resourceMetadataUrl });
+  }
+}
+
+/** The parsed JSON body, or a -32700 parse error that names no part of the input. */
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
+  }
+}
+
+function isInitialize(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.some(
+    (message) =>
+      checkMessageShape(message) === undefined &&
+      (message as JSONRPCMessage & { method?: string }).method === 'initialize',
+  );
+}
