@@ -109,7 +109,9 @@ export class DedicatedProcesses {
     } else {
       this.#claim(process, session);
     }
-    this.#refill();
+    // Spawning is synchronous work (tens of ms under load): start the replacement spare after
+    // this session has its process, not before.
+    setImmediate(() => this.#refill());
     return process;
   }
 
