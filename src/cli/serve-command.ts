@@ -49,7 +49,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
   const log = createLogger({ level: values['log-level'] });
   const gateway = await createGateway(config, { log, env: io.env });
   const address = await listen(gateway, log, host, port);
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${MCP_PATH}`;
+  const url = `http://${urlHost(address)}${MCP_PATH}`;
   io.stdout(connectHelp(url, config.gateway.auth.anonymous !== undefined));
   return address.stopped;
 }
@@ -57,11 +57,23 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
 type Listening = AddressInfo & { stopped: Promise<number> };
 
 async function listen(gateway: Gateway, log: Logger, host: string, port: number): Promise<Listening> {
-  const front = createHttpFront(gateway, { log, baseUrl: `http://${host}:${port}` });
+  // The front is built once the port is known (port 0 picks one), since the protected-resource
+  // metadata and 401 challenges name the gateway's own URL.
+  const bound: { front?: HttpFront } = {};
   let server: ServerType | undefined;
   const info = await new Promise<AddressInfo>((resolve) => {
-    server = serve({ fetch: front.app.fetch, hostname: host, port }, resolve);
+    server = serve(
+      {
+        fetch: (request, env) => (bound.front as HttpFront).app.fetch(request, env),
+        hostname: host,
+        port,
+      },
+      resolve,
+    );
   });
+  const publicUrl = gateway.config.gateway.http.publicUrl;
+  const front = createHttpFront(gateway, { log, baseUrl: publicUrl ?? `http://${urlHost(info)}` });
+  bound.front = front;
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'shutting down: draining in-flight calls');
@@ -71,6 +83,10 @@ async function listen(gateway: Gateway, log: Logger, host: string, port: number)
     process.once('SIGINT', () => stop('SIGINT'));
   });
   return { ...info, stopped };
+}
+
+function urlHost(info: AddressInfo): string {
+  return `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
 }
 
 async function shutdown(server: ServerType, front: HttpFront, gateway: Gateway, log: Logger): Promise<void> {

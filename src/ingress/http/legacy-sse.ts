@@ -46,8 +46,10 @@ export class LegacySseFace {
       const principal = await this.#options.authenticate(c.req.raw.headers);
       const session = this.#options.gateway.connect(principal);
       const transport = new SSEServerTransport(this.#options.messagesPath, c.env.outgoing);
-      this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
+      // Bind first: binding sets the session's onclose, which `add` then wraps to forget the entry.
       await bindTransport(session, transport, this.#options.log);
+      if (!session.closed)
+        this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
       return RESPONSE_ALREADY_SENT;
     } catch (error) {
       return this.#fail(error);
@@ -77,6 +79,9 @@ export class LegacySseFace {
   #fail(error: unknown): Response {
     const failure = asGatewayError(error);
     if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'legacy SSE request failed');
+    else if (failure.spec.http === 401 || failure.spec.http === 403) {
+      this.#options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
+    }
     return errorResponse(failure, { resourceMetadataUrl: this.#options.resourceMetadataUrl });
   }
 }

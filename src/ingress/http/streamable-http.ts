@@ -120,6 +120,10 @@ export class StreamableHttpFace {
   #fail(error: unknown, id?: RequestId): Response {
     const failure = asGatewayError(error);
     if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'HTTP request failed');
+    // Refused credentials are worth an operator's eye; the detail says why, never what was sent.
+    else if (failure.spec.http === 401 || failure.spec.http === 403) {
+      this.#options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
+    }
     return errorResponse(failure, { id: id ?? null, resourceMetadataUrl: this.#options.resourceMetadataUrl });
   }
 }
