@@ -1,4 +1,5 @@
 /** The `mcplane` command line. Each command returns its exit code. */
+import { bridgeCommand } from './bridge-command.ts';
 import { checkConfigCommand } from './check-config-command.ts';
 import type { CommandIo } from './command-io.ts';
 import { keysCommand } from './keys-command.ts';
@@ -9,6 +10,7 @@ const USAGE = `usage: mcplane <command> [options]
 
 commands:
   serve          serve the configured servers over Streamable HTTP (and legacy SSE)
+  bridge         relay a local stdio MCP client to a remote MCP server over HTTP
   stdio          serve the configured servers to one local MCP client over stdio
   check-config   validate a servers.config.yaml
   keys new       create an API key for a tenant
@@ -16,6 +18,7 @@ commands:
 
 const commands: Record<string, (args: string[], io: CommandIo) => number | Promise<number>> = {
   serve: serveCommand,
+  bridge: bridgeCommand,
   stdio: stdioCommand,
   'check-config': checkConfigCommand,
   keys: keysCommand,

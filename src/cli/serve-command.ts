@@ -4,49 +4,31 @@
  * finish within `gateway.http.shutdownGrace`, stops every child, and exits 0.
  */
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
-import { ConfigError } from '../config/config-error.ts';
-import { loadConfig } from '../config/load-config.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../ingress/http/http-app.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { CommandIo } from './command-io.ts';
+import { setUpCommand } from './command-setup.ts';
 
 const USAGE =
   'usage: mcplane serve [--config servers.config.yaml] [--host 127.0.0.1] [--port 8080] [--log-level info]\n';
 
 export async function serveCommand(args: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', default: io.env.MCPLANE_CONFIG ?? 'servers.config.yaml' },
-        host: { type: 'string', default: io.env.MCPLANE_HOST },
-        port: { type: 'string', default: io.env.MCPLANE_PORT ?? io.env.PORT },
-        'log-level': { type: 'string', default: io.env.MCPLANE_LOG_LEVEL ?? 'info' },
-      },
-    }));
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  let config;
-  try {
-    config = await loadConfig(values.config, io.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`${error.format()}\n`);
-    return 1;
-  }
+  const setup = await setUpCommand(args, io, USAGE, {
+    host: { type: 'string', default: io.env.MCPLANE_HOST },
+    port: { type: 'string', default: io.env.MCPLANE_PORT ?? io.env.PORT },
+  });
+  if (typeof setup === 'number') return setup;
+  const { config, logLevel } = setup;
+  const values = setup.values as { host?: string; port?: string };
   const host = values.host ?? config.gateway.http.host;
   const port = values.port === undefined ? config.gateway.http.port : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     io.stderr(`mcplane serve: --port must be a port number\n${USAGE}`);
     return 2;
   }
-  const log = createLogger({ level: values['log-level'] });
+  const log = createLogger({ level: logLevel });
   const gateway = await createGateway(config, { log, env: io.env });
   const address = await listen(gateway, log, host, port);
   const url = `http://${urlHost(address)}${MCP_PATH}`;

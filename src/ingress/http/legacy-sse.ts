@@ -7,25 +7,17 @@ import type { ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import type { HttpConfig } from '../../config/http-schema.ts';
 import { GatewayError, asGatewayError } from '../../errors.ts';
-import type { Gateway } from '../../gateway.ts';
-import { samePrincipal, type Principal } from '../../identity/principal.ts';
+import { samePrincipal } from '../../identity/principal.ts';
 import { requireScope } from '../../identity/scopes.ts';
 import { checkMessageShape, type JSONRPCMessage } from '../../jsonrpc/message.ts';
-import type { Logger } from '../../log.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { errorResponse } from './error-response.ts';
 import { HttpSessions } from './http-sessions.ts';
 import { requiredScope } from './required-scope.ts';
+import type { FaceOptions } from './streamable-http.ts';
 
-export type LegacySseOptions = {
-  readonly gateway: Gateway;
-  readonly http: HttpConfig;
-  readonly log: Logger;
-  readonly authenticate: (headers: Headers) => Promise<Principal>;
-  readonly resourceMetadataUrl: string;
-  readonly draining: () => boolean;
+export type LegacySseOptions = FaceOptions & {
   /** Path that POSTs go to, e.g. `/messages`. */
   readonly messagesPath: string;
 };

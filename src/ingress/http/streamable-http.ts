@@ -24,7 +24,8 @@ import { requiredScope } from './required-scope.ts';
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
 const BATCHLESS_SINCE = '2025-06-18';
 
-export type StreamableHttpOptions = {
+/** What both HTTP faces (Streamable HTTP and legacy SSE) are built from. */
+export type FaceOptions = {
   readonly gateway: Gateway;
   readonly http: HttpConfig;
   readonly log: Logger;
@@ -38,9 +39,9 @@ type Transport = WebStandardStreamableHTTPServerTransport;
 
 export class StreamableHttpFace {
   readonly sessions: HttpSessions<Transport>;
-  readonly #options: StreamableHttpOptions;
+  readonly #options: FaceOptions;
 
-  constructor(options: StreamableHttpOptions) {
+  constructor(options: FaceOptions) {
     this.#options = options;
     this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
   }
