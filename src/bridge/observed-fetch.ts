@@ -81,3 +81,16 @@ function watchEnd(body: ReadableStream<Uint8Array>, onEnd: () => void): Readable
     },
   });
 }
+
+/** The id of the JSON-RPC request a POST body carries, if it carries one. */
+export function requestIdOfBody(body: string): string | number | undefined {
+  try {
+    const value = JSON.parse(body) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const record = value as Record<string, unknown>;
+    const id = record.id;
+    return 'method' in record && (typeof id === 'string' || typeof id === 'number') ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

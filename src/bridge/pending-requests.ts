@@ -20,16 +20,21 @@ type Entry = {
   lastEventId: string | undefined;
   /** Resumed (GET) streams currently open for the request. */
   resuming: number;
+  /** Set while waiting for the SDK to resume a broken stream. */
+  broken: boolean;
   timer: NodeJS.Timeout | undefined;
 };
 
 // The SDK parses SSE downstream of where the bridge sees a body end, so the last events of a
 // stream reach the bridge a few microtasks later; this grace lets them land first.
 const DRAIN_GRACE_MS = 50;
+const RECENTLY_FAILED_LIMIT = 1000;
 
 export class PendingRequests {
   readonly #options: PendingRequestsOptions;
   readonly #entries = new Map<RequestId, Entry>();
+  /** Ids recently answered with an error by the bridge, oldest first. */
+  readonly #failed = new Set<RequestId>();
 
   constructor(options: PendingRequestsOptions) {
     this.#options = options;
@@ -45,7 +50,13 @@ export class PendingRequests {
 
   add(id: RequestId): void {
     this.#forget(id);
-    this.#entries.set(id, { generation: undefined, lastEventId: undefined, resuming: 0, timer: undefined });
+    this.#entries.set(id, {
+      generation: undefined,
+      lastEventId: undefined,
+      resuming: 0,
+      broken: false,
+      timer: undefined,
+    });
   }
 
   delivered(id: RequestId, generation: number): void {
@@ -58,14 +69,29 @@ export class PendingRequests {
     if (entry) entry.lastEventId = lastEventId;
   }
 
-  /** The remote answered: returns whether the request was pending. */
-  settle(id: RequestId): boolean {
-    return this.#forget(id);
+  /**
+   * The remote answered `id`: `pending` when the client waits for it, `late` when the bridge has
+   * already answered it with an error (the client must not get two answers), else `unknown`.
+   */
+  settle(id: RequestId): 'pending' | 'late' | 'unknown' {
+    if (this.#forget(id)) return 'pending';
+    return this.#failed.has(id) ? 'late' : 'unknown';
+  }
+
+  /** The client cancelled `id`: it expects no answer any more, not even an error. */
+  cancelled(id: RequestId): void {
+    this.#forget(id);
   }
 
   /** Fails a request here and now (it was not delivered, or its answer cannot come). */
   fail(id: RequestId, reason: string): void {
-    if (this.#forget(id)) this.#options.fail(id, reason);
+    if (!this.#forget(id)) return;
+    this.#failed.add(id);
+    if (this.#failed.size > RECENTLY_FAILED_LIMIT) {
+      const oldest = this.#failed.values().next();
+      if (!oldest.done) this.#failed.delete(oldest.value);
+    }
+    this.#options.fail(id, reason);
   }
 
   /** The POST or resumed stream that should carry the response ended. */
@@ -81,6 +107,7 @@ export class PendingRequests {
     for (const [id, entry] of this.#entries) {
       if (entry.lastEventId !== lastEventId) continue;
       entry.resuming += 1;
+      entry.broken = false;
       clearTimeout(entry.timer);
       entry.timer = undefined;
       return () => {
@@ -94,7 +121,7 @@ export class PendingRequests {
   /** The SDK gave up resuming: fail every request whose stream is broken. */
   failBroken(reason: string): void {
     for (const [id, entry] of [...this.#entries]) {
-      if (entry.timer && entry.resuming === 0) this.fail(id, reason);
+      if (entry.broken && entry.resuming === 0) this.fail(id, reason);
     }
   }
 
@@ -119,6 +146,7 @@ export class PendingRequests {
       return;
     }
     // The SDK transport resumes the stream on its own; give it its retries before giving up.
+    entry.broken = true;
     entry.timer = setTimeout(() => {
       this.fail(id, 'the response stream broke and could not be resumed');
     }, this.#options.resumeBudgetMs);

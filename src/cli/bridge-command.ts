@@ -31,6 +31,7 @@ const RESERVED_HEADERS = new Set([
   'mcp-protocol-version',
   'mcp-session-id',
 ]);
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type Settings = {
@@ -104,6 +105,7 @@ function parseSettings(args: string[], io: CommandIo): Settings | string {
     if (/[\r\n]/.test(apiKey)) return 'the API key contains a line break';
     headers.Authorization = `Bearer ${apiKey}`;
   }
+  if (!LOG_LEVELS.has(values['log-level'])) return `--log-level must be one of ${[...LOG_LEVELS].join(', ')}`;
   const queueLimit = Number(values['queue-limit']);
   if (!Number.isInteger(queueLimit) || queueLimit < 1) return '--queue-limit must be a positive integer';
   const queueTimeout = Duration.safeParse(

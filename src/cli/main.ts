@@ -1,10 +1,5 @@
 /** The `mcplane` command line. Each command returns its exit code. */
-import { bridgeCommand } from './bridge-command.ts';
-import { checkConfigCommand } from './check-config-command.ts';
 import type { CommandIo } from './command-io.ts';
-import { keysCommand } from './keys-command.ts';
-import { serveCommand } from './serve-command.ts';
-import { stdioCommand } from './stdio-command.ts';
 
 const USAGE = `usage: mcplane <command> [options]
 
@@ -16,12 +11,16 @@ commands:
   keys new       create an API key for a tenant
 `;
 
-const commands: Record<string, (args: string[], io: CommandIo) => number | Promise<number>> = {
-  serve: serveCommand,
-  bridge: bridgeCommand,
-  stdio: stdioCommand,
-  'check-config': checkConfigCommand,
-  keys: keysCommand,
+type Command = (args: string[], io: CommandIo) => number | Promise<number>;
+
+// Loaded on demand: a desktop client starts `mcplane bridge` on every launch, and should not
+// wait for the gateway's modules to load.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve-command.ts')).serveCommand,
+  bridge: async () => (await import('./bridge-command.ts')).bridgeCommand,
+  stdio: async () => (await import('./stdio-command.ts')).stdioCommand,
+  'check-config': async () => (await import('./check-config-command.ts')).checkConfigCommand,
+  keys: async () => (await import('./keys-command.ts')).keysCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -31,8 +30,8 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   };
   const [name, ...args] = argv;
-  const command = name === undefined ? undefined : commands[name];
-  if (!command) {
+  const load = name === undefined ? undefined : commands[name];
+  if (!load) {
     io.stderr(
       name === undefined || name === '--help' || name === 'help'
         ? USAGE
@@ -40,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return name === '--help' || name === 'help' ? 0 : 2;
   }
-  return command(args, io);
+  return (await load())(args, io);
 }
 
 main(process.argv.slice(2)).then(
