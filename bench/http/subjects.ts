@@ -1,0 +1,206 @@
+/**
+ * The HTTP servers under test, each started as its own process (in its own process group) in
+ * front of the same stdio fixture, and stopped by a ladder: SIGTERM, then SIGKILL of the group
+ * and of every descendant ever seen, so that nothing outlives the run.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isAlive, TreeSampler } from './process-tree.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURE = path.join(ROOT, 'test/fixtures/fixture-server.ts');
+const NODE = process.execPath;
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 6_000;
+
+export type PoolMode = 'shared' | 'tenant' | 'session';
+
+export type Subject = {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  /** The fixture's echo tool as this subject names it. */
+  readonly tool: string;
+  readonly sampler: TreeSampler;
+  /** Stops the subject; resolves to the pids (its own or descendants) still alive afterwards. */
+  stop(): Promise<number[]>;
+};
+
+const running = new Set<{ pid: number; sampler: TreeSampler }>();
+
+/** Last resort when the benchmark itself dies: kill every group and descendant it started. */
+process.once('exit', () => {
+  for (const { pid, sampler } of running) {
+    for (const target of [-pid, pid, ...sampler.seen]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcplane-bench-http-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+/** `nodeArgs` go to the node running mcplane (e.g. `--cpu-prof`). */
+export function startMcplane(
+  mode: PoolMode,
+  pool: { min: number; max: number },
+  nodeArgs: readonly string[] = [],
+): Promise<Subject> {
+  const config = {
+    gateway: { auth: { anonymous: { tenant: 't' } } },
+    servers: {
+      fx: { command: NODE, args: [FIXTURE], mode, pool: { ...pool, maxInflight: 1000 } },
+    },
+    tenants: { t: { name: 'Benchmark tenant' } },
+  };
+  // JSON is YAML, so the config needs no YAML writer.
+  const file = path.join(scratch, `mcplane-${mode}.yaml`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  const child = launch([
+    ...nodeArgs,
+    path.join(ROOT, 'bin/mcplane.js'),
+    'serve',
+    '--config',
+    file,
+    '--port',
+    '0',
+  ]);
+  return started(`mcplane (${mode})`, child, 'fx__echo', /mcplane is serving MCP at (\S+)/);
+}
+
+export async function startSupergateway(): Promise<Subject> {
+  const port = await freePort();
+  const child = launch([
+    path.join(ROOT, 'node_modules/supergateway/dist/index.js'),
+    '--stdio',
+    `'${NODE}' '${FIXTURE}'`,
+    '--outputTransport',
+    'streamableHttp',
+    '--stateful',
+    '--port',
+    String(port),
+    // Its default level logs every message; the benchmark measures the proxy, not its logging.
+    '--logLevel',
+    'none',
+  ]);
+  return started('supergateway', child, 'echo', port);
+}
+
+export async function startMcpProxy(): Promise<Subject> {
+  const port = await freePort();
+  const child = launch([
+    path.join(ROOT, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs'),
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--server',
+    'stream',
+    '--',
+    NODE,
+    FIXTURE,
+  ]);
+  return started('mcp-proxy', child, 'echo', port);
+}
+
+export function startBare(): Promise<Subject> {
+  const child = launch([path.join(ROOT, 'bench/http/bare-server.ts')]);
+  return started('bare node:http', child, 'echo', /listening at (\S+)/);
+}
+
+function launch(args: string[]): ChildProcessWithoutNullStreams {
+  // stdin stays open: supergateway stops when its stdin ends.
+  return spawn(NODE, args, { cwd: ROOT, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Waits until the subject serves (a URL printed on stdout, or a port accepting connections). */
+async function started(
+  name: string,
+  child: ChildProcessWithoutNullStreams,
+  tool: string,
+  ready: RegExp | number,
+): Promise<Subject> {
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name} did not start`);
+  const sampler = new TreeSampler(pid);
+  const entry = { pid, sampler };
+  running.add(entry);
+  let output = '';
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (output = (output + chunk).slice(-8_000)));
+  child.stderr.on('data', (chunk: string) => (output = (output + chunk).slice(-8_000)));
+  child.stdin.on('error', () => {});
+
+  const stop = async (): Promise<number[]> => {
+    sampler.sample(true);
+    sampler.stop();
+    if (!exited) process.kill(pid, 'SIGTERM');
+    await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS))]);
+    for (const target of [-pid, ...sampler.seen]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child.stdin.end();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running.delete(entry);
+    return [pid, ...sampler.seen].filter(isAlive);
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let url: string | undefined;
+  while (url === undefined && !exited && Date.now() < deadline) {
+    if (typeof ready === 'number') {
+      if (await accepts(ready)) url = `http://127.0.0.1:${ready}/mcp`;
+    } else {
+      url = ready.exec(output)?.[1];
+    }
+    if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (url === undefined) {
+    await stop();
+    throw new Error(`${name} did not start:\n${output}`);
+  }
+  sampler.start();
+  return { name, url, pid, tool, sampler, stop };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
