@@ -27,9 +27,7 @@ export async function stdioCommand(args: string[], io: CommandIo): Promise<numbe
   const log = createLogger({ level: logLevel });
   const gateway = await createGateway(config, { log, env: io.env });
   const session = gateway.connect(localPrincipal(tenant));
-  const closed = new Promise<void>((resolve) => {
-    session.onclose = resolve;
-  });
+  const closed = new Promise<void>((resolve) => session.onClosed(resolve));
   await bindTransport(session, new StdioServerTransport(), log);
   const stop = (): void => {
     void session.close();

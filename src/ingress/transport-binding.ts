@@ -25,8 +25,8 @@ export async function bindTransport(
         log.debug({ err: error }, 'could not send a message to the client');
       });
   };
-  session.onclose = () => {
+  session.onClosed(() => {
     void transport.close();
-  };
+  });
   await transport.start();
 }

@@ -55,8 +55,9 @@ export class ClientSession implements SessionLink {
   #closed = false;
   /** Receives the session's outgoing messages; the transport binding sets it. */
   output: SessionOutput | undefined;
-  /** Called once when the session closes, whoever closed it. */
-  onclose: (() => void) | undefined;
+  readonly #closeListeners: (() => void)[] = [];
+  /** Set once close() has finished and its listeners have run. */
+  #ended = false;
 
   constructor(principal: Principal, core: SessionCore) {
     this.principal = principal;
@@ -147,7 +148,18 @@ export class ClientSession implements SessionLink {
     const servers = this.#core.router.serversFor(this.tenantId);
     await Promise.allSettled(servers.map((server) => server.release(this)));
     this.#core.onClosed(this);
-    this.onclose?.();
+    this.#ended = true;
+    for (const listener of this.#closeListeners.splice(0)) listener();
+  }
+
+  /**
+   * Runs `listener` once when the session closes, whoever closes it; at once if it already has.
+   * Several parties hold a session (its transport, an HTTP registry, a CLI waiting to exit),
+   * and each must hear of the close without depending on the order they attached in.
+   */
+  onClosed(listener: () => void): void {
+    if (this.#ended) listener();
+    else this.#closeListeners.push(listener);
   }
 
   async #handleRequest(request: JSONRPCRequest): Promise<void> {

@@ -32,11 +32,7 @@ export class HttpSessions<T extends Transport = Transport> {
 
   add(entry: HttpSession<T>): void {
     this.#byId.set(entry.id, entry);
-    const previous = entry.session.onclose;
-    entry.session.onclose = () => {
-      this.#byId.delete(entry.id);
-      previous?.();
-    };
+    entry.session.onClosed(() => this.#byId.delete(entry.id));
   }
 
   get(id: string): HttpSession<T> | undefined {

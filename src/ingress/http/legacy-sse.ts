@@ -38,10 +38,8 @@ export class LegacySseFace {
       const principal = await this.#options.authenticate(c.req.raw.headers);
       const session = this.#options.gateway.connect(principal);
       const transport = new SSEServerTransport(this.#options.messagesPath, c.env.outgoing);
-      // Bind first: binding sets the session's onclose, which `add` then wraps to forget the entry.
+      this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
       await bindTransport(session, transport, this.#options.log);
-      if (!session.closed)
-        this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
       return RESPONSE_ALREADY_SENT;
     } catch (error) {
       return this.#fail(error);
