@@ -7,14 +7,11 @@ import type { ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import { GatewayError, asGatewayError } from '../../errors.ts';
+import { GatewayError } from '../../errors.ts';
 import { samePrincipal } from '../../identity/principal.ts';
-import { requireScope } from '../../identity/scopes.ts';
-import { checkMessageShape, type JSONRPCMessage } from '../../jsonrpc/message.ts';
 import { bindTransport } from '../transport-binding.ts';
-import { errorResponse } from './error-response.ts';
 import { HttpSessions } from './http-sessions.ts';
-import { requiredScope } from './required-scope.ts';
+import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 import type { FaceOptions } from './streamable-http.ts';
 
 export type LegacySseOptions = FaceOptions & {
@@ -52,13 +49,8 @@ export class LegacySseFace {
       const principal = await this.#options.authenticate(c.req.raw.headers);
       const entry = this.sessions.get(c.req.query('sessionId') ?? '');
       if (!entry || !samePrincipal(entry.principal, principal)) throw new GatewayError('SESSION_NOT_FOUND');
-      const message = await readMessage(c.req.raw);
-      const { method, id } = message as { method?: string; id?: unknown };
-      if (method !== undefined && id !== undefined) {
-        if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
-        const scope = requiredScope(method);
-        if (scope) requireScope(principal, scope);
-      }
+      const message = asMessage(await readJsonBody(c.req.raw));
+      admit(message, principal, this.#options.draining());
       await entry.transport.handleMessage(message);
       return new Response('Accepted', { status: 202 });
     } catch (error) {
@@ -67,23 +59,6 @@ export class LegacySseFace {
   }
 
   #fail(error: unknown): Response {
-    const failure = asGatewayError(error);
-    if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'legacy SSE request failed');
-    else if (failure.spec.http === 401 || failure.spec.http === 403) {
-      this.#options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
-    }
-    return errorResponse(failure, { resourceMetadataUrl: this.#options.resourceMetadataUrl });
+    return refusal(error, this.#options);
   }
-}
-
-async function readMessage(request: Request): Promise<JSONRPCMessage> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await request.text()) as unknown;
-  } catch {
-    throw new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
-  }
-  const problem = checkMessageShape(value);
-  if (problem) throw new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`);
-  return value as JSONRPCMessage;
 }

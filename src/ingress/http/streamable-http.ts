@@ -9,17 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import type { HttpConfig } from '../../config/http-schema.ts';
-import { GatewayError, asGatewayError } from '../../errors.ts';
+import { GatewayError } from '../../errors.ts';
 import type { Gateway } from '../../gateway.ts';
 import { samePrincipal, type Principal } from '../../identity/principal.ts';
-import { requireScope } from '../../identity/scopes.ts';
 import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
-import { errorResponse } from './error-response.ts';
 import { HttpSessions } from './http-sessions.ts';
-import { requiredScope } from './required-scope.ts';
+import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
 const BATCHLESS_SINCE = '2025-06-18';
@@ -55,8 +53,12 @@ export class StreamableHttpFace {
       return this.#fail(error);
     }
     const sessionId = request.headers.get('mcp-session-id');
-    const body = request.method === 'POST' ? await readJson(request) : undefined;
-    if (body instanceof GatewayError) return this.#fail(body);
+    let body: unknown;
+    try {
+      body = request.method === 'POST' ? await readJsonBody(request) : undefined;
+    } catch (error) {
+      return this.#fail(error);
+    }
     if (sessionId === null) return this.#open(request, principal, body);
 
     const entry = this.sessions.get(sessionId);
@@ -101,16 +103,12 @@ export class StreamableHttpFace {
         new GatewayError('INVALID_REQUEST', `JSON-RPC batches are not supported in protocol ${version}`),
       );
     }
-    for (const message of messages) {
-      const problem = checkMessageShape(message);
-      if (problem)
-        return this.#fail(new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`));
-      const { method, id } = message as { method?: string; id?: RequestId };
-      if (method === undefined || id === undefined) continue;
-      if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'), id);
-      const scope = requiredScope(method);
+    for (const value of messages) {
+      let id: RequestId | undefined;
       try {
-        if (scope) requireScope(principal, scope);
+        const message = asMessage(value);
+        id = 'id' in message ? message.id : undefined;
+        admit(message, principal, this.#options.draining());
       } catch (error) {
         return this.#fail(error, id);
       }
@@ -119,23 +117,7 @@ export class StreamableHttpFace {
   }
 
   #fail(error: unknown, id?: RequestId): Response {
-    const failure = asGatewayError(error);
-    if (failure.code === 'INTERNAL') this.#options.log.error({ err: error }, 'HTTP request failed');
-    // Refused credentials are worth an operator's eye; the detail says why, never what was sent.
-    else if (failure.spec.http === 401 || failure.spec.http === 403) {
-      this.#options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
-    }
-    return errorResponse(failure, { id: id ?? null, resourceMetadataUrl: this.#options.resourceMetadataUrl });
-  }
-}
-
-/** The parsed JSON body, or a -32700 parse error that names no part of the input. */
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
+    return refusal(error, this.#options, id);
   }
 }
 

@@ -1,0 +1,55 @@
+/**
+ * What both HTTP faces (Streamable HTTP and legacy SSE) check of each client message before the
+ * session sees it, and how either turns a refusal into a response.
+ */
+import { GatewayError, asGatewayError } from '../../errors.ts';
+import type { Principal } from '../../identity/principal.ts';
+import { requireScope } from '../../identity/scopes.ts';
+import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
+import type { Logger } from '../../log.ts';
+import { errorResponse } from './error-response.ts';
+import { requiredScope } from './required-scope.ts';
+
+/** The parsed JSON body; a -32700 parse error names no part of the input. */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
+  }
+}
+
+/** One value as a JSON-RPC message, or INVALID_REQUEST saying what is wrong with it. */
+export function asMessage(value: unknown): JSONRPCMessage {
+  const problem = checkMessageShape(value);
+  if (problem) throw new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`);
+  return value as JSONRPCMessage;
+}
+
+/**
+ * Whether a client request may go in now: none while the server drains for shutdown, and each
+ * only with its scope. Notifications and responses always pass: in-flight calls may need them
+ * (a cancellation, the answer to a sampling request) to finish.
+ */
+export function admit(message: JSONRPCMessage, principal: Principal, draining: boolean): void {
+  if (!('method' in message) || !('id' in message)) return;
+  if (draining) throw new GatewayError('GATEWAY_CLOSING');
+  const scope = requiredScope(message.method);
+  if (scope) requireScope(principal, scope);
+}
+
+/** The HTTP answer to a failure, logged for operators: internal errors in full, refusals by reason only. */
+export function refusal(
+  error: unknown,
+  options: { readonly log: Logger; readonly resourceMetadataUrl: string },
+  id?: RequestId,
+): Response {
+  const failure = asGatewayError(error);
+  if (failure.code === 'INTERNAL') options.log.error({ err: error }, 'HTTP request failed');
+  // Refused credentials are worth an operator's eye; the detail says why, never what was sent.
+  else if (failure.spec.http === 401 || failure.spec.http === 403) {
+    options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
+  }
+  return errorResponse(failure, { id: id ?? null, resourceMetadataUrl: options.resourceMetadataUrl });
+}
