@@ -119,8 +119,7 @@ export class ProcessPool {
     if (this.#closed) return Promise.reject(new GatewayError('GATEWAY_CLOSING'));
     const free = this.#leastLoaded();
     if (free && this.#waiters.length === 0) {
-      this.#leases.set(free, (this.#leases.get(free) ?? 0) + 1);
-      return Promise.resolve(free);
+      return Promise.resolve(this.#lend(free));
     }
     // A server that keeps failing to start fails fast while it backs off, rather than holding
     // every caller (and every aggregated list) until the queue deadline.
@@ -162,6 +161,12 @@ export class ProcessPool {
     this.#serveWaiters();
   }
 
+  /** Takes one slot of the process for a caller. */
+  #lend(process: UpstreamProcess): UpstreamProcess {
+    this.#leases.set(process, (this.#leases.get(process) ?? 0) + 1);
+    return process;
+  }
+
   #leastLoaded(): UpstreamProcess | undefined {
     let best: UpstreamProcess | undefined;
     let bestLeases = this.#config.maxInflight;
@@ -180,8 +185,7 @@ export class ProcessPool {
       if (!process) break;
       const waiter = this.#waiters.shift() as Waiter;
       clearTimeout(waiter.timer);
-      this.#leases.set(process, (this.#leases.get(process) ?? 0) + 1);
-      waiter.resolve(process);
+      waiter.resolve(this.#lend(process));
     }
     if (this.size < this.#config.max && this.#needsAnotherStart()) void this.#grow();
   }

@@ -126,10 +126,17 @@ export class SessionMultiplexer {
       };
       const outgoing = options.onProgress ? withProgressToken(params, id) : params;
       this.#track(pending);
-      pending.timer = setTimeout(() => this.#timeOut(pending, options.timeoutMs), options.timeoutMs);
+      pending.timer = setTimeout(() => {
+        const error = new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `The server did not answer ${method} within ${options.timeoutMs} ms`,
+        );
+        this.#abandon(pending, `timed out after ${options.timeoutMs} ms`, error);
+      }, options.timeoutMs);
       pending.timer.unref();
       if (options.signal) {
-        const onAbort = (): void => this.#cancel(pending, 'cancelled by the client');
+        const onAbort = (): void =>
+          this.#abandon(pending, 'cancelled by the client', new CancelledError('cancelled by the client'));
         options.signal.addEventListener('abort', onAbort, { once: true });
         pending.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
       }
@@ -341,29 +348,18 @@ export class SessionMultiplexer {
     else pending.resolve(outcome);
   }
 
-  #cancel(pending: Pending, reason: string): void {
+  /**
+   * Gives up on a request (the client cancelled it, or it ran out of time): the server is told
+   * with `notifications/cancelled` under its own id, and the caller gets `error`.
+   */
+  #abandon(pending: Pending, reason: string, error: Error): void {
     if (!this.#untrack(pending)) return;
     this.#write({
       jsonrpc: '2.0',
       method: 'notifications/cancelled',
       params: { requestId: pending.id, reason },
     });
-    pending.reject(new CancelledError(reason));
-  }
-
-  #timeOut(pending: Pending, timeoutMs: number): void {
-    if (!this.#untrack(pending)) return;
-    this.#write({
-      jsonrpc: '2.0',
-      method: 'notifications/cancelled',
-      params: { requestId: pending.id, reason: `timed out after ${timeoutMs} ms` },
-    });
-    pending.reject(
-      new GatewayError(
-        'UPSTREAM_TIMEOUT',
-        `The server did not answer ${pending.method} within ${timeoutMs} ms`,
-      ),
-    );
+    pending.reject(error);
   }
 
   #drop(what: string, text: string): void {

@@ -107,16 +107,12 @@ export class UpstreamServer {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([
-      this.#shared?.close(),
-      this.#dedicated?.close(),
-      ...[...this.#byTenant.values()].map((pool) => pool.close()),
-    ]);
+    await Promise.allSettled([this.#dedicated?.close(), ...this.#pools().map((pool) => pool.close())]);
   }
 
   /** Counts for health and metrics. */
   status(): ServerStatus {
-    const pools = [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()].map((pool) => ({
+    const pools = this.#pools().map((pool) => ({
       name: pool.name,
       size: pool.size,
       ready: pool.readyCount,
@@ -142,8 +138,12 @@ export class UpstreamServer {
   }
 
   #liveProcesses(): UpstreamProcess[] {
-    const pools = [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()];
-    return [...pools.flatMap((pool) => pool.processes()), ...(this.#dedicated?.processes() ?? [])];
+    return [...this.#pools().flatMap((pool) => pool.processes()), ...(this.#dedicated?.processes() ?? [])];
+  }
+
+  /** The shared pool or the tenant pools, whichever this server's mode has. */
+  #pools(): ProcessPool[] {
+    return [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()];
   }
 
   #poolFor(tenantId: string): ProcessPool {
