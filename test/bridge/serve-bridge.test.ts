@@ -4,15 +4,12 @@
  * are the real CLI in child processes; the API key travels only in the bridge's environment.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/identity/api-key-format.ts';
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
-import { eventually, isRunning } from '../support/harness.ts';
+import { eventually, isRunning, writeEverythingConfig } from '../support/harness.ts';
 import {
   connectToBridge,
   reapBridges,
@@ -22,9 +19,6 @@ import {
 } from './bridge-process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/mcplane.js', import.meta.url));
-const everything = createRequire(import.meta.url).resolve(
-  '@modelcontextprotocol/server-everything/dist/index.js',
-);
 
 type Serve = {
   pid: number;
@@ -40,25 +34,8 @@ let bridge: ReturnType<typeof spawnBridge>;
 const { key, id: keyId } = generateApiKey();
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mcplane-bridge-serve-'));
-  const config = join(dir, 'servers.config.yaml');
-  writeFileSync(
-    config,
-    `servers:
-  shared:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(everything)}, stdio]
-    pool: { min: 1, max: 2 }
-  own:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(everything)}, stdio]
-    mode: session
-    pool: { min: 1, max: 4 }
-tenants:
-  acme:
-    name: Acme
-    apiKeys: [{ id: ${JSON.stringify(keyId)}, hash: ${JSON.stringify(hashApiKey(key))} }]
-`,
+  const config = writeEverythingConfig(
+    `    apiKeys: [{ id: ${JSON.stringify(keyId)}, hash: ${JSON.stringify(hashApiKey(key))} }]\n`,
   );
   serve = await startServe(config);
   bridge = spawnBridge(['--url', serve.url], { MCPLANE_API_KEY: key });

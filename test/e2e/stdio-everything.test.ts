@@ -3,9 +3,6 @@
  * `@modelcontextprotocol/server-everything`, shared for tools and dedicated per session for
  * sampling, elicitation and roots.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,35 +14,15 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/harness.ts';
+import { eventually, writeEverythingConfig } from '../support/harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const everything = createRequire(import.meta.url).resolve(
-  '@modelcontextprotocol/server-everything/dist/index.js',
-);
 
 let client: Client;
 let transport: StdioClientTransport;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mcplane-e2e-'));
-  const config = join(dir, 'servers.config.yaml');
-  writeFileSync(
-    config,
-    `servers:
-  shared:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(everything)}, stdio]
-    pool: { min: 1, max: 2 }
-  own:
-    command: ${JSON.stringify(process.execPath)}
-    args: [${JSON.stringify(everything)}, stdio]
-    mode: session
-    pool: { min: 1, max: 4 }
-tenants:
-  acme: { name: Acme }
-`,
-  );
+  const config = writeEverythingConfig();
   transport = new StdioClientTransport({
     command: process.execPath,
     args: [

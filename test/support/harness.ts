@@ -2,6 +2,10 @@
  * Test harness: a gateway over real fixture processes, and SDK clients connected to it over an
  * in-memory transport (the core does not know HTTP; the HTTP tests drive it over real sockets).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -77,4 +81,34 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 export function textJson<T = Record<string, unknown>>(result: unknown): T {
   const content = (result as { content: { type: string; text: string }[] }).content;
   return JSON.parse(content[0]?.text ?? 'null') as T;
+}
+
+const EVERYTHING = createRequire(import.meta.url).resolve(
+  '@modelcontextprotocol/server-everything/dist/index.js',
+);
+
+/**
+ * Writes a config fronting the published server-everything twice: `shared` (one pool) and `own`
+ * (a process per session, for sampling, elicitation and roots), for the one tenant `acme`,
+ * whose YAML lines after `name:` the caller may add (e.g. apiKeys). Returns its path.
+ */
+export function writeEverythingConfig(acmeExtra = ''): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'mcplane-everything-')), 'servers.config.yaml');
+  const server = `command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(EVERYTHING)}, stdio]`;
+  writeFileSync(
+    path,
+    `servers:
+  shared:
+    ${server}
+    pool: { min: 1, max: 2 }
+  own:
+    ${server}
+    mode: session
+    pool: { min: 1, max: 4 }
+tenants:
+  acme:
+    name: Acme
+${acmeExtra}`,
+  );
+  return path;
 }
