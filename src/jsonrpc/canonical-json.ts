@@ -1,0 +1,27 @@
+/**
+ * Canonical JSON: object keys sorted, no insignificant white space, so equal values always give
+ * equal text. Used wherever a value is compared or hashed by content (server specs on reload;
+ * tool definitions and argument digests later). Arrays keep their order; `undefined` members
+ * are dropped as JSON.stringify drops them.
+ */
+import { createHash } from 'node:crypto';
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+/** The SHA-256 of a value's canonical JSON, as hex. */
+export function canonicalHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== undefined) sorted[key] = sortKeys(member);
+  }
+  return sorted;
+}
