@@ -7,7 +7,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError } from '../../src/config/config-error.ts';
@@ -146,6 +147,41 @@ describe('the Dockerfile', () => {
     // And a container without a public host set does not start open to any Host header.
     const { MCPLANE_PUBLIC_HOST: _host, ...withoutHost } = env;
     expect(() => gatewayConfig(text, 'servers.config.yaml', withoutHost)).toThrow(/MCPLANE_PUBLIC_HOST/);
+  });
+});
+
+/** Bare package names the gateway's sources import (static, side-effect and dynamic imports). */
+function importedPackages(): Set<string> {
+  const files = ['bin', 'src'].flatMap((dir) =>
+    (readdirSync(repoPath(dir), { recursive: true }) as string[])
+      .filter((name) => /\.[cm]?[jt]s$/.test(name))
+      .map((name) => repoPath(`${dir}/${name}`)),
+  );
+  const names = new Set<string>();
+  for (const file of files)
+    // Type-only imports are erased before Node runs the file, so they need nothing installed.
+    for (const match of readFileSync(file, 'utf8')
+      .replace(/\b(?:import|export)\s+type\b[^;]*;/g, '')
+      .matchAll(/(?:\bfrom|\bimport\(?)\s*'([^'.][^']*)'/g)) {
+      const specifier = match[1] ?? '';
+      if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+      names.add(
+        specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : (specifier.split('/')[0] ?? ''),
+      );
+    }
+  return names;
+}
+
+describe('the image has what the gateway imports', () => {
+  it('bin/ and src/ import only production dependencies, which is all `npm ci --omit=dev` installs', () => {
+    const manifest = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const imported = importedPackages();
+    expect(imported).toContain('@modelcontextprotocol/sdk');
+    expect([...imported].filter((name) => !(name in manifest.dependencies))).toEqual([]);
   });
 });
 
