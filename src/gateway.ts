@@ -118,7 +118,8 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    await Promise.allSettled([...this.#sessions.values()].map((session) => session.close()));
+    const reason = new GatewayError('GATEWAY_CLOSING');
+    await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.servers.values()].map((server) => server.close()));
   }
 

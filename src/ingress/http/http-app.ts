@@ -100,7 +100,9 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
     },
     inflight: () => gateway.inflight(),
     close: async () => {
-      await Promise.allSettled([streamable.sessions.closeAll(), legacy.sessions.closeAll()]);
+      // Only shutdown closes the front: calls still running hear that the gateway is closing.
+      const reason = new GatewayError('GATEWAY_CLOSING');
+      await Promise.allSettled([streamable.sessions.closeAll(reason), legacy.sessions.closeAll(reason)]);
     },
   };
 }
