@@ -9,6 +9,7 @@ import type { ClientCapabilities, InitializeResult } from '@modelcontextprotocol
 import type { Logger } from 'pino';
 import { GatewayError, asGatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
+import { withoutGatewayKeys } from '../jsonrpc/gateway-meta-key.ts';
 import {
   errorResponse,
   isNotification,
@@ -335,9 +336,7 @@ export class ClientSession implements SessionLink {
   #withoutGatewayMeta(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const meta = params?._meta as Record<string, unknown> | undefined;
     if (!meta) return params;
-    const prefix = `${this.#core.metaPrefix}/`;
-    const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(prefix)));
-    return { ...params, _meta: kept };
+    return { ...params, _meta: withoutGatewayKeys(meta, this.#core.metaPrefix) };
   }
 
   #send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {
