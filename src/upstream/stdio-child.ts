@@ -1,6 +1,7 @@
 /**
  * One stdio MCP server process: spawned without a shell, with an allowlisted environment, in its
- * own process group; its stdout framed into JSON-RPC lines, its stderr sent to the log.
+ * own process group; its stdout framed into JSON-RPC lines, its stderr sent to the log with the
+ * secrets the gateway gave it redacted.
  *
  * execa's `killDescendants` puts the child in its own process group and signals the whole group,
  * so grandchildren (a server started through a shell script, `npx`, `uvx`) go with it; its
@@ -9,6 +10,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import { LineFramer, type OversizedLine } from './line-framer.ts';
+import { secretRedactor } from './secret-redaction.ts';
 
 export type ChildSpec = {
   readonly command: string;
@@ -16,6 +18,8 @@ export type ChildSpec = {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | undefined;
   readonly maxMessageBytes: number;
+  /** Values the gateway itself passed to the child (its configured env): hidden in logged stderr. */
+  readonly secrets?: readonly string[];
 };
 
 export type ChildExit = {
@@ -60,7 +64,7 @@ export class StdioChild {
 
     const framer = new LineFramer(spec.maxMessageBytes, events);
     this.#subprocess.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
-    this.#pipeStderr();
+    this.#pipeStderr(secretRedactor(spec.secrets ?? []));
     // A write after the child died raises EPIPE on stdin; the exit handler reports the death.
     this.#subprocess.stdin.on('error', () => {});
 
@@ -129,10 +133,10 @@ export class StdioChild {
     });
   }
 
-  #pipeStderr(): void {
+  #pipeStderr(redact: (text: string) => string): void {
     const framer = new LineFramer(MAX_STDERR_LINE, {
-      line: (text) => this.#log.info({ stream: 'stderr' }, text),
-      oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, info.head + '…'),
+      line: (text) => this.#log.info({ stream: 'stderr' }, redact(text)),
+      oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, redact(info.head) + '…'),
     });
     this.#subprocess.stderr.on('data', (chunk: Buffer) => framer.push(chunk));
   }

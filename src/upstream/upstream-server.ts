@@ -213,6 +213,12 @@ export class UpstreamServer {
       env,
       cwd: this.settings.cwd,
       maxMessageBytes: gateway.maxMessageSize,
+      // What this server was given on purpose may be a secret; the basics every child gets are not.
+      secrets: [
+        ...this.settings.envPassthrough.flatMap((name) => this.#options.env[name] ?? []),
+        ...Object.values(this.settings.env),
+        ...Object.values(override?.env ?? {}),
+      ],
     };
   }
 }
