@@ -5,11 +5,14 @@
  *
  * execa's `killDescendants` puts the child in its own process group and signals the whole group,
  * so grandchildren (a server started through a shell script, `npx`, `uvx`) go with it; its
- * `cleanup` ends the group when the gateway itself exits.
+ * `cleanup` ends the group when the gateway itself exits. Neither runs when the gateway is
+ * killed with SIGKILL: for that the child runs under bubblewrap where it can (see
+ * process-isolation.ts).
  */
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import { LineFramer, type OversizedLine } from './line-framer.ts';
+import { isolatedCommand, signalInside, type ProcessIsolation } from './process-isolation.ts';
 import { secretRedactor } from './secret-redaction.ts';
 
 export type ChildSpec = {
@@ -20,6 +23,8 @@ export type ChildSpec = {
   readonly maxMessageBytes: number;
   /** Values the gateway itself passed to the child (its configured env): hidden in logged stderr. */
   readonly secrets?: readonly string[];
+  /** Whether the child runs under bubblewrap, so that it cannot outlive the gateway. */
+  readonly isolation?: ProcessIsolation;
 };
 
 export type ChildExit = {
@@ -41,11 +46,15 @@ export class StdioChild {
   readonly pid: number | undefined;
   readonly #subprocess: ResultPromise<{ buffer: false; killDescendants: true }>;
   readonly #log: Logger;
+  /** Under bubblewrap `pid` is bwrap's, and the server runs in a PID namespace below it. */
+  readonly #isolated: boolean;
   #exit: ChildExit | undefined;
   readonly #exited: Promise<ChildExit>;
 
   constructor(spec: ChildSpec, log: Logger, events: StdioChildEvents) {
-    this.#subprocess = execa(spec.command, [...spec.args], {
+    this.#isolated = spec.isolation?.kind === 'bwrap';
+    const { file, args } = isolatedCommand(spec.isolation, spec.command, spec.args);
+    this.#subprocess = execa(file, args, {
       env: spec.env,
       extendEnv: false,
       cwd: spec.cwd,
@@ -110,11 +119,20 @@ export class StdioChild {
     this.#subprocess.stdin.end();
     if (await this.#exitsWithin(stepMs)) return this.#exited;
     this.#log.debug('child did not exit after stdin closed; sending SIGTERM');
-    this.#subprocess.kill('SIGTERM');
+    this.#terminate();
     if (await this.#exitsWithin(stepMs)) return this.#exited;
     this.#log.warn('child ignored SIGTERM; sending SIGKILL');
     this.#subprocess.kill('SIGKILL');
     return this.#exited;
+  }
+
+  /**
+   * SIGTERM to the group; under bubblewrap to the processes inside its namespace instead, since
+   * bwrap would die of it without passing it on and take the namespace down with SIGKILL.
+   */
+  #terminate(): void {
+    if (this.#isolated && this.pid !== undefined && signalInside(this.pid, 'SIGTERM') > 0) return;
+    this.#subprocess.kill('SIGTERM');
   }
 
   /** Ends the process group at once; for a child that is broken rather than retiring. */
