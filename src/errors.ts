@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   },
   SESSION_CLOSED: { http: 404, rpc: -32018, expose: true, publicMessage: 'Session closed' },
   GATEWAY_CLOSING: { http: 503, rpc: -32019, expose: true, publicMessage: 'Gateway is shutting down' },
+  GATEWAY_STARTING: { http: 503, rpc: -32029, expose: true, publicMessage: 'Gateway is starting' },
   CONFIG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Invalid configuration' },
   UNKNOWN_TENANT: { http: 403, rpc: -32020, expose: false, publicMessage: 'Forbidden' },
   SESSION_NOT_FOUND: { http: 404, rpc: -32001, expose: true, publicMessage: 'Session not found' },

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
+import { resolveProcessIsolation } from './upstream/process-isolation.ts';
 import type { CatalogKind } from './upstream/server-catalog.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
 import { VERSION } from './version.ts';
@@ -39,6 +40,13 @@ export class Gateway {
   constructor(config: Config, options: GatewayOptions = {}) {
     this.config = config;
     this.log = options.log ?? createLogger();
+    const isolation = resolveProcessIsolation(config.gateway.processIsolation, options.env ?? process.env);
+    if (isolation.kind === 'none' && config.gateway.processIsolation === 'auto') {
+      this.log.info(
+        { reason: isolation.reason },
+        'children run without bubblewrap: if the gateway is killed with SIGKILL, their own children may outlive it',
+      );
+    }
     const servers = new Map<string, UpstreamServer>();
     for (const name of Object.keys(config.servers)) {
       servers.set(
@@ -49,6 +57,7 @@ export class Gateway {
           env: options.env ?? process.env,
           log: this.log,
           gatewayVersion: VERSION,
+          isolation,
           sessionByKey: (key) => this.#sessions.get(key),
           onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
         }),
@@ -118,7 +127,8 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    await Promise.allSettled([...this.#sessions.values()].map((session) => session.close()));
+    const reason = new GatewayError('GATEWAY_CLOSING');
+    await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.servers.values()].map((server) => server.close()));
   }
 

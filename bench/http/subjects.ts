@@ -55,7 +55,8 @@ export function startMcplane(
   nodeArgs: readonly string[] = [],
 ): Promise<Subject> {
   const config = {
-    gateway: { auth: { anonymous: { tenant: 't' } } },
+    // `admin` lets the benchmark read the spare counts off /ready (never do this on a network).
+    gateway: { auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } } },
     servers: {
       fx: { command: NODE, args: [FIXTURE], mode, pool: { ...pool, maxInflight: 1000 } },
     },

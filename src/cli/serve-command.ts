@@ -4,12 +4,14 @@
  * finish within `gateway.http.shutdownGrace`, stops every child, and exits 0.
  */
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { fileURLToPath } from 'node:url';
+import type { ServerType } from '@hono/node-server';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../ingress/http/http-app.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { CommandIo } from './command-io.ts';
 import { setUpCommand } from './command-setup.ts';
+import { bindHttp, listenProblem, type HttpListener } from './http-listener.ts';
 
 const USAGE =
   'usage: mcplane serve [--config servers.config.yaml] [--host 127.0.0.1] [--port 8080] [--log-level info]\n';
@@ -28,43 +30,42 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     io.stderr(`mcplane serve: --port must be a port number\n${USAGE}`);
     return 2;
   }
+  let listener: HttpListener;
+  try {
+    listener = await bindHttp(host, port);
+  } catch (error) {
+    const problem = listenProblem(error, host, port);
+    if (problem === undefined) throw error;
+    io.stderr(`mcplane serve: ${problem}\n`);
+    return 1;
+  }
   const log = createLogger({ level: logLevel });
-  const gateway = await createGateway(config, { log, env: io.env });
-  const address = await listen(gateway, log, host, port);
-  const url = `http://${urlHost(address)}${MCP_PATH}`;
-  io.stdout(connectHelp(url, config.gateway.auth.anonymous !== undefined));
-  return address.stopped;
-}
-
-type Listening = AddressInfo & { stopped: Promise<number> };
-
-async function listen(gateway: Gateway, log: Logger, host: string, port: number): Promise<Listening> {
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway(config, { log, env: io.env });
+  } catch (error) {
+    listener.server.close();
+    throw error;
+  }
   // The front is built once the port is known (port 0 picks one), since the protected-resource
   // metadata and 401 challenges name the gateway's own URL.
-  const bound: { front?: HttpFront } = {};
-  let server: ServerType | undefined;
-  const info = await new Promise<AddressInfo>((resolve) => {
-    server = serve(
-      {
-        fetch: (request, env) => (bound.front as HttpFront).app.fetch(request, env),
-        hostname: host,
-        port,
-      },
-      resolve,
-    );
-  });
-  const publicUrl = gateway.config.gateway.http.publicUrl;
-  const front = createHttpFront(gateway, { log, baseUrl: publicUrl ?? `http://${urlHost(info)}` });
-  bound.front = front;
-  const stopped = new Promise<number>((resolve) => {
+  const origin = `http://${urlHost(listener.address)}`;
+  const front = createHttpFront(gateway, { log, baseUrl: config.gateway.http.publicUrl ?? origin });
+  listener.attach(front.app);
+  io.stdout(connectHelp(`${origin}${MCP_PATH}`, config.gateway.auth.anonymous !== undefined));
+  return stopOnSignal(listener.server, front, gateway, log);
+}
+
+/** Resolves with exit code 0 once SIGTERM or SIGINT has drained and stopped everything. */
+function stopOnSignal(server: ServerType, front: HttpFront, gateway: Gateway, log: Logger): Promise<number> {
+  return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'shutting down: draining in-flight calls');
-      void shutdown(server as ServerType, front, gateway, log).then(() => resolve(0));
+      void shutdown(server, front, gateway, log).then(() => resolve(0));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  return { ...info, stopped };
 }
 
 function urlHost(info: AddressInfo): string {
@@ -85,14 +86,18 @@ async function shutdown(server: ServerType, front: HttpFront, gateway: Gateway, 
   log.info('stopped');
 }
 
+/** bin/mcplane.js of this installation (a checkout or node_modules/mcplane), which `node` runs anywhere. */
+const BIN = fileURLToPath(new URL('../../bin/mcplane.js', import.meta.url));
+
 function connectHelp(url: string, anonymous: boolean): string {
   const auth = anonymous
     ? ''
     : ',\n      "headers": { "Authorization": "Bearer <key from mcplane keys new>" }';
+  const bridge = JSON.stringify({ command: process.execPath, args: [BIN, 'bridge', '--url', url] });
   return `mcplane is serving MCP at ${url}
 
 Connect a Streamable HTTP client to that URL${anonymous ? ' (no credential needed: this config allows anonymous local access)' : ''}, or a stdio client through the bridge:
-  { "mcpServers": { "mcplane": { "command": "npx", "args": ["mcplane", "bridge", "--url", "${url}"] } } }
+  { "mcpServers": { "mcplane": ${bridge} } }
 or, for clients that speak HTTP:
   { "mcpServers": { "mcplane": { "type": "http", "url": "${url}"${auth} } } }
 `;

@@ -266,6 +266,10 @@ export const GatewaySettingsSchema = z
       .array(EnvName)
       .default(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TZ', 'TMPDIR', 'NODE_OPTIONS'])
       .meta({ description: "The gateway's environment variables every child inherits." }),
+    processIsolation: z.enum(['auto', 'bwrap', 'none']).default('auto').meta({
+      description:
+        'Run each child under bubblewrap (--die-with-parent, its own PID namespace) so that nothing it started outlives the gateway, even after SIGKILL. auto: when bwrap works here; bwrap: required; none: never.',
+    }),
     auth: AuthSchema.prefault({}).meta({ description: 'How HTTP clients authenticate: API keys and JWTs.' }),
     http: HttpSchema.prefault({}).meta({ description: 'The Streamable HTTP front door of `mcplane serve`.' }),
   })

@@ -18,15 +18,23 @@ export async function bindTransport(
   transport.onclose = () => {
     void session.close();
   };
+  // Sends still being written (a transport may await its event store before it writes).
+  const sending = new Set<Promise<void>>();
   session.output = (message, relatedRequestId) => {
-    transport
+    const sent = transport
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
       .catch((error: unknown) => {
         log.debug({ err: error }, 'could not send a message to the client');
       });
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
   };
   session.onClosed(() => {
-    void transport.close();
+    // A closing session's last answers (an error for each call cut short) must reach their
+    // streams before closing the transport ends them.
+    Promise.all(sending)
+      .then(() => transport.close())
+      .catch((error: unknown) => log.debug({ err: error }, 'could not close the transport'));
   });
   await transport.start();
 }

@@ -9,6 +9,7 @@ import type { ClientCapabilities, InitializeResult } from '@modelcontextprotocol
 import type { Logger } from 'pino';
 import { GatewayError, asGatewayError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
+import { withoutGatewayKeys } from '../jsonrpc/gateway-meta-key.ts';
 import {
   errorResponse,
   isNotification,
@@ -41,6 +42,18 @@ export type SessionCore = {
 export type SessionOutput = (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => void;
 
 type Outcome = { result: Record<string, unknown> } | { error: JSONRPCError['error'] };
+
+/**
+ * The refusal of a request whose id the client is still using for another (JSON-RPC ids are
+ * unique among a sender's active requests); the first request goes on and is answered.
+ */
+export function requestIdInUse(id: RequestId): GatewayError {
+  const shown = JSON.stringify(id);
+  return new GatewayError(
+    'INVALID_REQUEST',
+    `request id ${shown.length > 64 ? `${shown.slice(0, 61)}...` : shown} is already in use in this session`,
+  );
+}
 
 export class ClientSession implements SessionLink {
   readonly key = randomBytes(18).toString('base64url');
@@ -91,6 +104,11 @@ export class ClientSession implements SessionLink {
     return this.#inflight.size;
   }
 
+  /** Whether a request with this id is still running here (ids are unique among active requests). */
+  isInflight(id: RequestId): boolean {
+    return this.#inflight.has(id);
+  }
+
   /** Takes one message from the client. */
   receive(message: JSONRPCMessage): void {
     if (this.#closed) {
@@ -139,11 +157,20 @@ export class ClientSession implements SessionLink {
       this.#send({ jsonrpc: '2.0', method: `notifications/${kind}/list_changed` }, undefined);
   }
 
-  /** Ends the session: cancels its calls, ends its subscriptions and dedicated processes. */
-  async close(): Promise<void> {
+  /**
+   * Ends the session: answers each call still running with `reason` (SESSION_CLOSED unless the
+   * gateway says otherwise, e.g. GATEWAY_CLOSING at shutdown) and cancels it upstream, then ends
+   * its subscriptions and dedicated processes. Every request gets exactly one response, and the
+   * answers go out before the transport closes its streams.
+   */
+  async close(reason: GatewayError = new GatewayError('SESSION_CLOSED')): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const controller of this.#inflight.values()) controller.abort();
+    const answer = reason.toJsonRpcError();
+    for (const [id, controller] of this.#inflight) {
+      this.#send(errorResponse(id, answer), id);
+      controller.abort();
+    }
     this.#asks.closeAll(new GatewayError('SESSION_CLOSED'));
     const servers = this.#core.router.serversFor(this.tenantId);
     await Promise.allSettled(servers.map((server) => server.release(this)));
@@ -164,17 +191,15 @@ export class ClientSession implements SessionLink {
 
   async #handleRequest(request: JSONRPCRequest): Promise<void> {
     if (this.#inflight.has(request.id)) {
-      this.#send(
-        errorResponse(request.id, { code: -32600, message: 'Request id is already in use' }),
-        request.id,
-      );
+      this.#send(errorResponse(request.id, requestIdInUse(request.id).toJsonRpcError()), request.id);
       return;
     }
     const controller = new AbortController();
     this.#inflight.set(request.id, controller);
     try {
       const outcome = await this.#dispatch(request, controller.signal);
-      if (controller.signal.aborted && this.#closed) return;
+      // close() has answered every call that was still running.
+      if (this.#closed) return;
       this.#send(
         'error' in outcome
           ? errorResponse(request.id, outcome.error)
@@ -189,8 +214,9 @@ export class ClientSession implements SessionLink {
   }
 
   #answerFailure(request: JSONRPCRequest, error: unknown): void {
-    // A cancelled request is not answered (spec 2025-11-25, "Cancellation").
-    if (error instanceof CancelledError) return;
+    // A cancelled request is not answered (spec 2025-11-25, "Cancellation"); after close() it
+    // already was.
+    if (error instanceof CancelledError || this.#closed) return;
     if (error instanceof RemoteError) {
       this.#send(errorResponse(request.id, error.error), request.id);
       return;
@@ -310,9 +336,7 @@ export class ClientSession implements SessionLink {
   #withoutGatewayMeta(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
     const meta = params?._meta as Record<string, unknown> | undefined;
     if (!meta) return params;
-    const prefix = `${this.#core.metaPrefix}/`;
-    const kept = Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(prefix)));
-    return { ...params, _meta: kept };
+    return { ...params, _meta: withoutGatewayKeys(meta, this.#core.metaPrefix) };
   }
 
   #send(message: JSONRPCMessage, relatedRequestId: RequestId | undefined): void {

@@ -1,14 +1,19 @@
 /**
  * One stdio MCP server process: spawned without a shell, with an allowlisted environment, in its
- * own process group; its stdout framed into JSON-RPC lines, its stderr sent to the log.
+ * own process group; its stdout framed into JSON-RPC lines, its stderr sent to the log with the
+ * secrets the gateway gave it redacted.
  *
  * execa's `killDescendants` puts the child in its own process group and signals the whole group,
  * so grandchildren (a server started through a shell script, `npx`, `uvx`) go with it; its
- * `cleanup` ends the group when the gateway itself exits.
+ * `cleanup` ends the group when the gateway itself exits. Neither runs when the gateway is
+ * killed with SIGKILL: for that the child runs under bubblewrap where it can (see
+ * process-isolation.ts).
  */
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import { LineFramer, type OversizedLine } from './line-framer.ts';
+import { isolatedCommand, signalInside, type ProcessIsolation } from './process-isolation.ts';
+import { secretRedactor } from './secret-redaction.ts';
 
 export type ChildSpec = {
   readonly command: string;
@@ -16,6 +21,10 @@ export type ChildSpec = {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string | undefined;
   readonly maxMessageBytes: number;
+  /** Values the gateway itself passed to the child (its configured env): hidden in logged stderr. */
+  readonly secrets?: readonly string[];
+  /** Whether the child runs under bubblewrap, so that it cannot outlive the gateway. */
+  readonly isolation?: ProcessIsolation;
 };
 
 export type ChildExit = {
@@ -37,11 +46,15 @@ export class StdioChild {
   readonly pid: number | undefined;
   readonly #subprocess: ResultPromise<{ buffer: false; killDescendants: true }>;
   readonly #log: Logger;
+  /** Under bubblewrap `pid` is bwrap's, and the server runs in a PID namespace below it. */
+  readonly #isolated: boolean;
   #exit: ChildExit | undefined;
   readonly #exited: Promise<ChildExit>;
 
   constructor(spec: ChildSpec, log: Logger, events: StdioChildEvents) {
-    this.#subprocess = execa(spec.command, [...spec.args], {
+    this.#isolated = spec.isolation?.kind === 'bwrap';
+    const { file, args } = isolatedCommand(spec.isolation, spec.command, spec.args);
+    this.#subprocess = execa(file, args, {
       env: spec.env,
       extendEnv: false,
       cwd: spec.cwd,
@@ -60,7 +73,7 @@ export class StdioChild {
 
     const framer = new LineFramer(spec.maxMessageBytes, events);
     this.#subprocess.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
-    this.#pipeStderr();
+    this.#pipeStderr(secretRedactor(spec.secrets ?? []));
     // A write after the child died raises EPIPE on stdin; the exit handler reports the death.
     this.#subprocess.stdin.on('error', () => {});
 
@@ -106,11 +119,20 @@ export class StdioChild {
     this.#subprocess.stdin.end();
     if (await this.#exitsWithin(stepMs)) return this.#exited;
     this.#log.debug('child did not exit after stdin closed; sending SIGTERM');
-    this.#subprocess.kill('SIGTERM');
+    this.#terminate();
     if (await this.#exitsWithin(stepMs)) return this.#exited;
     this.#log.warn('child ignored SIGTERM; sending SIGKILL');
     this.#subprocess.kill('SIGKILL');
     return this.#exited;
+  }
+
+  /**
+   * SIGTERM to the group; under bubblewrap to the processes inside its namespace instead, since
+   * bwrap would die of it without passing it on and take the namespace down with SIGKILL.
+   */
+  #terminate(): void {
+    if (this.#isolated && this.pid !== undefined && signalInside(this.pid, 'SIGTERM') > 0) return;
+    this.#subprocess.kill('SIGTERM');
   }
 
   /** Ends the process group at once; for a child that is broken rather than retiring. */
@@ -129,10 +151,10 @@ export class StdioChild {
     });
   }
 
-  #pipeStderr(): void {
+  #pipeStderr(redact: (text: string) => string): void {
     const framer = new LineFramer(MAX_STDERR_LINE, {
-      line: (text) => this.#log.info({ stream: 'stderr' }, text),
-      oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, info.head + '…'),
+      line: (text) => this.#log.info({ stream: 'stderr' }, redact(text)),
+      oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, redact(info.head) + '…'),
     });
     this.#subprocess.stderr.on('data', (chunk: Buffer) => framer.push(chunk));
   }

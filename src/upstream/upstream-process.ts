@@ -7,6 +7,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { InitializeResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
+import { withoutGatewayKeys } from '../jsonrpc/gateway-meta-key.ts';
 import type { JSONRPCNotification, JSONRPCResponse, RequestId } from '../jsonrpc/message.ts';
 import {
   EMPTY_CATALOG,
@@ -236,8 +237,9 @@ export class UpstreamProcess {
   }
 
   /**
-   * The params a server sees: the client's own `_meta` minus any key under the gateway's prefix
-   * (a client must never choose its tenant, principal or session), plus the gateway's context.
+   * The params a server sees: the client's own `_meta` minus any key under the gateway's prefix,
+   * or one that could pass for it (a client must never choose its tenant, principal or session),
+   * plus the gateway's context.
    */
   #withContext(
     params: Record<string, unknown> | undefined,
@@ -246,10 +248,7 @@ export class UpstreamProcess {
     const prefix = `${this.#options.metaPrefix}/`;
     const clientMeta = params?._meta as Record<string, unknown> | undefined;
     if (!this.#options.injectContext && !clientMeta) return params;
-    const meta: Record<string, unknown> = {};
-    if (clientMeta) {
-      for (const key in clientMeta) if (!key.startsWith(prefix)) meta[key] = clientMeta[key];
-    }
+    const meta = clientMeta ? withoutGatewayKeys(clientMeta, this.#options.metaPrefix) : {};
     if (this.#options.injectContext) {
       meta[`${prefix}tenant`] = session.tenantId;
       meta[`${prefix}principal`] = session.subject;

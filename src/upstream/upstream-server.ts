@@ -8,6 +8,7 @@ import type { Config, ServerConfig } from '../config/schema.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
 import { ProcessPool, type ProcessFactory } from './process-pool.ts';
 import type { CatalogKind, ServerCatalog } from './server-catalog.ts';
+import type { ProcessIsolation } from './process-isolation.ts';
 import type { SessionLink } from './session-link.ts';
 import type { ChildSpec } from './stdio-child.ts';
 import { UpstreamProcess } from './upstream-process.ts';
@@ -21,6 +22,8 @@ export type UpstreamServerOptions = {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: Logger;
   readonly gatewayVersion: string;
+  /** How children are started (bubblewrap or not), decided once for the gateway. */
+  readonly isolation?: ProcessIsolation;
   sessionByKey(key: string): SessionLink | undefined;
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
 };
@@ -213,6 +216,13 @@ export class UpstreamServer {
       env,
       cwd: this.settings.cwd,
       maxMessageBytes: gateway.maxMessageSize,
+      ...(this.#options.isolation === undefined ? {} : { isolation: this.#options.isolation }),
+      // What this server was given on purpose may be a secret; the basics every child gets are not.
+      secrets: [
+        ...this.settings.envPassthrough.flatMap((name) => this.#options.env[name] ?? []),
+        ...Object.values(this.settings.env),
+        ...Object.values(override?.env ?? {}),
+      ],
     };
   }
 }

@@ -14,7 +14,8 @@ describe('mcplane stdio', () => {
     const config = join(mkdtempSync(join(tmpdir(), 'mcplane-exit-')), 'servers.config.yaml');
     writeFileSync(
       config,
-      `servers:\n  echo:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(FIXTURE)}]\ntenants:\n  acme: { name: Acme }\n`,
+      // The test checks the pid the fixture reports, which is only the host's outside bubblewrap.
+      `gateway: { processIsolation: none }\nservers:\n  echo:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(FIXTURE)}]\ntenants:\n  acme: { name: Acme }\n`,
     );
     const cli = spawn(process.execPath, [bin, 'stdio', '--config', config, '--log-level', 'error'], {
       stdio: ['pipe', 'pipe', 'inherit'],

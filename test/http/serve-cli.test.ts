@@ -34,6 +34,8 @@ function writeConfig(): string {
     file,
     [
       'gateway:',
+      // The test checks the pid the fixture reports, which is only the host's outside bubblewrap.
+      '  processIsolation: none',
       '  auth:',
       '    anonymous: { tenant: local }',
       '  http: { shutdownGrace: 10s }',

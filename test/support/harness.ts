@@ -31,11 +31,17 @@ export function fixtureServer(overrides: Record<string, unknown> = {}): Record<s
   };
 }
 
-/** A parsed config from a plain object, tenants `acme` and `globex` by default. */
+/**
+ * A parsed config from a plain object, tenants `acme` and `globex` by default. Children run
+ * without bubblewrap unless `gateway.processIsolation` says otherwise: tests compare and signal
+ * the pid a fixture reports, and inside bubblewrap's PID namespace that is not the host's.
+ */
 export function testConfig(input: Record<string, unknown>): Config {
+  const gateway = (input.gateway ?? {}) as Record<string, unknown>;
   return ConfigSchema.parse({
     tenants: { acme: { name: 'Acme' }, globex: { name: 'Globex' } },
     ...input,
+    gateway: { processIsolation: 'none', ...gateway },
   });
 }
 

@@ -14,6 +14,7 @@ import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
+import { readinessProbe } from './readiness.ts';
 import { GATEWAY_SCOPES } from './required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
 
@@ -78,12 +79,7 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
         ),
     }),
   );
-  app.get('/ready', (c) =>
-    c.json(
-      { ready: gateway.ready && !draining, ...gateway.status() },
-      gateway.ready && !draining ? 200 : 503,
-    ),
-  );
+  app.get('/ready', readinessProbe(gateway, shared.authenticate, shared.draining));
   const metadata = (): Response => Response.json(protectedResourceMetadata(auth, resource, GATEWAY_SCOPES));
   app.get('/.well-known/oauth-protected-resource', metadata);
   app.get(`/.well-known/oauth-protected-resource${MCP_PATH}`, metadata);
@@ -100,7 +96,9 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
     },
     inflight: () => gateway.inflight(),
     close: async () => {
-      await Promise.allSettled([streamable.sessions.closeAll(), legacy.sessions.closeAll()]);
+      // Only shutdown closes the front: calls still running hear that the gateway is closing.
+      const reason = new GatewayError('GATEWAY_CLOSING');
+      await Promise.allSettled([streamable.sessions.closeAll(reason), legacy.sessions.closeAll(reason)]);
     },
   };
 }

@@ -4,6 +4,7 @@
  * Sessions that see no request for `idleTimeout` are closed, since clients rarely send DELETE.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { GatewayError } from '../../errors.ts';
 import type { Principal } from '../../identity/principal.ts';
 import type { ClientSession } from '../../session/client-session.ts';
 
@@ -41,10 +42,10 @@ export class HttpSessions<T extends Transport = Transport> {
     return entry;
   }
 
-  /** Closes every session (their transports end their streams). */
-  async closeAll(): Promise<void> {
+  /** Closes every session, answering its running calls with `reason`; their transports end their streams. */
+  async closeAll(reason?: GatewayError): Promise<void> {
     clearInterval(this.#sweep);
-    await Promise.allSettled([...this.#byId.values()].map((entry) => entry.session.close()));
+    await Promise.allSettled([...this.#byId.values()].map((entry) => entry.session.close(reason)));
   }
 
   #expireIdle(): void {

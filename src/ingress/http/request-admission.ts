@@ -5,7 +5,8 @@
 import { GatewayError, asGatewayError } from '../../errors.ts';
 import type { Principal } from '../../identity/principal.ts';
 import { requireScope } from '../../identity/scopes.ts';
-import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
+import { checkClientMessage } from '../../jsonrpc/client-message.ts';
+import type { JSONRPCMessage, RequestId } from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { requiredScope } from './required-scope.ts';
@@ -20,10 +21,19 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   }
 }
 
-/** One value as a JSON-RPC message, or INVALID_REQUEST saying what is wrong with it. */
+/**
+ * One value as a JSON-RPC message, or a 400 saying what is wrong with it: INVALID_PARAMS (-32602)
+ * for its params, INVALID_REQUEST (-32600) for the rest. The JSON parsed, so never -32700.
+ */
 export function asMessage(value: unknown): JSONRPCMessage {
-  const problem = checkMessageShape(value);
-  if (problem) throw new GatewayError('INVALID_REQUEST', `Invalid JSON-RPC message: ${problem}`);
+  const problem = checkClientMessage(value);
+  if (problem) {
+    throw new GatewayError(
+      problem.params ? 'INVALID_PARAMS' : 'INVALID_REQUEST',
+      `Invalid JSON-RPC message: ${problem.reason}`,
+      { detail: { reason: problem.reason } },
+    );
+  }
   return value as JSONRPCMessage;
 }
 
@@ -50,6 +60,12 @@ export function refusal(
   // Refused credentials are worth an operator's eye; the detail says why, never what was sent.
   else if (failure.spec.http === 401 || failure.spec.http === 403) {
     options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
+  } else if (failure.spec.http === 400 && failure.detail?.reason !== undefined) {
+    // One line per refused message; the reason names no part of the client's input.
+    options.log.warn(
+      { code: failure.code, reason: failure.detail?.reason },
+      'invalid JSON-RPC message refused',
+    );
   }
   return errorResponse(failure, { id: id ?? null, resourceMetadataUrl: options.resourceMetadataUrl });
 }

@@ -12,12 +12,14 @@ import type { HttpConfig } from '../../config/http-schema.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Gateway } from '../../gateway.ts';
 import { samePrincipal, type Principal } from '../../identity/principal.ts';
-import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
+import { isRequest, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
+import { requestIdInUse } from '../../session/client-session.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
-import { HttpSessions } from './http-sessions.ts';
+import { HttpSessions, type HttpSession } from './http-sessions.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
+import { RequestIdClaims } from './request-id-claims.ts';
 
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
 const BATCHLESS_SINCE = '2025-06-18';
@@ -38,6 +40,7 @@ type Transport = WebStandardStreamableHTTPServerTransport;
 export class StreamableHttpFace {
   readonly sessions: HttpSessions<Transport>;
   readonly #options: FaceOptions;
+  readonly #claims = new RequestIdClaims();
 
   constructor(options: FaceOptions) {
     this.#options = options;
@@ -65,15 +68,41 @@ export class StreamableHttpFace {
     // Another principal's session id is treated exactly like an unknown one (spec: 404).
     if (!entry || !samePrincipal(entry.principal, principal))
       return this.#fail(new GatewayError('SESSION_NOT_FOUND'));
-    if (body !== undefined) {
-      const refused = this.#screen(body, principal, entry.session.protocolVersion);
-      if (refused) return refused;
+    if (body === undefined) return entry.transport.handleRequest(request);
+    return this.#post(entry, request, principal, body);
+  }
+
+  /** A POST to an open session: screened, its request ids claimed, then handed to the transport. */
+  async #post(
+    entry: HttpSession<Transport>,
+    request: Request,
+    principal: Principal,
+    body: unknown,
+  ): Promise<Response> {
+    const refused = this.#screen(body, principal, entry.session.protocolVersion);
+    if (refused) return refused;
+    const ids = requestIds(body);
+    const conflict = this.#claims.claim(entry.session, ids);
+    if (conflict) {
+      const error = conflict.withinBatch
+        ? new GatewayError('INVALID_REQUEST', 'request ids must be unique within a batch')
+        : requestIdInUse(conflict.id);
+      return this.#fail(error, conflict.id);
     }
-    return entry.transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+    try {
+      return await entry.transport.handleRequest(request, { parsedBody: body });
+    } finally {
+      // The session has the requests now (or the transport refused them): it tracks their ids.
+      this.#claims.release(entry.session, ids);
+    }
   }
 
   /** A request without a session id must be an `initialize`; it opens a session for the principal. */
   async #open(request: Request, principal: Principal, body: unknown): Promise<Response> {
+    if (body !== undefined) {
+      const refused = this.#screen(body, principal, undefined);
+      if (refused) return refused;
+    }
     if (request.method !== 'POST' || !isInitialize(body)) {
       return this.#fail(
         new GatewayError('INVALID_REQUEST', 'Bad Request: Mcp-Session-Id header is required'),
@@ -121,11 +150,14 @@ export class StreamableHttpFace {
   }
 }
 
+/** Whether an admitted body carries an `initialize` request. */
 function isInitialize(body: unknown): boolean {
-  const messages: unknown[] = Array.isArray(body) ? body : [body];
-  return messages.some(
-    (message) =>
-      checkMessageShape(message) === undefined &&
-      (message as JSONRPCMessage & { method?: string }).method === 'initialize',
-  );
+  const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[];
+  return messages.some((message) => 'method' in message && message.method === 'initialize');
+}
+
+/** The ids of the requests in an admitted body. */
+function requestIds(body: unknown): RequestId[] {
+  const messages = (Array.isArray(body) ? body : [body]) as JSONRPCMessage[];
+  return messages.flatMap((message) => (isRequest(message) ? [message.id] : []));
 }
