@@ -55,7 +55,11 @@ export function startMcplane(
   nodeArgs: readonly string[] = [],
 ): Promise<Subject> {
   const config = {
-    gateway: { auth: { anonymous: { tenant: 't' } } },
+    // Every benchmark session comes from the one anonymous principal, far past the default limits.
+    gateway: {
+      auth: { anonymous: { tenant: 't' } },
+      sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+    },
     servers: {
       fx: { command: NODE, args: [FIXTURE], mode, pool: { ...pool, maxInflight: 1000 } },
     },

@@ -21,6 +21,7 @@ import {
   type RequestId,
 } from '../jsonrpc/message.ts';
 import { findNumericId, type OversizedLine } from './line-framer.ts';
+import type { RootsPolicy } from './roots-policy.ts';
 import { CancelledError, RemoteError, type SessionLink } from './session-link.ts';
 
 export type ProgressParams = { progress: number; total?: number; message?: string };
@@ -41,6 +42,8 @@ export type MultiplexerHooks = {
   sessionByKey(key: string): SessionLink | undefined;
   onListChanged(kind: 'tools' | 'prompts' | 'resources'): void;
   onResourceUpdated(notification: JSONRPCNotification): void;
+  /** A log message (`notifications/message`) no session could be found for. */
+  onStrayLog(notification: JSONRPCNotification): void;
 };
 
 export type MultiplexerStats = {
@@ -73,6 +76,7 @@ export class SessionMultiplexer {
   readonly #hooks: MultiplexerHooks;
   readonly #log: Logger;
   readonly #sessionMetaKey: string;
+  readonly #roots: RootsPolicy;
   readonly #pending = new Map<number, Pending>();
   readonly #inflightBySession = new Map<SessionLink, Set<Pending>>();
   /** Server-to-client requests being answered by a client, by the server's own id. */
@@ -87,11 +91,13 @@ export class SessionMultiplexer {
     hooks: MultiplexerHooks;
     log: Logger;
     metaPrefix: string;
+    roots: RootsPolicy;
   }) {
     this.#write = options.write;
     this.#hooks = options.hooks;
     this.#log = options.log;
     this.#sessionMetaKey = `${options.metaPrefix}/session`;
+    this.#roots = options.roots;
   }
 
   /** Requests in flight on this process. */
@@ -240,12 +246,14 @@ export class SessionMultiplexer {
       return;
     }
     const target = this.#attribute(params);
-    if (!target) {
+    if (target) {
+      target.session.deliver(message, target.relatedRequestId);
+    } else if (message.method === 'notifications/message') {
+      this.#hooks.onStrayLog(message);
+    } else {
       this.stats.unattributable++;
       this.#log.debug({ method: message.method }, 'dropped an unattributable notification');
-      return;
     }
-    target.session.deliver(message, target.relatedRequestId);
   }
 
   #onProgress(params: Record<string, unknown>): void {
@@ -259,6 +267,13 @@ export class SessionMultiplexer {
   #onServerRequest(message: JSONRPCRequest): void {
     if (message.method === 'ping') {
       this.#write(resultResponse(message.id, {}));
+      return;
+    }
+    // Roots from config are answered here, never by a client. A spare set to `roots: session`
+    // has no client yet: it hears roots/list_changed once a session claims it.
+    if (message.method === 'roots/list' && (this.#roots.kind === 'fixed' || !this.dedicatedTo)) {
+      const roots = this.#roots.kind === 'fixed' ? this.#roots.roots : [];
+      this.#write(resultResponse(message.id, { roots }));
       return;
     }
     const params = message.params;

@@ -16,6 +16,7 @@ import {
   type ServerCatalog,
 } from './server-catalog.ts';
 import { SessionMultiplexer, type ProgressParams } from './session-multiplexer.ts';
+import type { RootsPolicy } from './roots-policy.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
 
@@ -25,6 +26,7 @@ export type UpstreamProcessOptions = {
   readonly child: ChildSpec;
   readonly metaPrefix: string;
   readonly injectContext: boolean;
+  readonly roots: RootsPolicy;
   readonly timeouts: { readonly startup: number; readonly call: number; readonly shutdown: number };
   readonly log: Logger;
   readonly gatewayVersion: string;
@@ -34,6 +36,8 @@ export type UpstreamProcessHooks = {
   sessionByKey(key: string): SessionLink | undefined;
   onExit(process: UpstreamProcess, exit: ChildExit): void;
   onCatalogChanged(process: UpstreamProcess, kind: CatalogKind): void;
+  /** A log message the process sent that no session could be found for. */
+  onStrayLog(notification: JSONRPCNotification): void;
 };
 
 export type ForwardOptions = {
@@ -89,10 +93,12 @@ export class UpstreamProcess {
       write: (message) => this.#child.write(JSON.stringify(message)),
       log: this.#log,
       metaPrefix: options.metaPrefix,
+      roots: options.roots,
       hooks: {
         sessionByKey: (key) => hooks.sessionByKey(key),
         onListChanged: (kind) => this.#onListChanged(kind),
         onResourceUpdated: (notification) => this.#onResourceUpdated(notification),
+        onStrayLog: (notification) => hooks.onStrayLog(notification),
       },
     });
   }
@@ -129,9 +135,16 @@ export class UpstreamProcess {
     return this.#mux.stats;
   }
 
+  /** Whether any session holds a resource subscription here (state a restart would lose). */
+  get hasSubscriptions(): boolean {
+    return this.#subscribers.size > 0;
+  }
+
   /** Dedicates the process to one session, so everything it initiates belongs to that session. */
   dedicate(session: SessionLink): void {
     this.#mux.dedicatedTo = session;
+    // A spare's idle time was spent waiting for a session; its life as a dedicated process starts now.
+    this.idleSince = Date.now();
   }
 
   /** Initializes the server (spec "Lifecycle": initialize, then notifications/initialized) and reads its catalog. */

@@ -40,7 +40,11 @@ describe('health and readiness', () => {
       ready: true,
       sessions: 0,
       servers: {
-        fixture: { mode: 'shared', pools: [expect.objectContaining({ size: 2, ready: 2 }) as unknown] },
+        fixture: {
+          mode: 'shared',
+          pools: [expect.objectContaining({ size: 2, ready: 2 }) as unknown],
+          droppedLogs: 0,
+        },
       },
     });
   });
