@@ -88,6 +88,13 @@ export class Gateway {
     const principalKey = principalKeyOf(principal);
     const byTenant = this.#openByTenant.get(principal.tenantId) ?? 0;
     const byPrincipal = this.#openByPrincipal.get(principalKey) ?? 0;
+    if (byTenant >= limits.perTenant || byPrincipal >= limits.perPrincipal) {
+      // Worth an operator's eye: a tenant that keeps hitting it leaves sessions behind or needs more.
+      this.log.info(
+        { tenant: principal.tenantId, tenantSessions: byTenant, principalSessions: byPrincipal, limits },
+        'session refused: at its session limit',
+      );
+    }
     if (byTenant >= limits.perTenant) {
       throw new GatewayError(
         'SESSION_LIMIT',

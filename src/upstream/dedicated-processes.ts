@@ -40,7 +40,9 @@ export class DedicatedProcesses {
   /** The last fresh process's profile, for when no spare is up. */
   #profile: ServerProfile | undefined;
   #probe: Promise<ServerProfile> | undefined;
-  #spareFailures = 0;
+  /** Starts that failed in a row, and the last one's error until the next try is due. */
+  #failures = 0;
+  #lastFailure: { readonly error: GatewayError; readonly retryAt: number } | undefined;
   #refillTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -147,14 +149,18 @@ export class DedicatedProcesses {
     if (process) {
       this.#claim(process, session);
     } else {
+      const failing = this.#backingOff();
+      if (failing) throw failing;
       process = this.#spawn();
       this.#claim(process, session);
       try {
         await process.start();
       } catch (error) {
         this.#owner.delete(process);
+        this.#failed(error);
         throw error;
       }
+      this.#started();
       this.#remember(process);
     }
     this.#claimed.set(session, process);
@@ -202,11 +208,18 @@ export class DedicatedProcesses {
 
   #probeProfile(): Promise<ServerProfile> {
     if (this.#closed) return Promise.reject(new GatewayError('GATEWAY_CLOSING'));
+    // A server that keeps failing to start is not started again for every list.
+    const failing = this.#backingOff();
+    if (failing) return Promise.reject(failing);
     this.#probe ??= (async () => {
       const process = this.#spawn();
       try {
         await process.start();
+        this.#started();
         return this.#remember(process);
+      } catch (error) {
+        this.#failed(error);
+        throw error;
       } finally {
         this.#probe = undefined;
         await process.stop();
@@ -227,7 +240,7 @@ export class DedicatedProcesses {
         .start()
         .then(
           () => {
-            this.#spareFailures = 0;
+            this.#started();
             if (this.#closed) return process.stop();
             this.#remember(process);
             if (process.ready) this.#spares.add(process);
@@ -235,8 +248,8 @@ export class DedicatedProcesses {
             else setImmediate(() => this.#refill());
           },
           (error: unknown) => {
-            this.#spareFailures++;
-            this.#log.error({ err: error, failures: this.#spareFailures }, 'spare failed to start');
+            this.#failed(error);
+            this.#log.error({ err: error, failures: this.#failures }, 'spare failed to start');
             this.#refillLater();
           },
         )
@@ -248,12 +261,33 @@ export class DedicatedProcesses {
   /** After a failed start, tries again with exponential backoff, so readiness recovers by itself. */
   #refillLater(): void {
     if (this.#closed || this.#refillTimer !== undefined) return;
-    const delay = Math.min(BACKOFF_START_MS * 2 ** (this.#spareFailures - 1), BACKOFF_MAX_MS);
+    const delay = Math.max(0, (this.#lastFailure?.retryAt ?? 0) - Date.now());
     this.#refillTimer = setTimeout(() => {
       this.#refillTimer = undefined;
       this.#refill();
     }, delay);
     this.#refillTimer.unref();
+  }
+
+  #started(): void {
+    this.#failures = 0;
+    this.#lastFailure = undefined;
+  }
+
+  #failed(error: unknown): void {
+    this.#failures++;
+    const delay = Math.min(BACKOFF_START_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS);
+    const failure =
+      error instanceof GatewayError
+        ? error
+        : new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${this.name} failed to start`);
+    this.#lastFailure = { error: failure, retryAt: Date.now() + delay };
+  }
+
+  /** While a failed start backs off, what would start another process fails fast with its error. */
+  #backingOff(): GatewayError | undefined {
+    const failure = this.#lastFailure;
+    return failure && Date.now() < failure.retryAt ? failure.error : undefined;
   }
 
   #spawn(): UpstreamProcess {
