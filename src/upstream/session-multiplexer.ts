@@ -81,6 +81,8 @@ export class SessionMultiplexer {
   readonly #inflightBySession = new Map<SessionLink, Set<Pending>>();
   /** Server-to-client requests being answered by a client, by the server's own id. */
   readonly #asks = new Map<RequestId, AbortController>();
+  /** Client roots being fetched for the server (`roots: session`), until the answer is written. */
+  readonly #rootsAnswers = new Set<Promise<void>>();
   #nextId = 1;
   #closed: GatewayError | undefined;
   /** Set when the process serves exactly one session (`session` mode). */
@@ -280,8 +282,8 @@ export class SessionMultiplexer {
     const target = this.#attribute(params ?? {});
     if (!target) {
       this.stats.unattributable++;
-      // With no session work in flight this is startup chatter (a spare asking for roots); with
-      // work in flight it is a real request the gateway had to refuse.
+      // With no session work in flight this is startup chatter (a spare asking a client that does
+      // not exist yet); with work in flight it is a real request the gateway had to refuse.
       this.#log[this.#inflightBySession.size === 0 ? 'debug' : 'warn'](
         { method: message.method },
         'refused a server-to-client request no session can be found for',
@@ -291,7 +293,7 @@ export class SessionMultiplexer {
     }
     const controller = new AbortController();
     this.#asks.set(message.id, controller);
-    target.session
+    const answered = target.session
       .ask(message.method, params, target.relatedRequestId, controller.signal)
       .then(
         (result) => this.#answerAsk(message.id, controller, resultResponse(message.id, result)),
@@ -301,6 +303,15 @@ export class SessionMultiplexer {
       .catch((error: unknown) =>
         this.#log.error({ err: error }, 'failed to answer a server-to-client request'),
       );
+    if (message.method === 'roots/list') {
+      this.#rootsAnswers.add(answered);
+      void answered.finally(() => this.#rootsAnswers.delete(answered));
+    }
+  }
+
+  /** Settles once every roots/list the server has sent so far has been answered. */
+  async rootsAnswered(): Promise<void> {
+    await Promise.allSettled([...this.#rootsAnswers]);
   }
 
   #answerAsk(id: RequestId, controller: AbortController, reply: JSONRPCResponse): void {

@@ -200,6 +200,27 @@ export class UpstreamProcess {
     this.#mux.notify(method, params);
   }
 
+  /**
+   * Tells the server its client's roots changed, and waits (at most `timeouts.call`) until a
+   * `roots/list` it sent in response has been answered, so the request that follows is served
+   * with the new roots. The server reads its input in order, so by the time it answers a ping it
+   * has sent any `roots/list` its handler of the notification asks at once.
+   */
+  async refreshRoots(): Promise<void> {
+    this.#mux.notify('notifications/roots/list_changed');
+    const settled = (async () => {
+      await this.#mux.call('ping', undefined, { timeoutMs: this.#options.timeouts.call });
+      await this.#mux.rootsAnswered();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.timeouts.call);
+      timer.unref();
+    });
+    await Promise.race([settled.catch(() => undefined), deadline]);
+    clearTimeout(timer);
+  }
+
   /** Adds a session to a resource's subscribers; the first one subscribes upstream. */
   async subscribe(session: SessionLink, uri: string): Promise<JSONRPCResponse | undefined> {
     const current = this.#subscribers.get(uri);

@@ -236,8 +236,7 @@ export class UpstreamServer {
         .catch((error: unknown) => this.#log.debug({ err: error }, 'could not set the log level'));
     }
     // A spare asked for roots before its client existed and was told there were none.
-    if (this.forwardsRoots && session.clientCapabilities?.roots)
-      process.notifyServer('notifications/roots/list_changed');
+    if (this.forwardsRoots && session.clientCapabilities?.roots) await process.refreshRoots();
   }
 
   /**

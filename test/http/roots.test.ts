@@ -34,8 +34,11 @@ async function clientWithRoots(http: HttpGateway, key: string, who: string) {
   return { client, asked };
 }
 
-async function rootsSeenBy(client: Awaited<ReturnType<typeof clientWithRoots>>['client']): Promise<string> {
-  const result = await client.callTool({ name: 'shared__get-roots-list', arguments: {} });
+async function rootsSeenBy(
+  client: Awaited<ReturnType<typeof clientWithRoots>>['client'],
+  server = 'shared',
+): Promise<string> {
+  const result = await client.callTool({ name: `${server}__get-roots-list`, arguments: {} });
   return JSON.stringify(result.content);
 }
 
@@ -83,5 +86,21 @@ describe('roots on a shared process', () => {
       expect(seen).not.toContain('secret');
       expect(session.asked.count).toBe(0);
     }
+  });
+});
+
+describe('roots: session on a session-mode process', () => {
+  it("each session's own process sees that session's roots from its first call, and never another's", async () => {
+    const http = await startHttpGateway({
+      servers: { own: everythingServer({ mode: 'session', roots: 'session', pool: { min: 2, max: 4 } }) },
+      tenants: TENANTS,
+    });
+    const alice = await clientWithRoots(http, acme.key, 'alice');
+    const aliceSees = await rootsSeenBy(alice.client, 'own');
+    expect(aliceSees).toContain('file:///home/alice/secret');
+    const bob = await clientWithRoots(http, globex.key, 'bob');
+    const bobSees = await rootsSeenBy(bob.client, 'own');
+    expect(bobSees).toContain('file:///home/bob/secret');
+    expect(bobSees).not.toContain('alice');
   });
 });
