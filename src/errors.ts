@@ -66,6 +66,18 @@ export const ERROR_CODES = {
   FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
   INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
   PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+  SESSION_LIMIT: {
+    http: 429,
+    rpc: -32030,
+    expose: true,
+    publicMessage: 'Too many open sessions; close idle sessions or ask an operator to raise the limit',
+  },
+  DEDICATED_PROCESSES_EXHAUSTED: {
+    http: 503,
+    rpc: -32031,
+    expose: true,
+    publicMessage: 'Every process of this server is dedicated to another session; retry later',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

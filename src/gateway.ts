@@ -34,6 +34,8 @@ export class Gateway {
   readonly servers: ReadonlyMap<string, UpstreamServer>;
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
+  readonly #openByTenant = new Map<string, number>();
+  readonly #openByPrincipal = new Map<string, number>();
   readonly #core: SessionCore;
   #closing = false;
 
@@ -59,6 +61,7 @@ export class Gateway {
           gatewayVersion: VERSION,
           isolation,
           sessionByKey: (key) => this.#sessions.get(key),
+          sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
           onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
         }),
       );
@@ -71,7 +74,7 @@ export class Gateway {
       log: this.log,
       metaPrefix: config.gateway.metaPrefix,
       onLogLevelChanged: (session) => this.#applyLogLevel(session),
-      onClosed: (session) => this.#sessions.delete(session.key),
+      onClosed: (session) => this.#forget(session),
     };
   }
 
@@ -80,14 +83,43 @@ export class Gateway {
     await Promise.allSettled([...this.servers.values()].map((server) => server.warm()));
   }
 
-  /** Opens a session for a principal. The session is bound to that principal for its whole life. */
+  /**
+   * Opens a session for a principal. The session is bound to that principal for its whole life.
+   * A tenant or principal already at its session limit is refused (SESSION_LIMIT, HTTP 429).
+   */
   connect(principal: Principal): ClientSession {
     if (this.#closing) throw new GatewayError('GATEWAY_CLOSING');
-    if (!this.config.tenants[principal.tenantId]) {
+    const tenant = this.config.tenants[principal.tenantId];
+    if (!tenant) {
       throw new GatewayError('UNKNOWN_TENANT', `Unknown tenant ${principal.tenantId}`);
+    }
+    const limits = { ...this.config.gateway.sessionLimits, ...tenant.sessionLimits };
+    const principalKey = principalKeyOf(principal);
+    const byTenant = this.#openByTenant.get(principal.tenantId) ?? 0;
+    const byPrincipal = this.#openByPrincipal.get(principalKey) ?? 0;
+    if (byTenant >= limits.perTenant || byPrincipal >= limits.perPrincipal) {
+      // Worth an operator's eye: a tenant that keeps hitting it leaves sessions behind or needs more.
+      this.log.info(
+        { tenant: principal.tenantId, tenantSessions: byTenant, principalSessions: byPrincipal, limits },
+        'session refused: at its session limit',
+      );
+    }
+    if (byTenant >= limits.perTenant) {
+      throw new GatewayError(
+        'SESSION_LIMIT',
+        `Tenant ${principal.tenantId} has ${byTenant} sessions open, its limit (sessionLimits.perTenant). Close sessions you no longer use (HTTP DELETE), or wait for idle ones to expire.`,
+      );
+    }
+    if (byPrincipal >= limits.perPrincipal) {
+      throw new GatewayError(
+        'SESSION_LIMIT',
+        `This principal has ${byPrincipal} sessions open, its limit (sessionLimits.perPrincipal). Close sessions you no longer use (HTTP DELETE), or wait for idle ones to expire.`,
+      );
     }
     const session = new ClientSession(principal, this.#core);
     this.#sessions.set(session.key, session);
+    this.#openByTenant.set(principal.tenantId, byTenant + 1);
+    this.#openByPrincipal.set(principalKey, byPrincipal + 1);
     return session;
   }
 
@@ -118,6 +150,11 @@ export class Gateway {
     return [...this.servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
   }
 
+  /** Log messages dropped because a process shared across tenants sent them on its own. */
+  droppedLogs(): number {
+    return [...this.servers.values()].reduce((sum, server) => sum + server.droppedLogs(), 0);
+  }
+
   /** Process ids of every live child. */
   pids(): number[] {
     return [...this.servers.values()].flatMap((server) => server.pids());
@@ -130,6 +167,17 @@ export class Gateway {
     const reason = new GatewayError('GATEWAY_CLOSING');
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.servers.values()].map((server) => server.close()));
+  }
+
+  #forget(session: ClientSession): void {
+    if (!this.#sessions.delete(session.key)) return;
+    decrement(this.#openByTenant, session.tenantId);
+    decrement(this.#openByPrincipal, principalKeyOf(session.principal));
+  }
+
+  *#sessionsOf(tenantId: string, server: string): Iterable<ClientSession> {
+    if (!this.#router.allows(tenantId, server)) return;
+    for (const session of this.#sessions.values()) if (session.tenantId === tenantId) yield session;
   }
 
   #announceListChanged(server: string, scope: CatalogScope, kind: CatalogKind): void {
@@ -159,11 +207,21 @@ export class Gateway {
             );
       const level = mostVerbose(peers.flatMap<LogLevel>((peer) => (peer.logLevel ? [peer.logLevel] : [])));
       if (!level) return;
-      const processes = await server.processesFor(session);
+      const processes = server.processesFor(session);
       await Promise.allSettled(processes.map((process) => process.setLogLevel(level)));
     });
     await Promise.allSettled(work);
   }
+}
+
+function principalKeyOf(principal: Principal): string {
+  return JSON.stringify([principal.tenantId, principal.via, principal.subject]);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 0) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }
 
 /** Builds a gateway and (unless told not to) starts its warm processes. */

@@ -56,7 +56,11 @@ export function startMcplane(
 ): Promise<Subject> {
   const config = {
     // `admin` lets the benchmark read the spare counts off /ready (never do this on a network).
-    gateway: { auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } } },
+    // Every benchmark session comes from the one anonymous principal, far past the default limits.
+    gateway: {
+      auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } },
+      sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+    },
     servers: {
       fx: { command: NODE, args: [FIXTURE], mode, pool: { ...pool, maxInflight: 1000 } },
     },

@@ -33,7 +33,8 @@ export const PoolSchema = z
       description: 'Concurrent requests per process. 1 makes every server-to-client request attributable.',
     }),
     idleTimeout: Duration.default(300_000).meta({
-      description: 'A process above `min` with nothing in flight for this long is stopped.',
+      description:
+        'A process above `min` with nothing in flight for this long is stopped. In `session` mode, a dedicated process idle this long is released: the session stays, and its next request claims a fresh process.',
     }),
     maxRequests: z
       .number()
@@ -65,6 +66,40 @@ export const TimeoutsSchema = z
   })
   .strict();
 
+/** A root is a `file://` URI (spec 2025-11-25, "Roots": the only scheme allowed) or a path, relative to the server's cwd. */
+const RootLocation = z
+  .string()
+  .min(1)
+  .refine(
+    (value) => !/^[a-z][a-z0-9+.-]*:/i.test(value) || /^file:\/\/[^?#]*$/i.test(value),
+    'a root is a file:// URI or a path',
+  );
+
+export const RootsSchema = z
+  .union([
+    z.enum(['none', 'session']),
+    z.array(z.union([RootLocation, z.object({ uri: RootLocation, name: z.string().optional() }).strict()])),
+  ])
+  .default('none')
+  .meta({
+    description:
+      "What the server gets when it asks for roots (roots/list). A list: these roots, from config (paths relative to the server's cwd). none: an empty list. session: the client's own roots, only with mode: session. The gateway answers the first two itself; a client's roots never reach a process another session may use.",
+  });
+
+export const SessionLimitsSchema = z
+  .object({
+    perTenant: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .meta({ description: 'Open sessions one tenant may have at once; more initialize requests get 429.' }),
+    perPrincipal: z.number().int().positive().default(100).meta({
+      description: 'Open sessions one principal (API key, token subject) may have at once; more get 429.',
+    }),
+  })
+  .strict();
+
 export const ServerSchema = z
   .object({
     command: z.string().min(1).meta({ description: 'Executable, run without a shell.' }),
@@ -77,6 +112,7 @@ export const ServerSchema = z
     }),
     pool: PoolSchema.prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
+    roots: RootsSchema,
     namespace: z.boolean().default(true).meta({
       description:
         'Prefix this server\'s tool and prompt names with "<server><separator>". Off: names pass through bare (the first server in config order wins a clash).',
@@ -128,6 +164,14 @@ export const TenantSchema = z
       .record(ServerName, ServerOverrideSchema)
       .default({})
       .meta({ description: "Per-server env/args for this tenant's pool; unset keys keep the server's own." }),
+    sessionLimits: z
+      .object({
+        perTenant: z.number().int().positive().optional(),
+        perPrincipal: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional()
+      .meta({ description: "This tenant's own session limits; unset keys keep gateway.sessionLimits." }),
   })
   .strict();
 
@@ -270,6 +314,9 @@ export const GatewaySettingsSchema = z
       description:
         'Run each child under bubblewrap (--die-with-parent, its own PID namespace) so that nothing it started outlives the gateway, even after SIGKILL. auto: when bwrap works here; bwrap: required; none: never.',
     }),
+    sessionLimits: SessionLimitsSchema.prefault({}).meta({
+      description: 'How many sessions a tenant and a principal may hold open; a tenant may override them.',
+    }),
     auth: AuthSchema.prefault({}).meta({ description: 'How HTTP clients authenticate: API keys and JWTs.' }),
     http: HttpSchema.prefault({}).meta({ description: 'The Streamable HTTP front door of `mcplane serve`.' }),
   })
@@ -346,7 +393,16 @@ export const ConfigSchema = z
       }
     }
     checkApiKeys(config, ctx);
-    for (const [name] of Object.entries(config.servers)) {
+    for (const [name, server] of Object.entries(config.servers)) {
+      // Another session's requests reach a shared or tenant process, and with them whatever that
+      // process kept of the first client's roots.
+      if (server.roots === 'session' && server.mode !== 'session') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `roots: session forwards one client's roots, so it needs mode: session (this server is mode: ${server.mode}); use a fixed list or none`,
+          path: ['servers', name, 'roots'],
+        });
+      }
       if (name.includes(config.gateway.namespaceSeparator)) {
         ctx.addIssue({
           code: 'custom',
@@ -361,6 +417,8 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ServerConfig = z.output<typeof ServerSchema>;
 export type TenantConfig = z.output<typeof TenantSchema>;
 export type PoolConfig = z.output<typeof PoolSchema>;
+export type RootsSetting = z.output<typeof RootsSchema>;
+export type SessionLimits = z.output<typeof SessionLimitsSchema>;
 export type GatewaySettings = z.output<typeof GatewaySettingsSchema>;
 export type ApiKeyEntry = z.output<typeof ApiKeyEntrySchema>;
 export type AuthConfig = z.output<typeof AuthSchema>;

@@ -96,6 +96,10 @@ export class ClientSession implements SessionLink {
     return this.#logLevel;
   }
 
+  get clientCapabilities(): ClientCapabilities | undefined {
+    return this.#clientCapabilities;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -260,9 +264,10 @@ export class ClientSession implements SessionLink {
       throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
     this.#clientCapabilities = params.capabilities ?? {};
     const servers = this.#core.router.serversFor(this.tenantId);
-    const settled = await Promise.allSettled(servers.map((server) => server.representative(this)));
-    const processes = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    const result = initializeResult(params.protocolVersion, processes, this.#core.version);
+    // Profiles, not processes: opening a session claims no session-mode process.
+    const settled = await Promise.allSettled(servers.map((server) => server.profile(this)));
+    const profiles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const result = initializeResult(params.protocolVersion, profiles, this.#core.version);
     this.#protocolVersion = result.protocolVersion;
     return result;
   }
@@ -280,12 +285,13 @@ export class ClientSession implements SessionLink {
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     const route = await this.#core.router.route(this, method, params);
-    const process = await route.server.representative(this);
     const uri = params.uri as string;
     if (method === 'resources/unsubscribe') {
-      await process.unsubscribe(this, uri);
+      // Only processes that hold the subscription act on it; none is claimed to unsubscribe.
+      await Promise.all(route.server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
       return { result: {} };
     }
+    const process = await route.server.representative(this);
     const refused = await process.subscribe(this, uri);
     return refused && 'error' in refused ? { error: refused.error } : { result: {} };
   }
@@ -310,9 +316,6 @@ export class ClientSession implements SessionLink {
         return;
       }
       case 'notifications/initialized':
-        // A dedicated process was initialized as a spare, before this client existed; if it
-        // asked for roots then, nobody could answer. Tell it the roots are now there to fetch.
-        if (this.#clientCapabilities?.roots) this.#forwardRootsChanged();
         return;
       case 'notifications/roots/list_changed':
         this.#forwardRootsChanged();
@@ -322,14 +325,16 @@ export class ClientSession implements SessionLink {
     }
   }
 
-  /** Only a process dedicated to this session may hear that its roots changed. */
+  /**
+   * Only a process dedicated to this session, set to `roots: session`, may hear that the client's
+   * roots changed; the others are answered from config and never see the client's roots. A
+   * process claimed later hears it when it is claimed.
+   */
   #forwardRootsChanged(): void {
     for (const server of this.#core.router.serversFor(this.tenantId)) {
-      if (server.mode !== 'session') continue;
-      server
-        .representative(this)
-        .then((process) => process.notifyServer('notifications/roots/list_changed'))
-        .catch((error: unknown) => this.#log.debug({ err: error }, 'could not forward roots/list_changed'));
+      if (server.mode !== 'session' || !server.forwardsRoots) continue;
+      for (const process of server.processesFor(this))
+        process.notifyServer('notifications/roots/list_changed');
     }
   }
 

@@ -8,7 +8,7 @@ import {
   type InitializeResult,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { UpstreamProcess } from '../upstream/upstream-process.ts';
+import type { ServerProfile } from '../upstream/server-catalog.ts';
 
 /** The client's version when we support it, else our latest (the client then decides). */
 export function negotiateVersion(requested: unknown): string {
@@ -38,7 +38,7 @@ export function mergeCapabilities(servers: readonly ServerCapabilities[]): Serve
 
 export function initializeResult(
   requestedVersion: unknown,
-  processes: readonly UpstreamProcess[],
+  processes: readonly ServerProfile[],
   gatewayVersion: string,
 ): InitializeResult {
   const instructions = processes

@@ -3,6 +3,7 @@
  * (following the server's own cursors) so the gateway can aggregate and paginate them itself.
  */
 import type {
+  InitializeResult,
   Prompt,
   Resource,
   ResourceTemplate,
@@ -17,6 +18,14 @@ export type ServerCatalog = {
   readonly prompts: readonly Prompt[];
   readonly resources: readonly Resource[];
   readonly resourceTemplates: readonly ResourceTemplate[];
+};
+
+/** What a session sees of a server: an UpstreamProcess is one, and so is a snapshot of one. */
+export type ServerProfile = {
+  readonly server: string;
+  readonly capabilities: ServerCapabilities;
+  readonly initializeResult: InitializeResult | undefined;
+  readonly catalog: ServerCatalog;
 };
 
 export type CatalogKind = 'tools' | 'prompts' | 'resources';

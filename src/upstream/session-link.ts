@@ -2,6 +2,7 @@
  * What the upstream layer needs of a client session, so that upstream code never imports the
  * session module: a key to recognise it by, and two ways to reach its client.
  */
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { JSONRPCNotification, RequestId } from '../jsonrpc/message.ts';
 
 export type SessionLink = {
@@ -9,6 +10,10 @@ export type SessionLink = {
   readonly key: string;
   readonly tenantId: string;
   readonly subject: string;
+  /** The level the client asked for with `logging/setLevel`; undefined until it asks. */
+  readonly logLevel: string | undefined;
+  /** What the client declared in `initialize`; undefined before it. */
+  readonly clientCapabilities: ClientCapabilities | undefined;
   /**
    * Delivers a notification from a server to the session's client. `relatedRequestId` is the
    * client's own id of the request the notification belongs to, when there is one.

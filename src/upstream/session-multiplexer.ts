@@ -21,6 +21,7 @@ import {
   type RequestId,
 } from '../jsonrpc/message.ts';
 import { findNumericId, type OversizedLine } from './line-framer.ts';
+import type { RootsPolicy } from './roots-policy.ts';
 import { CancelledError, RemoteError, type SessionLink } from './session-link.ts';
 
 export type ProgressParams = { progress: number; total?: number; message?: string };
@@ -41,6 +42,8 @@ export type MultiplexerHooks = {
   sessionByKey(key: string): SessionLink | undefined;
   onListChanged(kind: 'tools' | 'prompts' | 'resources'): void;
   onResourceUpdated(notification: JSONRPCNotification): void;
+  /** A log message (`notifications/message`) no session could be found for. */
+  onStrayLog(notification: JSONRPCNotification): void;
 };
 
 export type MultiplexerStats = {
@@ -73,10 +76,13 @@ export class SessionMultiplexer {
   readonly #hooks: MultiplexerHooks;
   readonly #log: Logger;
   readonly #sessionMetaKey: string;
+  readonly #roots: RootsPolicy;
   readonly #pending = new Map<number, Pending>();
   readonly #inflightBySession = new Map<SessionLink, Set<Pending>>();
   /** Server-to-client requests being answered by a client, by the server's own id. */
   readonly #asks = new Map<RequestId, AbortController>();
+  /** Client roots being fetched for the server (`roots: session`), until the answer is written. */
+  readonly #rootsAnswers = new Set<Promise<void>>();
   #nextId = 1;
   #closed: GatewayError | undefined;
   /** Set when the process serves exactly one session (`session` mode). */
@@ -87,11 +93,13 @@ export class SessionMultiplexer {
     hooks: MultiplexerHooks;
     log: Logger;
     metaPrefix: string;
+    roots: RootsPolicy;
   }) {
     this.#write = options.write;
     this.#hooks = options.hooks;
     this.#log = options.log;
     this.#sessionMetaKey = `${options.metaPrefix}/session`;
+    this.#roots = options.roots;
   }
 
   /** Requests in flight on this process. */
@@ -240,12 +248,14 @@ export class SessionMultiplexer {
       return;
     }
     const target = this.#attribute(params);
-    if (!target) {
+    if (target) {
+      target.session.deliver(message, target.relatedRequestId);
+    } else if (message.method === 'notifications/message') {
+      this.#hooks.onStrayLog(message);
+    } else {
       this.stats.unattributable++;
       this.#log.debug({ method: message.method }, 'dropped an unattributable notification');
-      return;
     }
-    target.session.deliver(message, target.relatedRequestId);
   }
 
   #onProgress(params: Record<string, unknown>): void {
@@ -261,12 +271,19 @@ export class SessionMultiplexer {
       this.#write(resultResponse(message.id, {}));
       return;
     }
+    // Roots from config are answered here, never by a client. A spare set to `roots: session`
+    // has no client yet: it hears roots/list_changed once a session claims it.
+    if (message.method === 'roots/list' && (this.#roots.kind === 'fixed' || !this.dedicatedTo)) {
+      const roots = this.#roots.kind === 'fixed' ? this.#roots.roots : [];
+      this.#write(resultResponse(message.id, { roots }));
+      return;
+    }
     const params = message.params;
     const target = this.#attribute(params ?? {});
     if (!target) {
       this.stats.unattributable++;
-      // With no session work in flight this is startup chatter (a spare asking for roots); with
-      // work in flight it is a real request the gateway had to refuse.
+      // With no session work in flight this is startup chatter (a spare asking a client that does
+      // not exist yet); with work in flight it is a real request the gateway had to refuse.
       this.#log[this.#inflightBySession.size === 0 ? 'debug' : 'warn'](
         { method: message.method },
         'refused a server-to-client request no session can be found for',
@@ -276,7 +293,7 @@ export class SessionMultiplexer {
     }
     const controller = new AbortController();
     this.#asks.set(message.id, controller);
-    target.session
+    const answered = target.session
       .ask(message.method, params, target.relatedRequestId, controller.signal)
       .then(
         (result) => this.#answerAsk(message.id, controller, resultResponse(message.id, result)),
@@ -286,6 +303,15 @@ export class SessionMultiplexer {
       .catch((error: unknown) =>
         this.#log.error({ err: error }, 'failed to answer a server-to-client request'),
       );
+    if (message.method === 'roots/list') {
+      this.#rootsAnswers.add(answered);
+      void answered.finally(() => this.#rootsAnswers.delete(answered));
+    }
+  }
+
+  /** Settles once every roots/list the server has sent so far has been answered. */
+  async rootsAnswered(): Promise<void> {
+    await Promise.allSettled([...this.#rootsAnswers]);
   }
 
   #answerAsk(id: RequestId, controller: AbortController, reply: JSONRPCResponse): void {

@@ -17,6 +17,7 @@ import {
   type ServerCatalog,
 } from './server-catalog.ts';
 import { SessionMultiplexer, type ProgressParams } from './session-multiplexer.ts';
+import type { RootsPolicy } from './roots-policy.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
 
@@ -26,6 +27,7 @@ export type UpstreamProcessOptions = {
   readonly child: ChildSpec;
   readonly metaPrefix: string;
   readonly injectContext: boolean;
+  readonly roots: RootsPolicy;
   readonly timeouts: { readonly startup: number; readonly call: number; readonly shutdown: number };
   readonly log: Logger;
   readonly gatewayVersion: string;
@@ -35,6 +37,8 @@ export type UpstreamProcessHooks = {
   sessionByKey(key: string): SessionLink | undefined;
   onExit(process: UpstreamProcess, exit: ChildExit): void;
   onCatalogChanged(process: UpstreamProcess, kind: CatalogKind): void;
+  /** A log message the process sent that no session could be found for. */
+  onStrayLog(notification: JSONRPCNotification): void;
 };
 
 export type ForwardOptions = {
@@ -90,10 +94,12 @@ export class UpstreamProcess {
       write: (message) => this.#child.write(JSON.stringify(message)),
       log: this.#log,
       metaPrefix: options.metaPrefix,
+      roots: options.roots,
       hooks: {
         sessionByKey: (key) => hooks.sessionByKey(key),
         onListChanged: (kind) => this.#onListChanged(kind),
         onResourceUpdated: (notification) => this.#onResourceUpdated(notification),
+        onStrayLog: (notification) => hooks.onStrayLog(notification),
       },
     });
   }
@@ -130,9 +136,16 @@ export class UpstreamProcess {
     return this.#mux.stats;
   }
 
+  /** Whether any session holds a resource subscription here (state a restart would lose). */
+  get hasSubscriptions(): boolean {
+    return this.#subscribers.size > 0;
+  }
+
   /** Dedicates the process to one session, so everything it initiates belongs to that session. */
   dedicate(session: SessionLink): void {
     this.#mux.dedicatedTo = session;
+    // A spare's idle time was spent waiting for a session; its life as a dedicated process starts now.
+    this.idleSince = Date.now();
   }
 
   /** Initializes the server (spec "Lifecycle": initialize, then notifications/initialized) and reads its catalog. */
@@ -186,6 +199,27 @@ export class UpstreamProcess {
   /** Sends a notification to the server. */
   notifyServer(method: string, params?: Record<string, unknown>): void {
     this.#mux.notify(method, params);
+  }
+
+  /**
+   * Tells the server its client's roots changed, and waits (at most `timeouts.call`) until a
+   * `roots/list` it sent in response has been answered, so the request that follows is served
+   * with the new roots. The server reads its input in order, so by the time it answers a ping it
+   * has sent any `roots/list` its handler of the notification asks at once.
+   */
+  async refreshRoots(): Promise<void> {
+    this.#mux.notify('notifications/roots/list_changed');
+    const settled = (async () => {
+      await this.#mux.call('ping', undefined, { timeoutMs: this.#options.timeouts.call });
+      await this.#mux.rootsAnswered();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.timeouts.call);
+      timer.unref();
+    });
+    await Promise.race([settled.catch(() => undefined), deadline]);
+    clearTimeout(timer);
   }
 
   /** Adds a session to a resource's subscribers; the first one subscribes upstream. */

@@ -3,12 +3,15 @@
  * one pool per tenant with that tenant's env and args (`tenant`), or one process per session
  * (`session`). Callers ask for "a process for this session" and never see the difference.
  */
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, ServerConfig } from '../config/schema.ts';
+import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
 import { ProcessPool, type ProcessFactory } from './process-pool.ts';
-import type { CatalogKind, ServerCatalog } from './server-catalog.ts';
 import type { ProcessIsolation } from './process-isolation.ts';
+import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
+import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog.ts';
 import type { SessionLink } from './session-link.ts';
 import type { ChildSpec } from './stdio-child.ts';
 import { UpstreamProcess } from './upstream-process.ts';
@@ -25,6 +28,8 @@ export type UpstreamServerOptions = {
   /** How children are started (bubblewrap or not), decided once for the gateway. */
   readonly isolation?: ProcessIsolation;
   sessionByKey(key: string): SessionLink | undefined;
+  /** The open sessions of a tenant that may use the server. */
+  sessionsOf(tenantId: string, server: string): Iterable<SessionLink>;
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
 };
 
@@ -33,6 +38,8 @@ export type ServerStatus = {
   readonly pools: readonly { name: string; size: number; ready: number; waiting: number }[];
   readonly dedicated?: number;
   readonly spares?: number;
+  /** Log messages a process shared across tenants sent on its own, dropped rather than leaked. */
+  readonly droppedLogs: number;
 };
 
 export class UpstreamServer {
@@ -43,12 +50,16 @@ export class UpstreamServer {
   readonly #shared: ProcessPool | undefined;
   readonly #byTenant = new Map<string, ProcessPool>();
   readonly #dedicated: DedicatedProcesses | undefined;
+  readonly #roots: RootsPolicy;
+  #droppedLogs = 0;
 
   constructor(options: UpstreamServerOptions) {
     this.name = options.name;
     this.settings = options.config.servers[options.name] as ServerConfig;
     this.#options = options;
     this.#log = options.log.child({ server: options.name });
+    // Relative roots name what a relative path names to the child: a path under its cwd.
+    this.#roots = rootsPolicy(this.settings.roots, resolve(this.settings.cwd ?? '.'));
     if (this.settings.mode === 'shared') this.#shared = this.#pool(undefined);
     if (this.settings.mode === 'session') {
       this.#dedicated = new DedicatedProcesses({
@@ -57,12 +68,18 @@ export class UpstreamServer {
         create: this.#factory(undefined),
         log: this.#log,
         onCatalogChanged: (session, kind) => options.onCatalogChanged(this.name, { session }, kind),
+        onClaimed: (process, session) => this.#onClaimed(process, session),
       });
     }
   }
 
   get mode(): ServerConfig['mode'] {
     return this.settings.mode;
+  }
+
+  /** Whether the server's roots/list goes to the client of the session its process serves (`roots: session`). */
+  get forwardsRoots(): boolean {
+    return this.#roots.kind === 'session';
   }
 
   /** Starts the warm processes (tenant pools start on a tenant's first use). */
@@ -77,25 +94,37 @@ export class UpstreamServer {
     return true;
   }
 
-  /** Runs `work` on a process that may serve this session. */
+  /** Runs `work` on a process that may serve this session; in session mode this claims the session's process. */
   async use<T>(session: SessionLink, work: (process: UpstreamProcess) => Promise<T>): Promise<T> {
     if (this.#dedicated) return work(await this.#dedicated.processFor(session));
     return this.#poolFor(session.tenantId).use(work);
   }
 
-  /** A process whose catalog and capabilities stand for what this session sees. */
+  /** A process to keep per-process state on for this session (subscriptions); in session mode this claims one. */
   async representative(session: SessionLink): Promise<UpstreamProcess> {
     if (this.#dedicated) return this.#dedicated.processFor(session);
     return this.#poolFor(session.tenantId).representative();
   }
 
-  async catalog(session: SessionLink): Promise<ServerCatalog> {
-    return (await this.representative(session)).catalog;
+  /** What the session sees of the server (capabilities, instructions, catalog); never claims a process. */
+  async profile(session: SessionLink): Promise<ServerProfile> {
+    if (this.#dedicated) return this.#dedicated.profile(session);
+    return this.#poolFor(session.tenantId).representative();
   }
 
-  /** Every live process this session's requests may reach (for per-process settings such as log level). */
-  async processesFor(session: SessionLink): Promise<UpstreamProcess[]> {
-    if (this.#dedicated) return [await this.#dedicated.processFor(session)];
+  async catalog(session: SessionLink): Promise<ServerCatalog> {
+    return (await this.profile(session)).catalog;
+  }
+
+  /**
+   * Every live process this session's requests may reach (for per-process settings such as log
+   * level); in session mode the session's own process, if it has claimed one.
+   */
+  processesFor(session: SessionLink): UpstreamProcess[] {
+    if (this.#dedicated) {
+      const own = this.#dedicated.claimed(session);
+      return own ? [own] : [];
+    }
     return this.#poolFor(session.tenantId).processes();
   }
 
@@ -121,13 +150,20 @@ export class UpstreamServer {
       ready: pool.readyCount,
       waiting: pool.waiting,
     }));
-    if (!this.#dedicated) return { mode: this.mode, pools };
+    const droppedLogs = this.#droppedLogs;
+    if (!this.#dedicated) return { mode: this.mode, pools, droppedLogs };
     return {
       mode: this.mode,
       pools,
       dedicated: this.#dedicated.dedicatedCount,
       spares: this.#dedicated.spareCount,
+      droppedLogs,
     };
+  }
+
+  /** Log messages dropped because the process that sent them is shared across tenants. */
+  droppedLogs(): number {
+    return this.#droppedLogs;
   }
 
   /** Server-initiated messages no session could be found for, over this server's live processes. */
@@ -182,12 +218,45 @@ export class UpstreamServer {
           child,
           metaPrefix: this.#options.config.gateway.metaPrefix,
           injectContext: this.settings.injectContext,
+          roots: this.#roots,
           timeouts: this.settings.timeouts,
           log,
           gatewayVersion: this.#options.gatewayVersion,
         },
-        { ...hooks, sessionByKey: (key) => this.#sessionByKey(key, tenantId) },
+        {
+          ...hooks,
+          sessionByKey: (key) => this.#sessionByKey(key, tenantId),
+          onStrayLog: (notification) => this.#onStrayLog(tenantId, notification),
+        },
       );
+  }
+
+  /** A newly claimed dedicated process takes on its session's log level, and hears of its roots. */
+  async #onClaimed(process: UpstreamProcess, session: SessionLink): Promise<void> {
+    if (session.logLevel !== undefined) {
+      await process
+        .setLogLevel(session.logLevel)
+        .catch((error: unknown) => this.#log.debug({ err: error }, 'could not set the log level'));
+    }
+    // A spare asked for roots before its client existed and was told there were none.
+    if (this.forwardsRoots && session.clientCapabilities?.roots) await process.refreshRoots();
+  }
+
+  /**
+   * A log message a process sent on its own, not during any one session's call. A tenant's
+   * process may tell that tenant's sessions that asked for logs (each gets what its level
+   * passes); a process shared across tenants must tell none, since its logs may speak of any
+   * tenant's work, so the message is dropped and counted.
+   */
+  #onStrayLog(tenantId: string | undefined, notification: JSONRPCNotification): void {
+    if (tenantId === undefined) {
+      this.#droppedLogs++;
+      this.#log.debug('dropped a log message from a process shared across tenants');
+      return;
+    }
+    for (const session of this.#options.sessionsOf(tenantId, this.name)) {
+      if (session.logLevel !== undefined) session.deliver(notification, undefined);
+    }
   }
 
   /**

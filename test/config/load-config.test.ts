@@ -125,6 +125,55 @@ describe('parseConfig', () => {
     expect(problem?.message).toMatch(/reserved by MCP/);
   });
 
+  it('roots: session is refused for a shared or tenant server, saying it needs mode: session', () => {
+    const problems = problemsIn(
+      yaml(
+        'servers:',
+        '  shared: { command: node, roots: session }',
+        '  pooled: { command: node, mode: tenant, roots: session }',
+        '  own: { command: node, mode: session, roots: session }',
+      ),
+    );
+    expect(problems.map(({ path, line }) => `${line} ${path}`)).toEqual([
+      '2 servers.shared.roots',
+      '3 servers.pooled.roots',
+    ]);
+    expect(problems[0]?.message).toMatch(/needs mode: session \(this server is mode: shared\)/);
+  });
+
+  it('roots default to none; a fixed list takes file:// URIs, paths and {uri, name}, and refuses other schemes', () => {
+    const config = parse(
+      yaml(
+        'servers:',
+        '  plain: { command: node }',
+        "  fixed: { command: node, roots: ['file:///srv/data', docs, { uri: /srv/logs, name: logs }] }",
+      ),
+    );
+    expect(config.servers.plain?.roots).toBe('none');
+    expect(config.servers.fixed?.roots).toEqual([
+      'file:///srv/data',
+      'docs',
+      { uri: '/srv/logs', name: 'logs' },
+    ]);
+    const [problem] = problemsIn(
+      yaml('servers:', "  web: { command: node, roots: ['https://example.com/'] }"),
+    );
+    expect(problem).toMatchObject({ path: 'servers.web.roots.0' });
+    expect(problem?.message).toMatch(/file:\/\/ URI or a path/);
+  });
+
+  it('session limits have gateway defaults and a per-tenant override', () => {
+    const config = parse(
+      yaml(
+        'gateway: { sessionLimits: { perPrincipal: 5 } }',
+        'servers: { echo: { command: node } }',
+        'tenants: { acme: { name: Acme, sessionLimits: { perTenant: 3 } } }',
+      ),
+    );
+    expect(config.gateway.sessionLimits).toEqual({ perTenant: 1_000, perPrincipal: 5 });
+    expect(config.tenants.acme?.sessionLimits).toEqual({ perTenant: 3 });
+  });
+
   it('a YAML syntax error names its line', () => {
     const problems = problemsIn(
       yaml('servers:', '  echo:', '    command: node', '    args: [one, two', 'tenants: {}'),

@@ -41,9 +41,9 @@ async function connectAs(who: string, tenant = 'acme'): Promise<Client> {
 }
 
 describe('server-to-client requests', () => {
-  it('round-trip sampling, elicitation and roots for a session-mode process', async () => {
+  it('round-trip sampling, elicitation and roots for a session-mode process set to roots: session', async () => {
     gateway = await startGateway({
-      servers: { own: fixtureServer({ mode: 'session', injectContext: false }) },
+      servers: { own: fixtureServer({ mode: 'session', injectContext: false, roots: 'session' }) },
     });
     const client = await connectAs('alice');
     const sample = textJson<{ content: { text: string } }>(

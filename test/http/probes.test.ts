@@ -57,7 +57,11 @@ describe('health and readiness', () => {
       ready: true,
       sessions: 1,
       servers: {
-        fixture: { mode: 'shared', pools: [expect.objectContaining({ size: 2, ready: 2 }) as unknown] },
+        fixture: {
+          mode: 'shared',
+          pools: [expect.objectContaining({ size: 2, ready: 2 }) as unknown],
+          droppedLogs: 0,
+        },
         tenanted: {
           mode: 'tenant',
           pools: [expect.objectContaining({ name: 'tenanted@acme' }) as unknown],

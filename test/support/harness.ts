@@ -93,9 +93,19 @@ const EVERYTHING = createRequire(import.meta.url).resolve(
   '@modelcontextprotocol/server-everything/dist/index.js',
 );
 
+/** A server entry for the published server-everything over stdio. */
+export function everythingServer(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    command: process.execPath,
+    args: [EVERYTHING, 'stdio'],
+    timeouts: { startup: '20s', call: '20s', shutdown: '1s' },
+    ...overrides,
+  };
+}
+
 /**
  * Writes a config fronting the published server-everything twice: `shared` (one pool) and `own`
- * (a process per session, for sampling, elicitation and roots), for the one tenant `acme`,
+ * (a process per session, for sampling, elicitation and the client's own roots), for the one tenant `acme`,
  * whose YAML lines after `name:` the caller may add (e.g. apiKeys). Returns its path.
  */
 export function writeEverythingConfig(acmeExtra = ''): string {
@@ -110,6 +120,7 @@ export function writeEverythingConfig(acmeExtra = ''): string {
   own:
     ${server}
     mode: session
+    roots: session
     pool: { min: 1, max: 4 }
 tenants:
   acme:

@@ -15,6 +15,7 @@ import { samePrincipal, type Principal } from '../../identity/principal.ts';
 import { isRequest, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
 import { requestIdInUse } from '../../session/client-session.ts';
+import type { ClientSession } from '../../session/client-session.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
 import { HttpSessions, type HttpSession } from './http-sessions.ts';
@@ -109,7 +110,13 @@ export class StreamableHttpFace {
       );
     }
     if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'));
-    const session = this.#options.gateway.connect(principal);
+    let session: ClientSession;
+    try {
+      session = this.#options.gateway.connect(principal);
+    } catch (error) {
+      // A refused open (over a session limit: 429) answers the initialize by its own id.
+      return this.#fail(error, initializeId(body));
+    }
     const transport: Transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(24).toString('base64url'),
       eventStore: new BoundedEventStore(this.#options.http.maxEventsPerStream),
@@ -148,6 +155,13 @@ export class StreamableHttpFace {
   #fail(error: unknown, id?: RequestId): Response {
     return refusal(error, this.#options, id);
   }
+}
+
+function initializeId(body: unknown): RequestId | undefined {
+  const message = (Array.isArray(body) ? body : [body]).find(
+    (value) => (value as { method?: unknown } | null)?.method === 'initialize',
+  ) as { id?: unknown } | undefined;
+  return typeof message?.id === 'string' || typeof message?.id === 'number' ? message.id : undefined;
 }
 
 /** Whether an admitted body carries an `initialize` request. */
