@@ -74,7 +74,8 @@ export function grantTests(harness: () => StoreHarness): void {
     });
 
     it('a grantee reshares only with allowResharing, and never wider than its grant', async () => {
-      const store = await harness().open();
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
       const [owner, middle, last] = (await tenants(store, 'owner', 'middle', 'last')) as [
         string,
         string,
@@ -144,6 +145,7 @@ export function grantTests(harness: () => StoreHarness): void {
         ),
         'NOT_FOUND',
       );
+      clock.advance(1);
       const reshare = await store.grants.create(
         middle,
         { server: 'kb', granteeTenantId: last, access: 'read', parentGrantId: open.id },

@@ -62,12 +62,14 @@ export function tenantAndProjectTests(harness: () => StoreHarness): void {
 
   describe('projects', () => {
     it('a project is created, read and listed under its own tenant only', async () => {
-      const store = await harness().open();
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
       const a = tenantId('a');
       const b = tenantId('b');
       await store.tenants.create({ id: a, name: 'A' }, ACTOR);
       await store.tenants.create({ id: b, name: 'B' }, ACTOR);
       const project = await store.projects.create(a, { name: 'Search' }, ACTOR);
+      clock.advance(1);
       const named = await store.projects.create(a, { id: 'kb', name: 'Knowledge base' }, ACTOR);
       expect(project).toMatchObject({ tenantId: a, name: 'Search' });
       expect(await store.projects.get(a, project.id)).toEqual(project);
