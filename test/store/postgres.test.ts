@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
 import { TENANT_TABLES } from '../../src/store/sql/tenant-tables.ts';
 import { DATABASE_URL, startPostgresRun, type PostgresRun } from './postgres-harness.ts';
@@ -119,6 +119,31 @@ describe('PostgreSQL store', () => {
         } finally {
           await plain.end({ timeout: 5 });
         }
+      } finally {
+        await h.cleanup();
+      }
+    });
+  });
+
+  describe('replicas', () => {
+    it("another replica's change reaches watch by NOTIFY, without waiting for a poll", async () => {
+      const h = await run().harness();
+      try {
+        const watching = await h.open({ pollIntervalMs: 3_600_000 });
+        const replica = await h.open({ pollIntervalMs: 3_600_000 });
+        const seen: number[] = [];
+        const stop = watching.watch((version) => seen.push(version));
+        // LISTEN is set up asynchronously; a change seen by watch proves the channel is live.
+        await vi.waitFor(
+          async () => {
+            await replica.changes.record(null, { action: 'test.ping', target: 'probe' }, ACTOR);
+            expect(seen.length).toBeGreaterThan(0);
+          },
+          { timeout: 10_000, interval: 200 },
+        );
+        const version = await replica.changes.record(null, { action: 'test.ping', target: 'probe' }, ACTOR);
+        await vi.waitFor(() => expect(seen.at(-1)).toBe(version.seq), { timeout: 10_000, interval: 20 });
+        stop();
       } finally {
         await h.cleanup();
       }

@@ -15,12 +15,15 @@ export function textOrNull(row: Row, column: string): string | null {
   return value === null || value === undefined ? null : text(row, column);
 }
 
+/** What `Date.prototype.toISOString` writes, which is how the store writes every time. */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** A time column as an ISO 8601 string in UTC with milliseconds. */
 export function timeOrNull(row: Row, column: string): string | null {
   const value = row[column];
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string') return new Date(value).toISOString();
+  if (typeof value === 'string') return CANONICAL_TIME.test(value) ? value : new Date(value).toISOString();
   throw new TypeError(`column ${column} is not a time`);
 }
 
