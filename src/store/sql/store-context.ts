@@ -9,6 +9,7 @@ import { API_KEY_SCAN_PATTERN } from '../../identity/api-key-format.ts';
 import type { AdminChange } from '../records.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { ChangeContext, NewChange } from '../store.ts';
+import { checkText } from '../validate.ts';
 import { json, type Database, type Row, type Scope, type Sql } from './database.ts';
 import { integer, record, text, textOrNull, time } from './rows.ts';
 
@@ -83,6 +84,7 @@ export function createStoreContext(options: {
     now,
     read: (scope, work) => db.transaction(scope, work),
     async write(scope, context, work) {
+      checkText(context.actor, 'actor');
       let version: number | undefined;
       const result = await db.transaction(scope, async (sql) => {
         const at = now().toISOString();
