@@ -78,6 +78,36 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'Every process of this server is dedicated to another session; retry later',
   },
+  NOT_FOUND: { http: 404, rpc: -32024, expose: true, publicMessage: 'Not found' },
+  CONFLICT: { http: 409, rpc: -32025, expose: true, publicMessage: 'Conflict' },
+  STORE_URL_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Invalid store URL' },
+  STORE_UNAVAILABLE: { http: 503, rpc: -32026, expose: false, publicMessage: 'Store unavailable' },
+  STORE_SCHEMA_TOO_NEW: {
+    http: 500,
+    rpc: -32603,
+    expose: false,
+    publicMessage: 'The store was migrated by a newer mcplane',
+  },
+  STORE_SCHEMA_BEHIND: {
+    http: 500,
+    rpc: -32603,
+    expose: false,
+    publicMessage: 'The store needs migrating',
+  },
+  MASTER_KEY_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Invalid master key' },
+  MASTER_KEY_MISSING: {
+    http: 500,
+    rpc: -32027,
+    expose: true,
+    publicMessage: 'Storing a secret needs a master key (MCPLANE_MASTER_KEY), and none is configured',
+  },
+  SECRET_UNREADABLE: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  RESHARE_FORBIDDEN: {
+    http: 403,
+    rpc: -32028,
+    expose: true,
+    publicMessage: 'This grant does not allow resharing',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,77 @@
+/**
+ * Brings a store's schema to the code's version, in one transaction: all pending migrations or
+ * none. A schema newer than the code is refused, naming both versions: an older mcplane must
+ * not write to tables it does not understand. On PostgreSQL an advisory lock makes replicas
+ * that start together apply each migration once.
+ */
+import { GatewayError } from '../../errors.ts';
+import type { Database, Sql } from '../sql/database.ts';
+import { integer } from '../sql/rows.ts';
+import type { Migration } from './migration.ts';
+
+export type MigrationResult = {
+  readonly from: number;
+  readonly to: number;
+  readonly applied: readonly number[];
+};
+
+const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;
+
+async function currentVersion(sql: Sql): Promise<number> {
+  const [row] = await sql.rows('SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations');
+  return row === undefined ? 0 : integer(row, 'version');
+}
+
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of order`);
+  });
+}
+
+/**
+ * Applies what is pending, or with `apply: false` only checks (STORE_SCHEMA_BEHIND when
+ * something is pending). Returns the versions before and after.
+ */
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[],
+  options: { apply: boolean; now: () => Date },
+): Promise<MigrationResult> {
+  checkOrder(migrations);
+  const latest = migrations.length;
+  return db.transaction('platform', async (sql) => {
+    if (db.dialect === 'postgres') {
+      await sql.rows(`SELECT pg_advisory_xact_lock(hashtext('mcplane.migrate:' || current_schema()))`);
+    }
+    await sql.run(BOOKKEEPING);
+    const from = await currentVersion(sql);
+    if (from > latest) {
+      throw new GatewayError(
+        'STORE_SCHEMA_TOO_NEW',
+        `the store at ${db.location} has schema version ${from}, newer than this mcplane's ${latest}: upgrade mcplane`,
+        { detail: { storeVersion: from, codeVersion: latest } },
+      );
+    }
+    const pending = migrations.slice(from);
+    if (pending.length > 0 && !options.apply) {
+      throw new GatewayError(
+        'STORE_SCHEMA_BEHIND',
+        `the store at ${db.location} has schema version ${from}, older than this mcplane's ${latest}: run \`mcplane store migrate\``,
+        { detail: { storeVersion: from, codeVersion: latest } },
+      );
+    }
+    for (const migration of pending) {
+      for (const statement of migration[db.dialect]) await sql.run(statement);
+      await sql.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        options.now().toISOString(),
+      ]);
+    }
+    return { from, to: Math.max(from, latest), applied: pending.map((migration) => migration.version) };
+  });
+}

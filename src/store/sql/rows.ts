@@ -1,0 +1,74 @@
+/**
+ * Reading column values the same way from both backends: PostgreSQL returns Date, boolean,
+ * parsed jsonb and int8 as a string; SQLite returns ISO text, 0/1, JSON text and numbers.
+ */
+import type { Row } from './database.ts';
+
+export function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new TypeError(`column ${column} is not text`);
+  return value;
+}
+
+export function textOrNull(row: Row, column: string): string | null {
+  const value = row[column];
+  return value === null || value === undefined ? null : text(row, column);
+}
+
+/** What `Date.prototype.toISOString` writes, which is how the store writes every time. */
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** A time column as an ISO 8601 string in UTC with milliseconds. */
+export function timeOrNull(row: Row, column: string): string | null {
+  const value = row[column];
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return CANONICAL_TIME.test(value) ? value : new Date(value).toISOString();
+  throw new TypeError(`column ${column} is not a time`);
+}
+
+export function time(row: Row, column: string): string {
+  const value = timeOrNull(row, column);
+  if (value === null) throw new TypeError(`column ${column} is null`);
+  return value;
+}
+
+export function integer(row: Row, column: string): number {
+  const value = row[column];
+  const number = typeof value === 'string' || typeof value === 'bigint' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+    throw new TypeError(`column ${column} is not an integer`);
+  }
+  return number;
+}
+
+export function bool(row: Row, column: string): boolean {
+  const value = row[column];
+  if (typeof value === 'boolean') return value;
+  if (value === 0 || value === 1) return value === 1;
+  throw new TypeError(`column ${column} is not a boolean`);
+}
+
+/** A JSON column; our JSON columns always hold objects or arrays, never bare strings. */
+export function jsonOrNull(row: Row, column: string): unknown {
+  const value = row[column];
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+}
+
+export function stringList(row: Row, column: string): string[] | null {
+  const value = jsonOrNull(row, column);
+  if (value === null) return null;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new TypeError(`column ${column} is not a list of strings`);
+  }
+  return value;
+}
+
+export function record(row: Row, column: string): Record<string, unknown> {
+  const value = jsonOrNull(row, column);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`column ${column} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,42 @@
+/**
+ * A tenant's export (seed 004): everything the store holds for it, read in one transaction in
+ * the tenant's own scope. Keys come without hashes and secrets masked, so an export is safe to
+ * hand to the tenant. A later table (usage, audit) adds its section here.
+ */
+import type { TenantExport } from '../records.ts';
+import { apiKeyFromRow } from './api-keys-sql.ts';
+import { grantFromRow } from './grants-sql.ts';
+import { projectFromRow } from './projects-sql.ts';
+import { serverConfigViewFromRow } from './server-configs-sql.ts';
+import { changeFromRow, type StoreContext } from './store-context.ts';
+import { tenantFromRow } from './tenants-sql.ts';
+
+export async function exportTenant(ctx: StoreContext, tenantId: string): Promise<TenantExport | undefined> {
+  return ctx.read({ tenantId }, async (sql) => {
+    const [tenant] = await sql.rows('SELECT * FROM tenants WHERE id = $1', [tenantId]);
+    if (!tenant) return undefined;
+    const rows = (query: string) => sql.rows(query, [tenantId]);
+    return {
+      formatVersion: 1,
+      exportedAt: ctx.now().toISOString(),
+      tenant: tenantFromRow(tenant),
+      projects: (await rows('SELECT * FROM projects WHERE tenant_id = $1 ORDER BY created_at, id')).map(
+        projectFromRow,
+      ),
+      apiKeys: (await rows('SELECT * FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id')).map(
+        apiKeyFromRow,
+      ),
+      serverConfigs: (
+        await rows('SELECT * FROM tenant_server_configs WHERE tenant_id = $1 ORDER BY server')
+      ).map(serverConfigViewFromRow),
+      grants: (
+        await rows(
+          'SELECT * FROM grants WHERE $1 IN (owner_tenant_id, grantee_tenant_id, granted_by_tenant_id) ORDER BY created_at, id',
+        )
+      ).map(grantFromRow),
+      adminChanges: (await rows('SELECT * FROM admin_changes WHERE tenant_id = $1 ORDER BY seq')).map(
+        changeFromRow,
+      ),
+    };
+  });
+}

@@ -1,0 +1,23 @@
+/**
+ * Every table holding tenant data, and which of its columns name a tenant: the one list that
+ * purge and retention walk. A table added by a later migration (usage, audit, pins) joins here;
+ * the store suite fails while a table with a tenant column is missing from the list.
+ *
+ * Order matters: a purge deletes in this order, referencing tables before referenced ones.
+ */
+export type TenantTable = {
+  readonly table: string;
+  /** A row belongs to a tenant when any of these holds its id. */
+  readonly tenantColumns: readonly string[];
+  /** For time-series tables: the time column retention cuts on. */
+  readonly timeColumn?: string;
+};
+
+export const TENANT_TABLES: readonly TenantTable[] = [
+  { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
+  { table: 'grants', tenantColumns: ['owner_tenant_id', 'grantee_tenant_id', 'granted_by_tenant_id'] },
+  { table: 'api_keys', tenantColumns: ['tenant_id'] },
+  { table: 'tenant_server_configs', tenantColumns: ['tenant_id'] },
+  { table: 'projects', tenantColumns: ['tenant_id'] },
+  { table: 'tenants', tenantColumns: ['id'] },
+];

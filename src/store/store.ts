@@ -1,0 +1,274 @@
+/**
+ * The durable store of the control plane: tenants, projects, API keys, tenant server configs,
+ * grants and the admin change log, behind one type with a SQLite and a PostgreSQL backend
+ * (`openStore` in open-store.ts picks one from the URL). No SQL lives outside `src/store/`.
+ *
+ * Rules every method follows:
+ * - A method on tenant data takes the tenant id first and sees only that tenant's rows. Another
+ *   tenant's id answers exactly like a missing one: `undefined` from a getter, `NOT_FOUND` from a
+ *   mutation. On PostgreSQL, row-level security enforces the same scope a second time.
+ * - Every mutation takes a {@link ChangeContext} and writes one admin change in the same
+ *   transaction, which also bumps the store {@link Store.version}. So the change log is complete
+ *   and the version is the cache-invalidation signal (see `watch`).
+ * - Errors are GatewayErrors: `INVALID_PARAMS` (bad input), `NOT_FOUND`, `CONFLICT` (duplicate
+ *   id, impossible state change), `MASTER_KEY_MISSING`, `SECRET_UNREADABLE`, `RESHARE_FORBIDDEN`.
+ *   No error message carries a secret value.
+ */
+import type {
+  AdminChange,
+  ApiKey,
+  ApiKeyCredential,
+  ApiKeyRole,
+  ApiKeyStatus,
+  ConfigValue,
+  Grant,
+  GrantAccess,
+  Project,
+  ResolvedServerConfig,
+  ServerConfigView,
+  Tenant,
+  TenantExport,
+  TenantStatus,
+} from './records.ts';
+
+/** Who is making a change, for the admin change log. */
+export type ChangeContext = {
+  /** A principal subject (`key:<id>`, `jwt:<sub>`), or `cli` / `system`. */
+  readonly actor: string;
+};
+
+export type NewTenant = { readonly id: string; readonly name: string; readonly tier?: string };
+export type TenantPatch = {
+  readonly name?: string;
+  readonly tier?: string;
+  /** `deleted` is final: a deleted tenant can only be purged. */
+  readonly status?: TenantStatus;
+};
+
+export type PurgeReport = {
+  readonly tenantId: string;
+  /** Rows deleted, by table. */
+  readonly deleted: Readonly<Record<string, number>>;
+};
+
+export type Tenants = {
+  create(input: NewTenant, context: ChangeContext): Promise<Tenant>;
+  get(id: string): Promise<Tenant | undefined>;
+  /** Platform-wide. */
+  list(): Promise<Tenant[]>;
+  update(id: string, patch: TenantPatch, context: ChangeContext): Promise<Tenant>;
+  /** Everything the store holds for the tenant; `undefined` for an unknown tenant. */
+  export(id: string): Promise<TenantExport | undefined>;
+  /**
+   * Deletes every row carrying the tenant's id, in every table, in one transaction, and records
+   * `tenant.purge` in the platform log (tenant `null`, target `tenant:<id>`).
+   */
+  purge(id: string, context: ChangeContext): Promise<PurgeReport>;
+};
+
+export type NewProject = { readonly id?: string; readonly name: string };
+
+export type Projects = {
+  create(tenantId: string, input: NewProject, context: ChangeContext): Promise<Project>;
+  get(tenantId: string, id: string): Promise<Project | undefined>;
+  list(tenantId: string): Promise<Project[]>;
+};
+
+export type NewApiKey = {
+  /** From `generateApiKey()`; the store never sees the key itself. */
+  readonly id: string;
+  /** From `hashApiKey(key, pepper)`. */
+  readonly hash: string;
+  readonly name: string;
+  readonly role: ApiKeyRole;
+  readonly projectId?: string;
+  /** Default `['*']`, as for config keys. */
+  readonly scopes?: readonly string[];
+  readonly expiresAt?: string;
+};
+
+export type KeyRotation = {
+  readonly newId: string;
+  readonly newHash: string;
+  /** How long the old key keeps working; 0 ends it at once. */
+  readonly graceSeconds: number;
+};
+
+/**
+ * API keys. `owner` is a tenant id, or `null` for the platform's own (`platform-admin`) keys;
+ * a tenant-scoped call never sees platform keys and the reverse.
+ */
+export type ApiKeys = {
+  create(owner: string | null, input: NewApiKey, context: ChangeContext): Promise<ApiKey>;
+  get(owner: string | null, id: string): Promise<ApiKey | undefined>;
+  list(owner: string | null): Promise<ApiKey[]>;
+  /**
+   * Issues `newId` with the old key's tenant, project, name, role, scopes and expiry; the old
+   * key works until now + grace. Only an `active` key not rotated before rotates (else `CONFLICT`).
+   */
+  rotate(
+    owner: string | null,
+    id: string,
+    rotation: KeyRotation,
+    context: ChangeContext,
+  ): Promise<{ previous: ApiKey; current: ApiKey }>;
+  /** active ⇄ suspended, anything → revoked; revoked is final (`CONFLICT`). */
+  setStatus(owner: string | null, id: string, status: ApiKeyStatus, context: ChangeContext): Promise<ApiKey>;
+  /** Authentication: one key by primary key, any tenant, with its hash. */
+  find(id: string): Promise<ApiKeyCredential | undefined>;
+  /** Authentication cache warm-up: every key that is not revoked, with hashes. */
+  listCredentials(): Promise<ApiKeyCredential[]>;
+  /**
+   * Records when keys were last used (batch it: this is a write). Only moves `lastUsedAt`
+   * forward; not an admin change, so it does not bump the version.
+   */
+  recordUse(uses: readonly { readonly id: string; readonly at: string }[]): Promise<void>;
+};
+
+export type ServerConfigInput = {
+  readonly env?: Readonly<Record<string, ConfigValue>>;
+  /** Replaces the server's args; absent or `null` keeps them. */
+  readonly args?: readonly ConfigValue[] | null;
+};
+
+export type ServerConfigPatch = {
+  /** Only the names given change; `null` removes a name. */
+  readonly env?: Readonly<Record<string, ConfigValue | null>>;
+  /** Replaces the args when given; `null` falls back to the server's. */
+  readonly args?: readonly ConfigValue[] | null;
+};
+
+/** Tenant server configs (seed 002): per tenant, per server, env and args overrides. */
+export type ServerConfigs = {
+  /** Registers or replaces. A secret without a master key is `MASTER_KEY_MISSING`. */
+  put(
+    tenantId: string,
+    server: string,
+    input: ServerConfigInput,
+    context: ChangeContext,
+  ): Promise<ServerConfigView>;
+  patch(
+    tenantId: string,
+    server: string,
+    patch: ServerConfigPatch,
+    context: ChangeContext,
+  ): Promise<ServerConfigView>;
+  get(tenantId: string, server: string): Promise<ServerConfigView | undefined>;
+  list(tenantId: string): Promise<ServerConfigView[]>;
+  /** Decrypted, for spawning the tenant's pool or validating a config before storing it. */
+  resolve(tenantId: string, server: string): Promise<ResolvedServerConfig | undefined>;
+  /** Platform-wide and decrypted, for building the live view at start. */
+  resolveAll(): Promise<ResolvedServerConfig[]>;
+  /** The tenant falls back to the global config; `false` when there was nothing to delete. */
+  delete(tenantId: string, server: string, context: ChangeContext): Promise<boolean>;
+};
+
+export type NewGrant = {
+  readonly server: string;
+  readonly granteeTenantId: string;
+  readonly access: GrantAccess;
+  readonly tools?: readonly string[];
+  readonly expiresAt?: string;
+  readonly allowResharing?: boolean;
+  /**
+   * Reshare under this grant, which the acting tenant must hold with `allowResharing`
+   * (else `RESHARE_FORBIDDEN`). The new grant keeps the parent's owner and server, and may not
+   * widen its access or outlive it.
+   */
+  readonly parentGrantId?: string;
+};
+
+export type GrantFilter = {
+  /** Which side the tenant is on; default either. */
+  readonly as?: 'owner' | 'grantee' | 'granter';
+  /** Also revoked and expired grants; default false. */
+  readonly includeInactive?: boolean;
+};
+
+export type Grants = {
+  create(tenantId: string, input: NewGrant, context: ChangeContext): Promise<Grant>;
+  get(tenantId: string, id: string): Promise<Grant | undefined>;
+  list(tenantId: string, filter?: GrantFilter): Promise<Grant[]>;
+  /** By its owner or its granter; also revokes every reshare made under it. */
+  revoke(tenantId: string, id: string, context: ChangeContext): Promise<Grant>;
+  /** Platform-wide: grants neither revoked nor expired now, for the live view. */
+  listActive(): Promise<Grant[]>;
+};
+
+export type NewChange = {
+  readonly action: string;
+  readonly target: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+};
+
+export type ChangeLog = {
+  /**
+   * Records a change the store did not make itself (a grant used, a reload). Counts as a change:
+   * bumps the version. Details must not hold secrets; API keys in them are redacted anyway.
+   */
+  record(tenantId: string | null, change: NewChange, context: ChangeContext): Promise<AdminChange>;
+  /** One tenant's entries (`null`: the platform's own), oldest first. */
+  list(tenantId: string | null, options?: { afterSeq?: number; limit?: number }): Promise<AdminChange[]>;
+  /**
+   * Platform-wide feed of every change after `version`, oldest first (default limit 1000), for
+   * replicas keeping caches. Entries deleted by a purge or retention leave gaps in `seq`.
+   */
+  since(version: number, limit?: number): Promise<AdminChange[]>;
+};
+
+/** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
+export type RetainedTable = 'admin_changes';
+
+export type Retention = {
+  readonly tables: readonly RetainedTable[];
+  /** Deletes the tenant's (`null`: the platform's) rows older than `cutoff`; returns how many. */
+  deleteBefore(tenantId: string | null, table: RetainedTable, cutoff: string): Promise<number>;
+};
+
+export type SecretRotation = {
+  /**
+   * Re-encrypts every stored secret not yet under the current master key, in one transaction,
+   * and records `store.rotate_key`. Needs the old keys loaded as previous keys.
+   */
+  rotate(context: ChangeContext): Promise<{ reencrypted: number; keyId: string }>;
+  /** How many stored secrets each key id encrypts: when only the current one is left, drop the old. */
+  keyIdsInUse(): Promise<Record<string, number>>;
+};
+
+export type StoreInfo = {
+  readonly backend: 'sqlite' | 'postgres';
+  /** The store URL with any password replaced by `***`. */
+  readonly location: string;
+  readonly schemaVersion: number;
+  /** Migrations this open applied (empty when the schema was current). */
+  readonly migrationsApplied: readonly number[];
+  /**
+   * PostgreSQL: `enforced`, or `bypassed` when the database user is a superuser or has
+   * BYPASSRLS (then only the queries' own tenant scoping isolates tenants). SQLite: `none`.
+   */
+  readonly rowLevelSecurity: 'enforced' | 'bypassed' | 'none';
+  /** The id of the current master key, or `null` when none is loaded. */
+  readonly masterKeyId: string | null;
+};
+
+export type Store = {
+  readonly backend: 'sqlite' | 'postgres';
+  readonly tenants: Tenants;
+  readonly projects: Projects;
+  readonly apiKeys: ApiKeys;
+  readonly serverConfigs: ServerConfigs;
+  readonly grants: Grants;
+  readonly changes: ChangeLog;
+  readonly retention: Retention;
+  readonly secrets: SecretRotation;
+  info(): Promise<StoreInfo>;
+  /** Bumped by every admin change, never reused; the `seq` of the latest change. */
+  version(): Promise<number>;
+  /**
+   * Calls `listener` with the new version after a change: at once for changes made through
+   * this Store, and within the poll interval (PostgreSQL: at once, via LISTEN/NOTIFY) for
+   * changes by other processes or replicas. Returns the unsubscribe function.
+   */
+  watch(listener: (version: number) => void): () => void;
+  close(): Promise<void>;
+};

@@ -1,0 +1,39 @@
+/** One tenant with a row in every table, so scoping, export and purge have something to miss. */
+import type { Store } from '../../../src/store/store.ts';
+import { ACTOR, newKeyMaterial } from '../store-harness.ts';
+
+export type Populated = {
+  readonly tenantId: string;
+  readonly projectId: string;
+  readonly keyId: string;
+  readonly server: string;
+  /** A grant this tenant owns, to `grantee`. */
+  readonly grantId: string;
+  readonly secret: string;
+};
+
+export async function populate(store: Store, tenantId: string, grantee: string): Promise<Populated> {
+  await store.tenants.create({ id: tenantId, name: `Tenant ${tenantId}` }, ACTOR);
+  const project = await store.projects.create(tenantId, { name: `${tenantId} project` }, ACTOR);
+  const key = newKeyMaterial();
+  await store.apiKeys.create(
+    tenantId,
+    { ...key, name: `${tenantId} key`, role: 'tenant-admin', projectId: project.id },
+    ACTOR,
+  );
+  const secret = `${tenantId}-database-password`;
+  const server = 'postgres';
+  await store.serverConfigs.put(
+    tenantId,
+    server,
+    { env: { DATABASE_URL: secret, SCHEMA: `${tenantId}_schema` } },
+    ACTOR,
+  );
+  const grant = await store.grants.create(
+    tenantId,
+    { server, granteeTenantId: grantee, access: 'read' },
+    ACTOR,
+  );
+  await store.changes.record(tenantId, { action: 'grant.use', target: `grant:${grant.id}` }, ACTOR);
+  return { tenantId, projectId: project.id, keyId: key.id, server, grantId: grant.id, secret };
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ACTOR, refusal, tenantId, testClock, type StoreHarness } from '../store-harness.ts';
+
+export function tenantAndProjectTests(harness: () => StoreHarness): void {
+  describe('tenants', () => {
+    it('a created tenant reads back, is listed, and updates', async () => {
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
+      const id = tenantId('acme');
+      const created = await store.tenants.create({ id, name: 'Acme', tier: 'team' }, ACTOR);
+      expect(created).toEqual({
+        id,
+        name: 'Acme',
+        tier: 'team',
+        status: 'active',
+        createdAt: clock.iso(),
+        updatedAt: clock.iso(),
+      });
+      expect(await store.tenants.get(id)).toEqual(created);
+      expect(await store.tenants.list()).toEqual([created]);
+      clock.advance(5);
+      const updated = await store.tenants.update(id, { status: 'suspended', name: 'Acme Inc' }, ACTOR);
+      expect(updated).toMatchObject({
+        status: 'suspended',
+        name: 'Acme Inc',
+        tier: 'team',
+        updatedAt: clock.iso(),
+      });
+      expect(await store.tenants.get(id)).toEqual(updated);
+    });
+
+    it('a tenant defaults to the standard tier', async () => {
+      const store = await harness().open();
+      expect((await store.tenants.create({ id: tenantId('t'), name: 'T' }, ACTOR)).tier).toBe('standard');
+    });
+
+    it('a duplicate tenant id is a conflict, and a malformed one is refused', async () => {
+      const store = await harness().open();
+      const id = tenantId('acme');
+      await store.tenants.create({ id, name: 'Acme' }, ACTOR);
+      await refusal(store.tenants.create({ id, name: 'Again' }, ACTOR), 'CONFLICT');
+      await refusal(store.tenants.create({ id: 'Bad Id', name: 'x' }, ACTOR), 'INVALID_PARAMS');
+      await refusal(store.tenants.create({ id: tenantId('x'), name: ' ' }, ACTOR), 'INVALID_PARAMS');
+      expect(await store.tenants.list()).toHaveLength(1);
+    });
+
+    it('a deleted tenant cannot be made active again', async () => {
+      const store = await harness().open();
+      const id = tenantId('gone');
+      await store.tenants.create({ id, name: 'Gone' }, ACTOR);
+      await store.tenants.update(id, { status: 'deleted' }, ACTOR);
+      await refusal(store.tenants.update(id, { status: 'active' }, ACTOR), 'CONFLICT');
+      await refusal(store.tenants.update(id, { status: 'bogus' as never }, ACTOR), 'INVALID_PARAMS');
+    });
+
+    it('an unknown tenant reads as undefined and updates as not found', async () => {
+      const store = await harness().open();
+      expect(await store.tenants.get('nobody')).toBeUndefined();
+      await refusal(store.tenants.update('nobody', { name: 'x' }, ACTOR), 'NOT_FOUND');
+    });
+  });
+
+  describe('projects', () => {
+    it('a project is created, read and listed under its own tenant only', async () => {
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
+      const a = tenantId('a');
+      const b = tenantId('b');
+      await store.tenants.create({ id: a, name: 'A' }, ACTOR);
+      await store.tenants.create({ id: b, name: 'B' }, ACTOR);
+      const project = await store.projects.create(a, { name: 'Search' }, ACTOR);
+      clock.advance(1);
+      const named = await store.projects.create(a, { id: 'kb', name: 'Knowledge base' }, ACTOR);
+      expect(project).toMatchObject({ tenantId: a, name: 'Search' });
+      expect(await store.projects.get(a, project.id)).toEqual(project);
+      expect(await store.projects.list(a)).toEqual([project, named]);
+      expect(await store.projects.list(b)).toEqual([]);
+      expect(await store.projects.get(b, project.id)).toBeUndefined();
+      await refusal(store.projects.create(b, { id: 'kb', name: 'Taken' }, ACTOR), 'CONFLICT');
+    });
+
+    it('a project for an unknown tenant is not found', async () => {
+      const store = await harness().open();
+      await refusal(store.projects.create('nobody', { name: 'x' }, ACTOR), 'NOT_FOUND');
+    });
+  });
+}
