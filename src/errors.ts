@@ -65,6 +65,10 @@ export const ERROR_CODES = {
   FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
   INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
   PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+  // The audit log's own failures; they surface at start or in logs, never to a client.
+  AUDIT_KEY_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  AUDIT_LOG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  AUDIT_LOG_CLOSED: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

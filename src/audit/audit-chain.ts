@@ -1,0 +1,69 @@
+/**
+ * The hash chain of one log. Each record's `hash` is the SHA-256 of the canonical JSON of the
+ * record without `hash`, and each record's `prevHash` is the hash of the record before it (the
+ * first one's is {@link GENESIS_HASH}), so changing, removing, adding or moving any record breaks
+ * a link that `audit verify` finds.
+ *
+ * A hash chain alone is evident only to someone who cannot recompute it: anyone may rehash an
+ * edited log. The signed checkpoints (checkpoint.ts) are what an editor without the key cannot
+ * forge.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../jsonrpc/canonical-json.ts';
+import { GENESIS_HASH, type AuditRecord } from './audit-record.ts';
+
+/**
+ * A record as written. `line` is its JSON text exactly as hashed (plus the hash): a sink that
+ * stores records must store something that parses back to the same canonical JSON, and storing
+ * `line` verbatim is the safe way.
+ */
+export type SealedRecord = { readonly record: AuditRecord; readonly line: string };
+
+/** The hash a record should carry: over its canonical JSON without `hash`. */
+export function recordHash(record: Readonly<Record<string, unknown>>): string {
+  const { hash: _hash, ...body } = record;
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** Seals records in order, each linked to the one before. */
+export class AuditChain {
+  #seq: number;
+  #head: string;
+
+  /** Continues after the record `seq` whose hash is `head`; a new log starts at 0 and genesis. */
+  constructor(seq = 0, head = GENESIS_HASH) {
+    this.#seq = seq;
+    this.#head = head;
+  }
+
+  /** The seq of the last sealed record (0 before the first). */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** The hash of the last sealed record. */
+  get head(): string {
+    return this.#head;
+  }
+
+  /** The seq the next record will get. */
+  get nextSeq(): number {
+    return this.#seq + 1;
+  }
+
+  /**
+   * Gives `fields` the next seq and the current head, and hashes them. Throws (and leaves the chain
+   * as it was) when the fields cannot be serialized.
+   */
+  seal(fields: Readonly<Record<string, unknown>>): SealedRecord {
+    const body = { ...fields, seq: this.#seq + 1, prevHash: this.#head };
+    const text = canonicalJson(body);
+    const hash = createHash('sha256').update(text).digest('hex');
+    this.#seq = body.seq;
+    this.#head = hash;
+    // The line is the canonical text with the hash appended; the verifier parses it and rehashes
+    // without `hash`, so the member's position does not matter.
+    const line = `${text.slice(0, -1)},"hash":"${hash}"}`;
+    return { record: { ...body, hash } as unknown as AuditRecord, line };
+  }
+}
