@@ -9,6 +9,7 @@ commands:
   stdio          serve the configured servers to one local MCP client over stdio
   check-config   validate a servers.config.yaml
   keys new       create an API key for a tenant
+  audit verify   check an audit log's hash chain and checkpoint signatures
 `;
 
 type Command = (args: string[], io: CommandIo) => number | Promise<number>;
@@ -21,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stdio: async () => (await import('./stdio-command.ts')).stdioCommand,
   'check-config': async () => (await import('./check-config-command.ts')).checkConfigCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
+  audit: async () => (await import('./audit-command.ts')).auditCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
