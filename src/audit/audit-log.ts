@@ -76,7 +76,9 @@ export class AuditLog {
   readonly #maxBacklog: number;
   readonly #args: ArgsPolicy;
   readonly #now: () => number;
+  /** Events not yet sealed, from `#queueHead` on (taking from the front without shifting). */
   #queue: (Queued | Drops)[] = [];
+  #queueHead = 0;
   #sealed: SealedRecord[] = [];
   #drops: Drops | undefined;
   #sinceCheckpoint = 0;
@@ -116,8 +118,8 @@ export class AuditLog {
    */
   append(event: AuditEvent): boolean {
     if (this.#closing) throw new GatewayError('AUDIT_LOG_CLOSED', 'the audit log is closed');
-    const at = event.at ?? this.#now();
-    if (this.#queue.length + this.#sealed.length >= this.#maxBacklog) {
+    const at = event.at !== undefined && Number.isFinite(event.at) ? event.at : this.#now();
+    if (this.#backlog >= this.#maxBacklog) {
       this.#drop(at);
       return false;
     }
@@ -143,8 +145,12 @@ export class AuditLog {
     return this.#closing;
   }
 
+  get #backlog(): number {
+    return this.#queue.length - this.#queueHead + this.#sealed.length;
+  }
+
   backlog(): AuditBacklog {
-    return { records: this.#queue.length + this.#sealed.length, limit: this.#maxBacklog, ...this.#stats };
+    return { records: this.#backlog, limit: this.#maxBacklog, ...this.#stats };
   }
 
   async #close(): Promise<void> {
@@ -164,7 +170,7 @@ export class AuditLog {
     }
     await this.#sink.close();
     if (failure !== undefined) {
-      const unwritten = this.#queue.length + this.#sealed.length;
+      const unwritten = this.#backlog;
       this.#log.error({ err: failure, unwritten }, 'audit log: records not written at close');
       throw new GatewayError('AUDIT_LOG_CLOSED', `${unwritten} audit records could not be written`, {
         cause: failure,
@@ -186,7 +192,7 @@ export class AuditLog {
   /** Starts a background write soon (at once when a batch is full), unless one is running. */
   #schedule(): void {
     if (this.#running || this.#closing) return;
-    const waiting = this.#queue.length + this.#sealed.length;
+    const waiting = this.#backlog;
     if (waiting === 0) return;
     if (waiting >= this.#flushRecords && this.#failStreak === 0) {
       if (this.#immediate !== undefined) return;
@@ -234,44 +240,61 @@ export class AuditLog {
     );
   }
 
+  /**
+   * Seals and writes batches of at most `flushRecords` until nothing is waiting. Sealing costs
+   * CPU on the event loop, so a batch is bounded: a deep backlog never blocks calls for long.
+   */
   async #drain(): Promise<void> {
-    this.#sealQueued();
-    while (this.#sealed.length > 0) {
+    for (;;) {
+      // A batch whose write failed is written again as it was, before anything new is sealed.
+      if (this.#sealed.length === 0) this.#sealBatch();
       const batch = this.#sealed;
+      if (batch.length === 0) return;
       try {
         await this.#sink.write(batch);
       } catch (error) {
         this.#stats.writeFailures++;
         throw error;
       }
-      this.#sealed = this.#sealed.slice(batch.length);
+      this.#sealed = [];
       this.#stats.written += batch.length;
       this.#stats.lastSeq = batch.at(-1)?.record.seq ?? this.#stats.lastSeq;
-      this.#sealQueued();
     }
   }
 
-  #sealQueued(): void {
-    const queue = this.#queue;
-    this.#queue = [];
-    for (const item of queue) {
+  #sealBatch(): void {
+    const end = Math.min(this.#queue.length, this.#queueHead + this.#flushRecords);
+    while (this.#queueHead < end) {
+      const item = this.#queue[this.#queueHead++] as Queued | Drops;
       this.#sealed.push('event' in item ? this.#sealEvent(item) : this.#sealDrops(item));
       if (++this.#sinceCheckpoint >= this.#checkpointEvery) this.#sealCheckpoint('every');
     }
-    if (this.#closing && this.#sinceCheckpoint > 0) this.#sealCheckpoint('close');
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+      if (this.#closing && this.#sinceCheckpoint > 0) this.#sealCheckpoint('close');
+    } else if (this.#queueHead > 65_536) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
   }
 
+  /**
+   * Never throws, so a batch is never half sealed: arguments that do not serialize (or a redactor
+   * that throws) cost the record its arguments; an event that does not serialize at all becomes a
+   * `dropped` record of one.
+   */
   #sealEvent({ event, at }: Queued): SealedRecord {
     try {
       return this.#chain.seal(eventFields(event, at, this.#args));
     } catch (error) {
-      // Arguments that do not serialize (or a redactor that throws) must not lose the record.
       this.#stats.sealFailures++;
-      this.#log.warn(
-        { err: error, kind: event.kind, method: event.method },
-        'audit log: kept a record without its arguments',
-      );
+      this.#log.warn({ err: error, kind: event.kind }, 'audit log: kept a record without its arguments');
+    }
+    try {
       return this.#chain.seal(fieldsWithoutArgs(event, at));
+    } catch {
+      return this.#sealDrops({ count: 1, from: at, until: at });
     }
   }
 

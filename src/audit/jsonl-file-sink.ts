@@ -60,14 +60,15 @@ export class JsonlFileSink implements AuditSink {
   async tail(): Promise<unknown> {
     await mkdir(this.#dir, { recursive: true, mode: 0o750 });
     let line = await this.#activeTail();
+    let from = this.#active;
     if (line === undefined) {
       const rotated = (await logFiles(this.#dir, this.#file)).filter((path) => path !== this.#active);
       const newest = rotated.at(-1);
-      if (newest !== undefined) line = (await lastCompleteLine(newest)).line;
+      if (newest !== undefined) [line, from] = [(await lastCompleteLine(newest)).line, newest];
     }
     await this.#ensureOpen();
     if (line === undefined) return undefined;
-    const record = parseLine(line, this.#active);
+    const record = parseLine(line, from);
     const seq = (record as { seq?: unknown }).seq;
     if (typeof seq === 'number') this.#lastSeq = seq;
     return record;

@@ -70,6 +70,15 @@ describe('the audit log writer', () => {
     await log.close();
   });
 
+  it('a deep backlog is sealed and written in batches of at most flushRecords', async () => {
+    const sink = new MemorySink();
+    const log = await memoryLog(sink, { flushRecords: 10, flushMs: 60_000 });
+    for (let n = 1; n <= 35; n++) log.append(event(n));
+    await log.close();
+    // The last batch holds the last five events and the closing checkpoint.
+    expect(sink.batches).toEqual([10, 10, 10, 6]);
+  });
+
   it('the digest is over the canonical arguments, which are kept only when configured, and redacted', async () => {
     const args = { b: 2, a: { token: 'secret-value', path: '/data' } };
     const digestOnly = new MemorySink();
@@ -98,7 +107,7 @@ describe('the audit log writer', () => {
     expect(keeping.lines.join('\n')).not.toContain('secret-value');
   });
 
-  it('arguments that cannot be serialized do not lose the record', async () => {
+  it('arguments that cannot be serialized cost the record only its arguments, and never break a batch', async () => {
     const sink = new MemorySink();
     const log = await memoryLog(sink);
     log.append(event(1, { args: { n: 10n } }));
