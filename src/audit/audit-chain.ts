@@ -8,7 +8,7 @@
  * edited log. The signed checkpoints (checkpoint.ts) are what an editor without the key cannot
  * forge.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import { GENESIS_HASH, type AuditRecord } from './audit-record.ts';
 
@@ -22,7 +22,7 @@ export type SealedRecord = { readonly record: AuditRecord; readonly line: string
 /** The hash a record should carry: over its canonical JSON without `hash`. */
 export function recordHash(record: Readonly<Record<string, unknown>>): string {
   const { hash: _hash, ...body } = record;
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+  return digest('sha256', canonicalJson(body), 'hex');
 }
 
 /** Seals records in order, each linked to the one before. */
@@ -57,13 +57,26 @@ export class AuditChain {
    */
   seal(fields: Readonly<Record<string, unknown>>): SealedRecord {
     const body = { ...fields, seq: this.#seq + 1, prevHash: this.#head };
-    const text = canonicalJson(body);
-    const hash = createHash('sha256').update(text).digest('hex');
-    this.#seq = body.seq;
+    return this.#commit(body, canonicalJson(body));
+  }
+
+  /**
+   * Seals the body `build` returns, which must already be in canonical order (every object's keys
+   * sorted) so that `JSON.stringify` of it is its canonical JSON; event-fields.ts builds such
+   * bodies without a sorting pass.
+   */
+  sealOrdered(build: (seq: number, prevHash: string) => Record<string, unknown>): SealedRecord {
+    const body = build(this.#seq + 1, this.#head);
+    return this.#commit(body, JSON.stringify(body));
+  }
+
+  #commit(body: Record<string, unknown>, text: string): SealedRecord {
+    const hash = digest('sha256', text, 'hex');
+    this.#seq += 1;
     this.#head = hash;
+    body.hash = hash;
     // The line is the canonical text with the hash appended; the verifier parses it and rehashes
     // without `hash`, so the member's position does not matter.
-    const line = `${text.slice(0, -1)},"hash":"${hash}"}`;
-    return { record: { ...body, hash } as unknown as AuditRecord, line };
+    return { record: body as unknown as AuditRecord, line: `${text.slice(0, -1)},"hash":"${hash}"}` };
   }
 }

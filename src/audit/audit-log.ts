@@ -20,7 +20,7 @@ import type { AuditSigningKey } from './audit-key.ts';
 import type { AuditEvent } from './audit-record.ts';
 import type { AuditSink } from './audit-sink.ts';
 import { signCheckpoint } from './checkpoint.ts';
-import { DIGEST_ONLY, eventFields, fieldsWithoutArgs, type ArgsPolicy } from './event-fields.ts';
+import { DIGEST_ONLY, bodyWithoutArgs, eventBody, type ArgsPolicy } from './event-fields.ts';
 
 export const AUDIT_LOG_DEFAULTS = {
   checkpointEvery: 1_000,
@@ -286,13 +286,13 @@ export class AuditLog {
    */
   #sealEvent({ event, at }: Queued): SealedRecord {
     try {
-      return this.#chain.seal(eventFields(event, at, this.#args));
+      return this.#chain.sealOrdered(eventBody(event, at, this.#args));
     } catch (error) {
       this.#stats.sealFailures++;
       this.#log.warn({ err: error, kind: event.kind }, 'audit log: kept a record without its arguments');
     }
     try {
-      return this.#chain.seal(fieldsWithoutArgs(event, at));
+      return this.#chain.sealOrdered(bodyWithoutArgs(event, at));
     } catch {
       return this.#sealDrops({ count: 1, from: at, until: at });
     }
