@@ -43,6 +43,8 @@ export type ChainSummary = {
   readonly unsigned: number;
   /** Events the writer could not keep (from `dropped` records). */
   readonly dropped: number;
+  /** Whether the last record is a closing checkpoint: the writer stopped cleanly. */
+  readonly endsClosed: boolean;
 };
 
 export type ChainBreak = {
@@ -87,6 +89,7 @@ class ChainState {
   #checkpoints = 0;
   #sinceCheckpoint = 0;
   #dropped = 0;
+  #endsClosed = false;
 
   constructor(options: VerifyOptions) {
     this.#options = options;
@@ -136,6 +139,7 @@ class ChainState {
     }
     this.#records++;
     this.#last = checked;
+    this.#endsClosed = record.kind === 'checkpoint' && record.reason === 'close';
     return undefined;
   }
 
@@ -189,6 +193,7 @@ class ChainState {
       keyIds: this.#keyIds,
       unsigned: this.#sinceCheckpoint,
       dropped: this.#dropped,
+      endsClosed: this.#endsClosed,
     };
   }
 

@@ -90,6 +90,11 @@ function report(path: string, files: number, summary: ChainSummary, pinnedKeys: 
   if (summary.unsigned > 0) {
     lines.push(`note: ${summary.unsigned} records after the last checkpoint are not covered by a signature`);
   }
+  if (summary.records > 0 && !summary.endsClosed) {
+    lines.push(
+      'note: the log does not end with a closing checkpoint: it is still being written, its writer stopped uncleanly, or its end was cut off',
+    );
+  }
   if (summary.dropped > 0) lines.push(`note: the writer dropped ${summary.dropped} events (a full backlog)`);
   return `${lines.join('\n')}\n`;
 }

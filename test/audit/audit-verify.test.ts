@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -207,6 +208,7 @@ describe('mcplane audit verify', () => {
     const unpinned = await verifyCommand(['verify', tmp.dir]);
     expect(unpinned.code).toBe(0);
     expect(unpinned.stdout).toContain(`key: ${forger.publicKey.keyId}`);
+    expect(unpinned.stdout).not.toContain(`key: ${signingKey().publicKey.keyId}`);
 
     const pinned = await verifyCommand(['verify', tmp.dir, '--public-key', signingKey().publicKey.raw]);
     expect(pinned.code).toBe(1);
@@ -301,5 +303,23 @@ describe('mcplane audit verify', () => {
     // The test's own edits are not the fault: the untouched log still verifies.
     await writeLines(file, lines);
     expect((await verifyCommand(['verify', tmp.dir])).code).toBe(0);
+  });
+
+  it('runs from the mcplane binary with the same exit codes', async () => {
+    await using tmp = await tempDir();
+    const { file, lines } = await intactLog(tmp.dir);
+    const bin = new URL('../../bin/mcplane.js', import.meta.url).pathname;
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [bin, 'audit', ...args], { encoding: 'utf8', timeout: 20_000 });
+    expect(run(['verify', tmp.dir])).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^ok: /) as unknown,
+    });
+    await writeLines(file, without(lines, 5));
+    expect(run(['verify', tmp.dir])).toMatchObject({
+      status: 1,
+      stderr: expect.stringMatching(/^broken at seq 5: /) as unknown,
+    });
+    expect(run(['check'])).toMatchObject({ status: 2 });
   });
 });
