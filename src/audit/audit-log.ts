@@ -165,7 +165,8 @@ export class AuditLog {
         break;
       } catch (error) {
         failure = error;
-        await new Promise((resolve) => setTimeout(resolve, this.#flushMs * attempt));
+        if (attempt < CLOSE_ATTEMPTS)
+          await new Promise((resolve) => setTimeout(resolve, this.#flushMs * attempt));
       }
     }
     await this.#sink.close();
