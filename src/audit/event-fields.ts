@@ -108,7 +108,8 @@ function orderedBody(
 function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
+  // No prototype, so a member named `__proto__` stays a member (see canonical-json.ts).
+  const sorted = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value).sort()) {
     const member = (value as Record<string, unknown>)[key];
     if (member !== undefined) sorted[key] = sortedCopy(member);

@@ -81,7 +81,7 @@ async function filesOf(request: VerifyRequest): Promise<{ files: string[]; whole
 function report(path: string, files: number, summary: ChainSummary, pinnedKeys: boolean): string {
   const span = summary.firstSeq === undefined ? '' : `, seq ${summary.firstSeq}..${summary.lastSeq}`;
   const lines = [
-    `ok: ${path}: ${summary.records} records in ${files} file${files === 1 ? '' : 's'}${span}, ${summary.checkpoints} checkpoints`,
+    `ok: ${path}: ${summary.records} records in ${files} file${files === 1 ? '' : 's'}${span}, ${summary.checkpoints} checkpoint${summary.checkpoints === 1 ? '' : 's'}`,
   ];
   for (const keyId of summary.keyIds) lines.push(`key: ${keyId}${pinnedKeys ? ' (pinned)' : ''}`);
   if (summary.checkpoints > 0 && !pinnedKeys) {

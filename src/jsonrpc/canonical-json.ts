@@ -18,7 +18,10 @@ export function canonicalHash(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
+  // No prototype: on a plain object, assigning a member named `__proto__` (which JSON.parse
+  // makes an own member) would set the prototype instead, and the member would vanish from the
+  // text, so values differing only in it would hash the same.
+  const sorted = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value).sort()) {
     const member = (value as Record<string, unknown>)[key];
     if (member !== undefined) sorted[key] = sortKeys(member);

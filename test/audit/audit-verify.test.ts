@@ -54,6 +54,17 @@ const TAMPERINGS: readonly Tampering[] = [
     reason: 'prev-hash mismatch: seq 8 does not link to seq 7',
   },
   {
+    name: 'a member named __proto__ added to a record',
+    edit: (lines) =>
+      lines.map((line) =>
+        line.seq === 7
+          ? (JSON.parse(JSON.stringify(line).replace('{', '{"__proto__":{"x":1},')) as Line)
+          : line,
+      ),
+    seq: 7,
+    reason: 'hash mismatch',
+  },
+  {
     name: 'a deleted record',
     edit: (lines) => without(lines, 7),
     seq: 7,
