@@ -21,8 +21,24 @@ export type SealedRecord = { readonly record: AuditRecord; readonly line: string
 
 /** The hash a record should carry: over its canonical JSON without `hash`. */
 export function recordHash(record: Readonly<Record<string, unknown>>): string {
+  return canonicalForm(record).hash;
+}
+
+/**
+ * What a record's line must be, and the hash it must carry: the canonical JSON of the record
+ * without `hash`, with the hash appended as the last member.
+ */
+export function canonicalForm(record: Readonly<Record<string, unknown>>): { line: string; hash: string } {
   const { hash: _hash, ...body } = record;
-  return digest('sha256', canonicalJson(body), 'hex');
+  const text = canonicalJson(body);
+  const hash = digest('sha256', text, 'hex');
+  return { line: lineOf(text, hash), hash };
+}
+
+// The verifier parses a line and rehashes it without `hash`, so the member's position does not
+// matter to the hash; it is last so that the line is the hashed text plus the hash.
+function lineOf(text: string, hash: string): string {
+  return `${text.slice(0, -1)},"hash":"${hash}"}`;
 }
 
 /** Seals records in order, each linked to the one before. */
@@ -75,8 +91,6 @@ export class AuditChain {
     this.#seq += 1;
     this.#head = hash;
     body.hash = hash;
-    // The line is the canonical text with the hash appended; the verifier parses it and rehashes
-    // without `hash`, so the member's position does not matter.
-    return { record: body as unknown as AuditRecord, line: `${text.slice(0, -1)},"hash":"${hash}"}` };
+    return { record: body as unknown as AuditRecord, line: lineOf(text, hash) };
   }
 }

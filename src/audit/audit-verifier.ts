@@ -14,15 +14,15 @@
  * on (keeping only a few flags) to see whether the missing seq turns up.
  */
 import type { KeyObject } from 'node:crypto';
-import { recordHash } from './audit-chain.ts';
+import { canonicalForm } from './audit-chain.ts';
 import { keyIdOf, rawPublicKey, type AuditPublicKey } from './audit-key.ts';
 import { GENESIS_HASH } from './audit-record.ts';
 import { checkpointSignatureValid } from './checkpoint.ts';
 
 /** One record from a source, or why it could not be read; `where` names it for the report. */
-export type ChainEntry = { readonly where: string } & (
-  { readonly record: unknown } | { readonly unreadable: string }
-);
+export type ChainEntry = { readonly where: string } &
+  /** `text`, when the source has it, is the record as stored: it must be exactly canonical. */
+  ({ readonly record: unknown; readonly text?: string } | { readonly unreadable: string });
 
 export type VerifyOptions = {
   /** Accept checkpoints only when signed by one of these keys. Without, any key a checkpoint carries. */
@@ -111,8 +111,16 @@ class ChainState {
     const checked = wellFormed(entry.record);
     if (typeof checked === 'string') return fail(this.#expected, `malformed record: ${checked}`);
     const { seq, prevHash, record } = checked;
-    if (recordHash(record) !== checked.hash)
+    const canonical = canonicalForm(record);
+    if (canonical.hash !== checked.hash)
       return fail(seq, 'hash mismatch: the record was changed after it was written');
+    // Equal parsed values can hide in other text (a member given twice, of which parsers keep
+    // different ones; changed spacing): the stored text must be the one that was hashed.
+    if ('text' in entry && entry.text !== undefined && entry.text !== canonical.line)
+      return fail(
+        seq,
+        'not as written: the text differs from the hashed form (a repeated member, or changed spacing)',
+      );
     const last = this.#last;
     if (last === undefined) {
       if (this.#options.fromGenesis && seq !== 1)

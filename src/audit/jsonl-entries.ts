@@ -23,7 +23,7 @@ export async function* jsonlEntries(files: readonly string[]): AsyncGenerator<Ch
           yield { where, unreadable: 'not JSON (a torn or edited line)' };
           continue;
         }
-        yield { where, record };
+        yield { where, record, text: line };
       }
     } finally {
       lines.close();

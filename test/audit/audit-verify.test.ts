@@ -183,6 +183,24 @@ describe('mcplane audit verify', () => {
     expect(result.code).toBe(1);
   });
 
+  it.each([
+    {
+      name: 'a member given twice, the first one changed',
+      edit: (line: string) => line.replace('{', '{"tool":"fs__delete",'),
+    },
+    { name: 'changed spacing', edit: (line: string) => line.replace('","', '", "') },
+  ])('finds a line whose text was changed but parses the same: $name', async ({ edit }) => {
+    await using tmp = await tempDir();
+    const { file } = await intactLog(tmp.dir);
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[6] = edit(lines[6] as string);
+    await writeFile(file, lines.join('\n'));
+    expect(await verifyCommand(['verify', tmp.dir])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^broken at seq 7: not as written/) as unknown,
+    });
+  });
+
   it('names the file and line of the first broken record', async () => {
     await using tmp = await tempDir();
     const { file, lines } = await intactLog(tmp.dir);
