@@ -39,37 +39,40 @@ export function bodyWithoutArgs(event: AuditEvent, at: number): BodyBuilder {
   return orderedBody(event, at, { digest: event.args === undefined ? undefined : DIGEST_UNAVAILABLE });
 }
 
+/** The event fields the body below writes (or, for `at` and `args`, turns into others). */
+type Placed =
+  | 'kind'
+  | 'at'
+  | 'tenant'
+  | 'project'
+  | 'principal'
+  | 'session'
+  | 'face'
+  | 'method'
+  | 'server'
+  | 'tool'
+  | 'prompt'
+  | 'uri'
+  | 'resource'
+  | 'decision'
+  | 'findings'
+  | 'args'
+  | 'outcome'
+  | 'latencyMs'
+  | 'upstreamMs'
+  | 'servedBy'
+  | 'traceId';
+// A field added to AuditEvent must be placed in the body too; this stops the build until it is.
+const _everyFieldPlaced: [Exclude<keyof AuditEvent, Placed>] extends [never] ? true : never = true;
+
 function orderedBody(
   event: AuditEvent,
   at: number,
   args: { readonly digest: string | undefined; readonly kept?: unknown },
 ): BodyBuilder {
-  const {
-    kind,
-    at: _at,
-    tenant,
-    project,
-    principal,
-    session,
-    face,
-    method,
-    server,
-    tool,
-    prompt,
-    uri,
-    resource,
-    decision,
-    findings,
-    args: _args,
-    outcome,
-    latencyMs,
-    upstreamMs,
-    servedBy,
-    traceId,
-    ...unhandled
-  } = event;
-  // A field added to AuditEvent must be placed below too; this stops the build until it is.
-  const _exhaustive: Record<string, never> = unhandled;
+  const { kind, tenant, project, principal, session, face, method, server, tool, prompt, uri, resource } =
+    event;
+  const { decision, findings, outcome, latencyMs, upstreamMs, servedBy, traceId } = event;
   const time = new Date(at).toISOString();
   const sortedDecision = decision === undefined ? undefined : sortedCopy(decision);
   const sortedFindings = (findings ?? []).map(sortedCopy);

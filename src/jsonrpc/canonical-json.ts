@@ -4,7 +4,7 @@
  * tool definitions and argument digests later). Arrays keep their order; `undefined` members
  * are dropped as JSON.stringify drops them.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -12,7 +12,7 @@ export function canonicalJson(value: unknown): string {
 
 /** The SHA-256 of a value's canonical JSON, as hex. */
 export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hash('sha256', canonicalJson(value), 'hex');
 }
 
 function sortKeys(value: unknown): unknown {
