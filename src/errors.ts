@@ -108,6 +108,10 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'This grant does not allow resharing',
   },
+  // The audit log's own failures; they surface at start or in logs, never to a client.
+  AUDIT_KEY_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  AUDIT_LOG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  AUDIT_LOG_CLOSED: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

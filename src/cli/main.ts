@@ -10,6 +10,7 @@ commands:
   check-config   validate a servers.config.yaml
   keys new       create an API key for a tenant
   store          migrate the store, rotate its master key, or make a new master key
+  audit verify   check an audit log's hash chain and checkpoint signatures
 `;
 
 type Command = (args: string[], io: CommandIo) => number | Promise<number>;
@@ -23,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'check-config': async () => (await import('./check-config-command.ts')).checkConfigCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
   store: async () => (await import('./store-command.ts')).storeCommand,
+  audit: async () => (await import('./audit-command.ts')).auditCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@
  * tool definitions and argument digests later). Arrays keep their order; `undefined` members
  * are dropped as JSON.stringify drops them.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -12,13 +12,16 @@ export function canonicalJson(value: unknown): string {
 
 /** The SHA-256 of a value's canonical JSON, as hex. */
 export function canonicalHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hash('sha256', canonicalJson(value), 'hex');
 }
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
+  // No prototype: on a plain object, assigning a member named `__proto__` (which JSON.parse
+  // makes an own member) would set the prototype instead, and the member would vanish from the
+  // text, so values differing only in it would hash the same.
+  const sorted = Object.create(null) as Record<string, unknown>;
   for (const key of Object.keys(value).sort()) {
     const member = (value as Record<string, unknown>)[key];
     if (member !== undefined) sorted[key] = sortKeys(member);
