@@ -108,6 +108,18 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'This grant does not allow resharing',
   },
+  CONFIG_MANAGED: {
+    http: 409,
+    rpc: -32032,
+    expose: true,
+    publicMessage: 'This is declared in the config file; change it there and reload',
+  },
+  SERVER_CONFIG_REJECTED: {
+    http: 422,
+    rpc: -32033,
+    expose: true,
+    publicMessage: 'The server did not start with this configuration',
+  },
   // The audit log's own failures; they surface at start or in logs, never to a client.
   AUDIT_KEY_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
   AUDIT_LOG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
-import { createApiKeyAuthenticator } from './api-key-authenticator.ts';
+import { createApiKeyAuthenticator, type ApiKeySources } from './api-key-authenticator.ts';
 import { API_KEY_PREFIX } from './api-key-format.ts';
 import { createJwtAuthenticator } from './jwt-authenticator.ts';
 import type { Principal } from './principal.ts';
@@ -60,14 +60,16 @@ export function extractCredential(headers: HeaderSource): Credential | undefined
   return { kind: value.startsWith(API_KEY_PREFIX) ? 'api-key' : 'bearer', value };
 }
 
-/** API keys always; JWTs when `gateway.auth.jwt` is configured. Build once per config. */
-export function createAuthenticator(config: Config): Authenticator {
-  const apiKeys = createApiKeyAuthenticator(config);
+/**
+ * API keys always (the config's, and the store's when `sources.stored` is given); JWTs when
+ * `gateway.auth.jwt` is configured. Build once per config; tenants are checked live through
+ * `sources.tenantActive` (by default, the config's tenants).
+ */
+export function createAuthenticator(config: Config, sources: ApiKeySources = {}): Authenticator {
+  const tenantActive = sources.tenantActive ?? ((id: string) => config.tenants[id] !== undefined);
+  const apiKeys = createApiKeyAuthenticator(config, { ...sources, tenantActive });
   const jwtConfig = config.gateway.auth.jwt;
-  const jwt =
-    jwtConfig === undefined
-      ? undefined
-      : createJwtAuthenticator(jwtConfig, { tenants: Object.keys(config.tenants) });
+  const jwt = jwtConfig === undefined ? undefined : createJwtAuthenticator(jwtConfig, { tenantActive });
 
   return {
     async authenticate(headers) {

@@ -9,11 +9,11 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWK, JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
-import type { Principal } from './principal.ts';
+import { PLATFORM_TENANT, type Principal, type Role } from './principal.ts';
 
 export type JwtAuthenticatorOptions = {
-  /** The tenant ids of the config; a token naming any other tenant is refused. */
-  readonly tenants: Iterable<string>;
+  /** Whether a tenant id names an active tenant; a token naming any other is refused. */
+  readonly tenantActive: (tenantId: string) => boolean;
   /** The clock, for tests. */
   readonly currentDate?: () => Date;
   /** Remote JWKS: fetch timeout (default 5 s), cache lifetime (10 min), refetch cooldown (30 s), in ms. */
@@ -147,9 +147,15 @@ function scopesOf(value: unknown): string[] {
   return [];
 }
 
+const ROLES: ReadonlySet<string> = new Set<Role>(['platform-admin', 'tenant-admin', 'member']);
+
+/** The admin role a token claims; an unknown value counts as none (a member). */
+function roleOf(value: unknown): Role | undefined {
+  return typeof value === 'string' && ROLES.has(value) ? (value as Role) : undefined;
+}
+
 /** Builds the verifier once (keys imported, JWKS client created); `authenticate` is per request. */
 export function createJwtAuthenticator(jwt: JwtConfig, options: JwtAuthenticatorOptions): JwtAuthenticator {
-  const tenants = new Set(options.tenants);
   const key = verificationKey(jwt, options);
   const verifyOptions = (): JWTVerifyOptions => ({
     algorithms: jwt.algorithms,
@@ -171,21 +177,20 @@ export function createJwtAuthenticator(jwt: JwtConfig, options: JwtAuthenticator
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         throw new GatewayError('UNAUTHENTICATED', 'Invalid token', { detail: { reason: 'bad_sub' } });
       }
+      const role = roleOf(jwt.roleClaim === undefined ? undefined : payload[jwt.roleClaim]);
+      const scopes = scopesOf(payload[jwt.scopeClaim]);
+      // Prefixed so a token's `sub` can never equal an API key principal's `key:<id>`.
+      const subject = `jwt:${payload.sub}`;
+      if (role === 'platform-admin') return { tenantId: PLATFORM_TENANT, subject, scopes, via: 'jwt', role };
       const tenantId = payload[jwt.tenantClaim];
       if (typeof tenantId !== 'string') {
         throw new GatewayError('FORBIDDEN', undefined, { detail: { reason: 'no_tenant_claim' } });
       }
-      if (!tenants.has(tenantId)) {
+      if (!options.tenantActive(tenantId)) {
         // The token is verified, so its claim is the issuer's word and safe to log (truncated).
         throw new GatewayError('UNKNOWN_TENANT', undefined, { detail: { tenant: tenantId.slice(0, 64) } });
       }
-      // Prefixed so a token's `sub` can never equal an API key principal's `key:<id>`.
-      return {
-        tenantId,
-        subject: `jwt:${payload.sub}`,
-        scopes: scopesOf(payload[jwt.scopeClaim]),
-        via: 'jwt',
-      };
+      return { tenantId, subject, scopes, via: 'jwt', ...(role === undefined ? {} : { role }) };
     },
   };
 }

@@ -1,3 +1,6 @@
+/** What a principal may do beyond MCP: `member` uses MCP only; the admin roles manage tenants. */
+export type Role = 'platform-admin' | 'tenant-admin' | 'member';
+
 /**
  * Who is calling. Produced by identity (API key, JWT, or the local stdio face) and bound to a
  * session for its whole life: a session is never re-bound to another principal.
@@ -11,7 +14,15 @@ export type Principal = {
   readonly scopes: readonly string[];
   /** How the principal was established. */
   readonly via: 'api-key' | 'jwt' | 'local' | 'anonymous';
+  /** Admin role; absent means `member`. A platform admin's `tenantId` names no tenant. */
+  readonly role?: Role;
 };
+
+/**
+ * The `tenantId` of a platform admin's principal: no tenant has it (tenant ids start with a
+ * letter), so such a principal can open no MCP session.
+ */
+export const PLATFORM_TENANT = '*';
 
 /** The principal of the local stdio face, which trusts the user who started it. */
 export function localPrincipal(tenantId: string): Principal {

@@ -26,7 +26,7 @@ function setup(entry: Record<string, unknown> = {}) {
       other: { name: 'Other', apiKeys: [] },
     },
   });
-  return { key, id, auth: createApiKeyAuthenticator(config, () => NOW) };
+  return { key, id, auth: createApiKeyAuthenticator(config, { now: () => NOW }) };
 }
 
 describe('API key authenticator', () => {
@@ -108,7 +108,9 @@ describe('API key authenticator', () => {
           acme: { name: 'Acme', apiKeys: [{ id: presented.id, hash: hashApiKey(owner, PEPPER), ...state }] },
         },
       });
-      const error = refusal(() => createApiKeyAuthenticator(config, () => NOW).authenticate(presented.key));
+      const error = refusal(() =>
+        createApiKeyAuthenticator(config, { now: () => NOW }).authenticate(presented.key),
+      );
       expect([error.publicMessage, error.detail?.['reason']]).toEqual(['Invalid API key', 'bad_secret']);
     }
   });

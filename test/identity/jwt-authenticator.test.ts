@@ -40,7 +40,7 @@ beforeAll(async () => {
 describe('JWT authenticator with configured public keys', () => {
   const authenticator = async () =>
     createJwtAuthenticator(jwtConfig({ publicKeys: [await publicPem(rsa)] }), {
-      tenants: Object.keys(TENANTS),
+      tenantActive: (id: string) => Object.keys(TENANTS).includes(id),
     });
 
   it('a valid token is accepted with its tenant, subject and scopes mapped', async () => {
@@ -59,7 +59,7 @@ describe('JWT authenticator with configured public keys', () => {
       tenantClaim: 'org',
       scopeClaim: 'scp',
     };
-    const auth = createJwtAuthenticator(config, { tenants: ['globex'] });
+    const auth = createJwtAuthenticator(config, { tenantActive: (id: string) => ['globex'].includes(id) });
     const principal = await auth.authenticate(await token(rsa, { org: 'globex', scp: ['tools:call'] }));
     expect([principal.tenantId, principal.scopes]).toEqual(['globex', ['tools:call']]);
   });
@@ -165,7 +165,7 @@ describe('JWT authenticator key sources', () => {
     const config = jwtConfig({
       publicKeys: [JSON.stringify(await publicJwk(first)), JSON.stringify(await publicJwk(es))],
     });
-    const auth = createJwtAuthenticator(config, { tenants: ['acme'] });
+    const auth = createJwtAuthenticator(config, { tenantActive: (id: string) => ['acme'].includes(id) });
     await expect(auth.authenticate(await token(es))).resolves.toMatchObject({ tenantId: 'acme' });
     expect((await refusal(auth.authenticate(await token(await signingKey('ES256'))))).code).toBe(
       'UNAUTHENTICATED',
@@ -175,7 +175,7 @@ describe('JWT authenticator key sources', () => {
   it('a JWK Set given as one public key is accepted, and its kid selects the key', async () => {
     const set = { keys: [await publicJwk(rsa, { kid: rsa.kid }), await publicJwk(es, { kid: es.kid })] };
     const auth = createJwtAuthenticator(jwtConfig({ publicKeys: [JSON.stringify(set)] }), {
-      tenants: ['acme'],
+      tenantActive: (id: string) => ['acme'].includes(id),
     });
     await expect(auth.authenticate(await token(es, {}, { withKid: true }))).resolves.toMatchObject({
       via: 'jwt',
@@ -187,7 +187,9 @@ describe('JWT authenticator key sources', () => {
     const jwk = await exportJWK(privateKey);
     let message = '';
     try {
-      createJwtAuthenticator(jwtConfig({ publicKeys: [JSON.stringify(jwk)] }), { tenants: ['acme'] });
+      createJwtAuthenticator(jwtConfig({ publicKeys: [JSON.stringify(jwk)] }), {
+        tenantActive: (id: string) => ['acme'].includes(id),
+      });
     } catch (error) {
       message = (error as Error).message;
     }
@@ -199,7 +201,9 @@ describe('JWT authenticator key sources', () => {
 
   it('with an HS256 secret an HS256 token is accepted and an RS256 token refused', async () => {
     const secret = 'a-shared-secret-of-at-least-32-chars!!';
-    const auth = createJwtAuthenticator(jwtConfig({ secret }), { tenants: ['acme'] });
+    const auth = createJwtAuthenticator(jwtConfig({ secret }), {
+      tenantActive: (id: string) => ['acme'].includes(id),
+    });
     const good = await token({ alg: 'HS256', secret: new TextEncoder().encode(secret) });
     await expect(auth.authenticate(good)).resolves.toMatchObject({ tenantId: 'acme' });
     expect((await refusal(auth.authenticate(await token(rsa)))).detail?.['reason']).toBe(
@@ -239,7 +243,9 @@ describe('JWT authenticator with a JWKS URL', () => {
       ],
     };
     const { url, requests } = await serveJwks(() => jwks);
-    const auth = createJwtAuthenticator(jwtConfig({ jwksUrl: url }), { tenants: ['acme'] });
+    const auth = createJwtAuthenticator(jwtConfig({ jwksUrl: url }), {
+      tenantActive: (id: string) => ['acme'].includes(id),
+    });
     await expect(auth.authenticate(await token(rsa, {}, { withKid: true }))).resolves.toMatchObject({
       tenantId: 'acme',
     });
@@ -252,7 +258,9 @@ describe('JWT authenticator with a JWKS URL', () => {
   it('a token whose kid is not in the JWKS is refused as invalid', async () => {
     const { url } = await serveJwks(() => ({ keys: [] }));
     const stranger = await signingKey('RS256', 'unknown-kid');
-    const auth = createJwtAuthenticator(jwtConfig({ jwksUrl: url }), { tenants: ['acme'] });
+    const auth = createJwtAuthenticator(jwtConfig({ jwksUrl: url }), {
+      tenantActive: (id: string) => ['acme'].includes(id),
+    });
     const error = await refusal(auth.authenticate(await token(stranger, {}, { withKid: true })));
     expect([error.code, error.detail?.['reason']]).toEqual(['UNAUTHENTICATED', 'ERR_JWKS_NO_MATCHING_KEY']);
   });
@@ -262,7 +270,7 @@ describe('JWT authenticator with a JWKS URL', () => {
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     server = undefined;
     const auth = createJwtAuthenticator(jwtConfig({ jwksUrl: url }), {
-      tenants: ['acme'],
+      tenantActive: (id: string) => ['acme'].includes(id),
       jwksTimeout: 1_000,
     });
     const error = await refusal(auth.authenticate(await token(rsa, {}, { withKid: true })));
