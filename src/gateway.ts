@@ -3,10 +3,23 @@
  * config, and wires the order a request travels. Transports (stdio, HTTP) sit on top: they
  * authenticate, call {@link Gateway.connect} and pass messages.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
+import {
+  buildLiveView,
+  EMPTY_SNAPSHOT,
+  type LiveView,
+  type ServerOverride,
+  type StoreSnapshot,
+} from './control/live-view.ts';
+import { planReload, type ReloadPlan } from './control/reload-plan.ts';
 import { GatewayError } from './errors.ts';
+import { createAuthenticator, type Authenticator } from './identity/credentials.ts';
 import type { Principal } from './identity/principal.ts';
+import { StoredKeyCache } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './log.ts';
+import type { Store } from './store/store.ts';
 import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
@@ -21,6 +34,8 @@ export type GatewayOptions = {
   readonly log?: Logger;
   /** Start warm processes before resolving (default true). */
   readonly warm?: boolean;
+  /** The durable store: its tenants, keys and tenant server configs join the config's. */
+  readonly store?: Store;
 };
 
 export type GatewayStatus = {
@@ -29,9 +44,18 @@ export type GatewayStatus = {
 };
 
 export class Gateway {
-  readonly config: Config;
   readonly log: Logger;
-  readonly servers: ReadonlyMap<string, UpstreamServer>;
+  readonly store: Store | undefined;
+  #view: LiveView;
+  /** The store's part of the view, kept to rebuild the view when the config reloads. */
+  #snapshot: StoreSnapshot;
+  readonly #servers = new Map<string, UpstreamServer>();
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #isolation: ReturnType<typeof resolveProcessIsolation>;
+  readonly #keys: StoredKeyCache | undefined;
+  #authenticator: Authenticator;
+  #unwatchStore: (() => void) | undefined;
+  #refreshing: Promise<void> = Promise.resolve();
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
   readonly #openByTenant = new Map<string, number>();
@@ -39,35 +63,23 @@ export class Gateway {
   readonly #core: SessionCore;
   #closing = false;
 
-  constructor(config: Config, options: GatewayOptions = {}) {
-    this.config = config;
+  constructor(config: Config, options: GatewayOptions = {}, snapshot: StoreSnapshot = EMPTY_SNAPSHOT) {
     this.log = options.log ?? createLogger();
-    const isolation = resolveProcessIsolation(config.gateway.processIsolation, options.env ?? process.env);
-    if (isolation.kind === 'none' && config.gateway.processIsolation === 'auto') {
+    this.store = options.store;
+    this.#env = options.env ?? process.env;
+    this.#snapshot = snapshot;
+    this.#view = this.#buildView(config, snapshot);
+    this.#isolation = resolveProcessIsolation(config.gateway.processIsolation, this.#env);
+    if (this.#isolation.kind === 'none' && config.gateway.processIsolation === 'auto') {
       this.log.info(
-        { reason: isolation.reason },
+        { reason: this.#isolation.reason },
         'children run without bubblewrap: if the gateway is killed with SIGKILL, their own children may outlive it',
       );
     }
-    const servers = new Map<string, UpstreamServer>();
-    for (const name of Object.keys(config.servers)) {
-      servers.set(
-        name,
-        new UpstreamServer({
-          name,
-          config,
-          env: options.env ?? process.env,
-          log: this.log,
-          gatewayVersion: VERSION,
-          isolation,
-          sessionByKey: (key) => this.#sessions.get(key),
-          sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
-          onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
-        }),
-      );
-    }
-    this.servers = servers;
-    this.#router = new Router({ servers, config, log: this.log });
+    for (const name of Object.keys(config.servers)) this.#servers.set(name, this.#newServer(name, config));
+    this.#keys = options.store ? new StoredKeyCache(options.store, this.log) : undefined;
+    this.#authenticator = this.#newAuthenticator();
+    this.#router = new Router({ view: () => this.#view, servers: () => this.#servers, log: this.log });
     this.#core = {
       router: this.#router,
       version: VERSION,
@@ -78,9 +90,156 @@ export class Gateway {
     };
   }
 
+  /** The config the data plane runs now (its tenants are only part of {@link view}). */
+  get config(): Config {
+    return this.#view.config;
+  }
+
+  /** The current view of tenants, servers and grants. */
+  get view(): LiveView {
+    return this.#view;
+  }
+
+  get servers(): ReadonlyMap<string, UpstreamServer> {
+    return this.#servers;
+  }
+
+  /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
+  authenticate(headers: { get(name: string): string | null | undefined }): Promise<Principal> {
+    return this.#authenticator.authenticate(headers);
+  }
+
   /** Starts every server's warm processes; a server that fails is logged and left out, not fatal. */
   async warm(): Promise<void> {
-    await Promise.allSettled([...this.servers.values()].map((server) => server.warm()));
+    await Promise.allSettled([...this.#servers.values()].map((server) => server.warm()));
+  }
+
+  /** Loads the store's keys and starts following its changes. */
+  async attachStore(): Promise<void> {
+    if (!this.store || !this.#keys) return;
+    await this.#keys.start();
+    this.#unwatchStore = this.store.watch(() => {
+      this.applyStore().catch((err: unknown) => this.log.warn({ err }, 'could not apply store changes'));
+    });
+  }
+
+  /**
+   * Rebuilds the view from the store's current state: new tenants appear, suspended ones lose
+   * their sessions and pools, a changed tenant server config moves that tenant to a new pool.
+   * Resolves once applied, and once the key cache has caught up (the admin API waits for it).
+   */
+  async applyStore(): Promise<void> {
+    const run = this.#refreshing.then(async () => {
+      if (!this.store) return;
+      const snapshot = await loadSnapshot(this.store);
+      this.#snapshot = snapshot;
+      const before = this.#view;
+      this.#view = this.#buildView(before.config, snapshot);
+      for (const server of this.#servers.values()) server.refreshTenantPools();
+      for (const [id, tenant] of before.tenants) {
+        const now = this.#view.tenants.get(id);
+        if (tenant.status === 'active' && now?.status !== 'active') await this.closeTenant(id);
+      }
+    });
+    this.#refreshing = run.catch(() => undefined);
+    await run;
+    await this.#keys?.refresh();
+  }
+
+  /** Closes a tenant's sessions and stops its tenant pools, letting their calls finish. */
+  async closeTenant(tenantId: string): Promise<void> {
+    const sessions = [...this.#sessions.values()].filter((session) => session.tenantId === tenantId);
+    await Promise.allSettled(sessions.map((session) => session.close()));
+    for (const server of this.#servers.values()) server.retireTenant(tenantId);
+  }
+
+  /**
+   * Starts a server once with a tenant's proposed override (admin API validation). Throws
+   * SERVER_CONFIG_REJECTED with the startup error and the child's last stderr lines, with every
+   * value in `secrets` scrubbed.
+   */
+  async probe(
+    tenantId: string,
+    name: string,
+    override: ServerOverride,
+    secrets: readonly string[],
+  ): Promise<void> {
+    const server = this.#servers.get(name);
+    if (!server) throw new GatewayError('NOT_FOUND', `No server ${name}`);
+    const stderr: string[] = [];
+    const capture = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          const line = JSON.parse(chunk.toString()) as { stream?: string; msg?: string };
+          if (line.stream === 'stderr' && typeof line.msg === 'string') stderr.push(line.msg);
+          if (stderr.length > STDERR_LINES) stderr.shift();
+          done();
+        },
+      }),
+    );
+    try {
+      await server.probe(tenantId, override, capture);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      const tail = stderr.length > 0 ? ` — stderr: ${stderr.join(' | ')}` : '';
+      throw new GatewayError('SERVER_CONFIG_REJECTED', scrub(`${why}${tail}`, secrets));
+    }
+  }
+
+  /**
+   * Applies a new config: servers whose spec did not change keep their processes; added ones
+   * start; changed and removed ones drain (calls in flight finish, then their processes stop,
+   * or after `gateway.drainTimeout`) while new requests go to the new spec. Settings that only
+   * apply at start are kept and reported.
+   */
+  reload(next: Config): ReloadPlan {
+    const plan = planReload(this.config, next);
+    const config = plan.apply;
+    const drainTimeout = config.gateway.drainTimeout;
+    const retired: UpstreamServer[] = [];
+    for (const name of [...plan.removed, ...plan.changed]) {
+      const old = this.#servers.get(name);
+      if (old) retired.push(old);
+      this.#servers.delete(name);
+    }
+    for (const name of [...plan.added, ...plan.changed])
+      this.#servers.set(name, this.#newServer(name, config));
+    // Keep the config's order, which decides name clashes and list order.
+    const ordered = Object.keys(config.servers).map((name) => [name, this.#servers.get(name)] as const);
+    this.#servers.clear();
+    for (const [name, server] of ordered) if (server) this.#servers.set(name, server);
+    this.#view = this.#buildView(config, this.#snapshot);
+    if (plan.authChanged || plan.tenantsChanged) this.#authenticator = this.#newAuthenticator();
+    for (const server of this.#servers.values()) server.refreshTenantPools();
+    for (const name of [...plan.added, ...plan.changed]) void this.#servers.get(name)?.warm();
+    for (const server of retired) {
+      server
+        .drain(drainTimeout)
+        .catch((err: unknown) => this.log.error({ err, server: server.name }, 'drain failed'));
+    }
+    const touched = [...plan.added, ...plan.changed, ...plan.removed];
+    for (const session of this.#sessions.values()) {
+      if (plan.tenantsChanged || touched.length > 0) {
+        session.notifyListChanged('tools');
+        session.notifyListChanged('prompts');
+        session.notifyListChanged('resources');
+      }
+    }
+    this.log.info(
+      {
+        added: plan.added,
+        removed: plan.removed,
+        changed: plan.changed,
+        unchanged: plan.unchanged.length,
+        restartRequired: plan.restartRequired,
+      },
+      'config reloaded',
+    );
+    if (plan.restartRequired.length > 0) {
+      this.log.warn({ settings: plan.restartRequired }, 'these settings changed but need a restart to apply');
+    }
+    return plan;
   }
 
   /**
@@ -89,8 +248,8 @@ export class Gateway {
    */
   connect(principal: Principal): ClientSession {
     if (this.#closing) throw new GatewayError('GATEWAY_CLOSING');
-    const tenant = this.config.tenants[principal.tenantId];
-    if (!tenant) {
+    const tenant = this.#view.tenants.get(principal.tenantId);
+    if (!tenant || tenant.status !== 'active') {
       throw new GatewayError('UNKNOWN_TENANT', `Unknown tenant ${principal.tenantId}`);
     }
     const limits = { ...this.config.gateway.sessionLimits, ...tenant.sessionLimits };
@@ -141,23 +300,28 @@ export class Gateway {
 
   status(): GatewayStatus {
     const servers: GatewayStatus['servers'] = {};
-    for (const [name, server] of this.servers) servers[name] = server.status();
+    for (const [name, server] of this.#servers) servers[name] = server.status();
     return { sessions: this.#sessions.size, servers };
+  }
+
+  /** Open sessions by tenant, for the admin status. */
+  sessionsByTenant(): Record<string, number> {
+    return Object.fromEntries(this.#openByTenant);
   }
 
   /** Server-initiated messages refused or dropped because no session could be found for them. */
   unattributable(): number {
-    return [...this.servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
+    return [...this.#servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
   }
 
   /** Log messages dropped because a process shared across tenants sent them on its own. */
   droppedLogs(): number {
-    return [...this.servers.values()].reduce((sum, server) => sum + server.droppedLogs(), 0);
+    return [...this.#servers.values()].reduce((sum, server) => sum + server.droppedLogs(), 0);
   }
 
   /** Process ids of every live child. */
   pids(): number[] {
-    return [...this.servers.values()].flatMap((server) => server.pids());
+    return [...this.#servers.values()].flatMap((server) => server.pids());
   }
 
   /** Closes every session and stops every process. */
@@ -166,7 +330,42 @@ export class Gateway {
     this.#closing = true;
     const reason = new GatewayError('GATEWAY_CLOSING');
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
-    await Promise.allSettled([...this.servers.values()].map((server) => server.close()));
+    await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
+    this.#unwatchStore?.();
+    await this.#keys?.close();
+  }
+
+  #newServer(name: string, config: Config): UpstreamServer {
+    return new UpstreamServer({
+      name,
+      config,
+      env: this.#env,
+      log: this.log,
+      gatewayVersion: VERSION,
+      isolation: this.#isolation,
+      sessionByKey: (key) => this.#sessions.get(key),
+      sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
+      tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
+      onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
+    });
+  }
+
+  #newAuthenticator(): Authenticator {
+    return createAuthenticator(this.config, {
+      ...(this.#keys ? { stored: this.#keys } : {}),
+      tenantActive: (id) => this.#view.tenants.get(id)?.status === 'active',
+    });
+  }
+
+  #buildView(config: Config, snapshot: StoreSnapshot): LiveView {
+    const { view, shadowed } = buildLiveView(config, snapshot);
+    if (shadowed.length > 0) {
+      this.log.warn(
+        { tenants: shadowed },
+        'store tenants shadowed by config tenants of the same id are ignored',
+      );
+    }
+    return view;
   }
 
   #forget(session: ClientSession): void {
@@ -224,9 +423,30 @@ function decrement(counts: Map<string, number>, key: string): void {
   else counts.delete(key);
 }
 
-/** Builds a gateway and (unless told not to) starts its warm processes. */
+const STDERR_LINES = 5;
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length > 0) out = out.replaceAll(secret, '[redacted]');
+  return out;
+}
+
+/** Everything the view needs from the store, read in one pass. */
+export async function loadSnapshot(store: Store): Promise<StoreSnapshot> {
+  const version = await store.version();
+  const [tenants, serverConfigs, grants] = await Promise.all([
+    store.tenants.list(),
+    store.serverConfigs.resolveAll(),
+    store.grants.listActive(),
+  ]);
+  return { version, tenants, serverConfigs, grants };
+}
+
+/** Builds a gateway (with the store's tenants and keys, when given) and starts its warm processes. */
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const gateway = new Gateway(config, options);
+  const snapshot = options.store ? await loadSnapshot(options.store) : EMPTY_SNAPSHOT;
+  const gateway = new Gateway(config, options, snapshot);
+  await gateway.attachStore();
   if (options.warm !== false) await gateway.warm();
   return gateway;
 }

@@ -233,6 +233,10 @@ export const JwtSchema = z
       .min(1)
       .default('scope')
       .meta({ description: 'Claim holding the scopes: a space-separated string or an array.' }),
+    roleClaim: z.string().min(1).optional().meta({
+      description:
+        'Claim holding the admin role: platform-admin, tenant-admin or member. Unset: every token is a member (MCP only).',
+    }),
     clockTolerance: Duration.default(5_000).meta({ description: 'Allowed clock skew for exp, nbf and iat.' }),
   })
   .strict()
@@ -319,6 +323,28 @@ export const GatewaySettingsSchema = z
     }),
     auth: AuthSchema.prefault({}).meta({ description: 'How HTTP clients authenticate: API keys and JWTs.' }),
     http: HttpSchema.prefault({}).meta({ description: 'The Streamable HTTP front door of `mcplane serve`.' }),
+    store: z
+      .object({
+        url: z.string().min(1).default('sqlite:.mcplane/mcplane.db').meta({
+          description:
+            'Where tenants, keys and tenant server configs live: sqlite:<file> (default, embedded) or postgres://… for several replicas.',
+        }),
+      })
+      .strict()
+      .prefault({})
+      .meta({ description: 'The durable store of the control plane (`mcplane serve`).' }),
+    drainTimeout: Duration.default(600_000).meta({
+      description:
+        'How long a changed or removed server (after a reload) or a replaced tenant pool may finish its calls before its processes are stopped.',
+    }),
+    reload: z
+      .object({
+        watch: z.boolean().default(true).meta({ description: 'Reload when the config file changes.' }),
+        debounce: Duration.default(500).meta({ description: 'Quiet time after a change before reloading.' }),
+      })
+      .strict()
+      .prefault({})
+      .meta({ description: 'Hot reload of this file: a file watch, SIGHUP, or POST /admin/v1/reload.' }),
   })
   .strict();
 

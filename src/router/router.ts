@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
+import { tenantAllows, type LiveView } from '../control/live-view.ts';
 import { GatewayError } from '../errors.ts';
 import type { ServerCatalog } from '../upstream/server-catalog.ts';
 import type { SessionLink } from '../upstream/session-link.ts';
@@ -27,26 +28,45 @@ export type Route = { readonly server: UpstreamServer; readonly params: Record<s
 
 type Params = Record<string, unknown>;
 
-export class Router {
-  readonly #servers: ReadonlyMap<string, UpstreamServer>;
-  readonly #config: Config;
-  readonly #log: Logger;
-  readonly #byTenant = new Map<string, readonly UpstreamServer[]>();
+export type RouterOptions = {
+  /** The current view; a swapped view (a reload, a store change) invalidates what was derived. */
+  view(): LiveView;
+  /** The current servers, by name, in config order. */
+  servers(): ReadonlyMap<string, UpstreamServer>;
+  readonly log: Logger;
+};
 
-  constructor(options: { servers: ReadonlyMap<string, UpstreamServer>; config: Config; log: Logger }) {
-    this.#servers = options.servers;
-    this.#config = options.config;
+export class Router {
+  readonly #options: RouterOptions;
+  readonly #log: Logger;
+  #byTenant = new Map<string, readonly UpstreamServer[]>();
+  #derivedFrom: { view: LiveView; servers: ReadonlyMap<string, UpstreamServer> } | undefined;
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
     this.#log = options.log;
   }
 
-  /** The servers a tenant may use, in config order. */
+  get #config(): Config {
+    return this.#options.view().config;
+  }
+
+  get #servers(): ReadonlyMap<string, UpstreamServer> {
+    return this.#options.servers();
+  }
+
+  /** The servers a tenant may use, in config order; none for a suspended or unknown tenant. */
   serversFor(tenantId: string): readonly UpstreamServer[] {
+    const view = this.#options.view();
+    const current = this.#servers;
+    if (this.#derivedFrom?.view !== view || this.#derivedFrom.servers !== current) {
+      this.#byTenant = new Map();
+      this.#derivedFrom = { view, servers: current };
+    }
     let servers = this.#byTenant.get(tenantId);
     if (!servers) {
-      const allowed = this.#config.tenants[tenantId]?.servers ?? [];
-      servers = [...this.#servers.values()].filter(
-        (server) => allowed === '*' || allowed.includes(server.name),
-      );
+      const tenant = view.tenants.get(tenantId);
+      servers = [...current.values()].filter((server) => tenantAllows(tenant, server.name));
       this.#byTenant.set(tenantId, servers);
     }
     return servers;

@@ -24,6 +24,7 @@ import {
 import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
 import { CancelledError, RemoteError, type SessionLink } from '../upstream/session-link.ts';
 import type { ProgressParams } from '../upstream/session-multiplexer.ts';
+import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { ClientRequests } from './client-requests.ts';
 import { initializeResult } from './initialize.ts';
 import { isLogLevel, passes, type LogLevel } from './log-level.ts';
@@ -61,6 +62,8 @@ export class ClientSession implements SessionLink {
   readonly #core: SessionCore;
   readonly #log: Logger;
   readonly #inflight = new Map<RequestId, AbortController>();
+  /** Servers this session has sent work to; released at close, even after a reload replaced them. */
+  readonly #used = new Set<UpstreamServer>();
   readonly #asks: ClientRequests;
   #clientCapabilities: ClientCapabilities | undefined;
   #protocolVersion: string | undefined;
@@ -176,8 +179,9 @@ export class ClientSession implements SessionLink {
       controller.abort();
     }
     this.#asks.closeAll(new GatewayError('SESSION_CLOSED'));
-    const servers = this.#core.router.serversFor(this.tenantId);
-    await Promise.allSettled(servers.map((server) => server.release(this)));
+    // Every server it used, including one a reload has since replaced (it drains until released).
+    const servers = new Set([...this.#core.router.serversFor(this.tenantId), ...this.#used]);
+    await Promise.allSettled([...servers].map((server) => server.release(this)));
     this.#core.onClosed(this);
     this.#ended = true;
     for (const listener of this.#closeListeners.splice(0)) listener();
@@ -249,6 +253,7 @@ export class ClientSession implements SessionLink {
     }
     const route = await this.#core.router.route(this, request.method, params);
     const onProgress = this.#progressRelay(request);
+    this.#used.add(route.server);
     return route.server.use(this, (process) =>
       process.forward(request.method, route.params, {
         session: this,
@@ -291,6 +296,7 @@ export class ClientSession implements SessionLink {
       await Promise.all(route.server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
       return { result: {} };
     }
+    this.#used.add(route.server);
     const process = await route.server.representative(this);
     const refused = await process.subscribe(this, uri);
     return refused && 'error' in refused ? { error: refused.error } : { result: {} };

@@ -129,6 +129,22 @@ export class DedicatedProcesses {
     await process.stop();
   }
 
+  /**
+   * The server was changed or removed: no more spares, and each session keeps its process until
+   * the session ends (and releases it) or `timeoutMs` passes; then every process stops.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    // Closed to new claims and refills; release still works, so ending sessions free their processes.
+    this.#closed = true;
+    for (const spare of this.#spares) void spare.stop();
+    this.#spares.clear();
+    while (this.#owner.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25).unref());
+    }
+    await this.close();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweep);

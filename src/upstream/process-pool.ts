@@ -27,6 +27,7 @@ type Waiter = {
 
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
+const DRAIN_POLL_MS = 25;
 
 export class ProcessPool {
   readonly name: string;
@@ -102,6 +103,26 @@ export class ProcessPool {
   /** All live processes, for per-process state (log level) that every process should share. */
   processes(): UpstreamProcess[] {
     return [...this.#leases.keys()];
+  }
+
+  /** Calls in flight over every process of the pool. */
+  get inflight(): number {
+    let count = 0;
+    for (const lent of this.#leases.values()) count += lent;
+    return count;
+  }
+
+  /**
+   * Closes once nothing is in flight, or after `timeoutMs` (then what is left is cancelled).
+   * The caller has already stopped sending the pool work: a reload or a tenant's new config
+   * routes new requests to another pool.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
+    if (this.inflight > 0)
+      this.#log.warn({ inflight: this.inflight }, 'drain timeout: stopping a pool with calls in flight');
+    await this.close();
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, ServerConfig } from '../config/schema.ts';
+import type { ServerOverride } from '../control/live-view.ts';
+import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
 import { ProcessPool, type ProcessFactory } from './process-pool.ts';
@@ -30,6 +32,8 @@ export type UpstreamServerOptions = {
   sessionByKey(key: string): SessionLink | undefined;
   /** The open sessions of a tenant that may use the server. */
   sessionsOf(tenantId: string, server: string): Iterable<SessionLink>;
+  /** A tenant's override of this server (from the config or the store), read when its pool starts. */
+  tenantOverride(tenantId: string, server: string): ServerOverride | undefined;
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
 };
 
@@ -48,7 +52,10 @@ export class UpstreamServer {
   readonly #options: UpstreamServerOptions;
   readonly #log: Logger;
   readonly #shared: ProcessPool | undefined;
-  readonly #byTenant = new Map<string, ProcessPool>();
+  /** Tenant pools, each with the override it was started with: a changed override gets a new pool. */
+  readonly #byTenant = new Map<string, { readonly pool: ProcessPool; readonly fingerprint: string }>();
+  /** Pools replaced or retired, finishing their calls before they stop. */
+  readonly #draining = new Set<ProcessPool>();
   readonly #dedicated: DedicatedProcesses | undefined;
   readonly #roots: RootsPolicy;
   #droppedLogs = 0;
@@ -134,8 +141,10 @@ export class UpstreamServer {
       await this.#dedicated.release(session);
       return;
     }
-    const pool = this.#shared ?? this.#byTenant.get(session.tenantId);
-    await Promise.allSettled((pool?.processes() ?? []).map((process) => process.release(session)));
+    // Any pool may hold the session's subscriptions: the current one, or one still draining.
+    const pools = this.#shared ? [this.#shared] : this.#pools();
+    const processes = pools.flatMap((pool) => pool.processes());
+    await Promise.allSettled(processes.map((process) => process.release(session)));
   }
 
   async close(): Promise<void> {
@@ -182,18 +191,85 @@ export class UpstreamServer {
 
   /** The shared pool or the tenant pools, whichever this server's mode has. */
   #pools(): ProcessPool[] {
-    return [...(this.#shared ? [this.#shared] : []), ...this.#byTenant.values()];
+    return [
+      ...(this.#shared ? [this.#shared] : []),
+      ...[...this.#byTenant.values()].map((entry) => entry.pool),
+      ...this.#draining,
+    ];
   }
 
+  /**
+   * The tenant's pool, started with the tenant's current override. When the override changed
+   * (a stored config was registered, updated or deleted), new requests go to a new pool and the
+   * old one drains: its calls in flight finish, then its processes stop.
+   */
   #poolFor(tenantId: string): ProcessPool {
     if (this.#shared) return this.#shared;
-    let pool = this.#byTenant.get(tenantId);
-    if (!pool) {
-      pool = this.#pool(tenantId);
-      this.#byTenant.set(tenantId, pool);
-      void pool.warm();
-    }
+    const fingerprint = canonicalJson(this.#options.tenantOverride(tenantId, this.name) ?? null);
+    const entry = this.#byTenant.get(tenantId);
+    if (entry?.fingerprint === fingerprint) return entry.pool;
+    if (entry) this.#drainPool(entry.pool, this.#drainTimeout);
+    const pool = this.#pool(tenantId);
+    this.#byTenant.set(tenantId, { pool, fingerprint });
+    void pool.warm();
     return pool;
+  }
+
+  /** Stops a tenant's pool (the tenant was suspended or deleted), letting its calls finish. */
+  retireTenant(tenantId: string): void {
+    const entry = this.#byTenant.get(tenantId);
+    if (!entry) return;
+    this.#byTenant.delete(tenantId);
+    this.#drainPool(entry.pool, this.#drainTimeout);
+  }
+
+  /** Tenant pools whose override changed since they started move to a new pool now. */
+  refreshTenantPools(): void {
+    for (const tenantId of [...this.#byTenant.keys()]) {
+      const fingerprint = canonicalJson(this.#options.tenantOverride(tenantId, this.name) ?? null);
+      if (this.#byTenant.get(tenantId)?.fingerprint !== fingerprint) this.#poolFor(tenantId);
+    }
+  }
+
+  /**
+   * Stops taking work and stops once what is in flight has finished, or after `timeoutMs`:
+   * the server was changed or removed by a reload. Session-mode processes stay with their
+   * sessions until those end or the time runs out.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pools = this.#pools();
+    this.#byTenant.clear();
+    await Promise.allSettled([
+      ...pools.map((pool) => pool.drain(Math.max(0, deadline - Date.now()))),
+      this.#dedicated?.drain(Math.max(0, deadline - Date.now())),
+    ]);
+  }
+
+  /**
+   * Starts the server once with a tenant's proposed override and reads its catalog, within the
+   * startup timeout; the process is stopped either way. Rejects with the startup error and the
+   * last lines the child wrote to stderr (already redacted of the values it was given).
+   */
+  async probe(tenantId: string, override: ServerOverride, log: Logger): Promise<void> {
+    const process = this.#factory(tenantId, override, log)({ onExit: () => {}, onCatalogChanged: () => {} });
+    try {
+      await process.start();
+    } finally {
+      await process.stop();
+    }
+  }
+
+  #drainPool(pool: ProcessPool, timeoutMs: number): void {
+    this.#draining.add(pool);
+    pool
+      .drain(timeoutMs)
+      .catch((error: unknown) => this.#log.error({ err: error }, 'failed to drain a pool'))
+      .finally(() => this.#draining.delete(pool));
+  }
+
+  get #drainTimeout(): number {
+    return this.#options.config.gateway.drainTimeout;
   }
 
   #pool(tenantId: string | undefined): ProcessPool {
@@ -207,9 +283,13 @@ export class UpstreamServer {
     });
   }
 
-  #factory(tenantId: string | undefined): ProcessFactory {
-    const child = this.#childSpec(tenantId);
-    const log = this.#log.child(tenantId === undefined ? {} : { tenant: tenantId });
+  #factory(
+    tenantId: string | undefined,
+    override = tenantId === undefined ? undefined : this.#options.tenantOverride(tenantId, this.name),
+    logTo: Logger = this.#log,
+  ): ProcessFactory {
+    const child = this.#childSpec(override);
+    const log = logTo.child(tenantId === undefined ? {} : { tenant: tenantId });
     return (hooks) =>
       new UpstreamProcess(
         {
@@ -270,9 +350,8 @@ export class UpstreamServer {
   }
 
   /** The child's command line and environment: allowlisted gateway env, then the server's, then the tenant's. */
-  #childSpec(tenantId: string | undefined): ChildSpec {
-    const { gateway, tenants } = this.#options.config;
-    const override = tenantId === undefined ? undefined : tenants[tenantId]?.overrides[this.name];
+  #childSpec(override: ServerOverride | undefined): ChildSpec {
+    const { gateway } = this.#options.config;
     const env: Record<string, string> = {};
     for (const name of [...gateway.envAllowlist, ...this.settings.envPassthrough]) {
       const value = this.#options.env[name];
