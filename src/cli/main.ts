@@ -11,6 +11,7 @@ commands:
   keys new       create an API key for a tenant
   store          migrate the store, rotate its master key, or make a new master key
   audit verify   check an audit log's hash chain and checkpoint signatures
+  admin          create-key: make an admin (or member) API key in the store, shown once
 `;
 
 type Command = (args: string[], io: CommandIo) => number | Promise<number>;
@@ -25,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys-command.ts')).keysCommand,
   store: async () => (await import('./store-command.ts')).storeCommand,
   audit: async () => (await import('./audit-command.ts')).auditCommand,
+  admin: async () => (await import('./admin-command.ts')).adminCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

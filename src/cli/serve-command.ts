@@ -6,7 +6,15 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
+import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
+import { adminDeps } from '../control/admin-deps.ts';
+import { ConfigReloader } from '../control/config-reloader.ts';
+import { ConfigWatcher } from '../control/config-watcher.ts';
+import { GatewayError } from '../errors.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
+import { openStore } from '../store/open-store.ts';
+import { loadMasterKeys } from '../store/secrets/master-keys.ts';
+import type { Store } from '../store/store.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../ingress/http/http-app.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { CommandIo } from './command-io.ts';
@@ -40,20 +48,74 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     return 1;
   }
   const log = createLogger({ level: logLevel });
+  let store: Store;
   let gateway: Gateway;
   try {
-    gateway = await createGateway(config, { log, env: io.env });
+    store = await openGatewayStore(io.env.MCPLANE_STORE_URL ?? config.gateway.store.url, io.env, log);
   } catch (error) {
     listener.server.close();
+    if (!(error instanceof GatewayError)) throw error;
+    io.stderr(`mcplane serve: ${error.message}\n`);
+    return 1;
+  }
+  try {
+    gateway = await createGateway(config, { log, env: io.env, store });
+  } catch (error) {
+    listener.server.close();
+    await store.close();
     throw error;
   }
+  const reloader = new ConfigReloader({ path: setup.configPath, env: io.env, gateway });
+  const admin = createAdminApi(adminDeps(gateway, store, reloader, setup.configPath));
   // The front is built once the port is known (port 0 picks one), since the protected-resource
   // metadata and 401 challenges name the gateway's own URL.
   const origin = `http://${urlHost(listener.address)}`;
-  const front = createHttpFront(gateway, { log, baseUrl: config.gateway.http.publicUrl ?? origin });
+  const front = createHttpFront(gateway, {
+    log,
+    baseUrl: config.gateway.http.publicUrl ?? origin,
+    admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
+  });
   listener.attach(front.app);
+  const watcher = config.gateway.reload.watch
+    ? new ConfigWatcher({
+        path: setup.configPath,
+        debounceMs: config.gateway.reload.debounce,
+        log,
+        onChange: () => reloader.reload('file-watch'),
+      })
+    : undefined;
+  await watcher?.start();
+  const onHangup = (): void => void reloader.reload('SIGHUP');
+  process.on('SIGHUP', onHangup);
   io.stdout(connectHelp(`${origin}${MCP_PATH}`, config.gateway.auth.anonymous !== undefined));
-  return stopOnSignal(listener.server, front, gateway, log);
+  const code = await stopOnSignal(listener.server, front, gateway, log);
+  process.off('SIGHUP', onHangup);
+  watcher?.close();
+  await store.close();
+  return code;
+}
+
+/** Opens (and migrates) the store; warns when PostgreSQL's row-level security cannot apply. */
+async function openGatewayStore(
+  url: string,
+  env: Readonly<Record<string, string | undefined>>,
+  log: Logger,
+): Promise<Store> {
+  const store = await openStore(url, {
+    masterKeys: loadMasterKeys(env),
+    onBackgroundError: (err) => log.warn({ err }, 'store background work failed'),
+  });
+  const info = await store.info();
+  log.info(
+    { store: info.location, schemaVersion: info.schemaVersion, masterKey: info.masterKeyId ?? 'none' },
+    'store open',
+  );
+  if (info.rowLevelSecurity === 'bypassed') {
+    log.warn(
+      'the store user bypasses row-level security (superuser or BYPASSRLS): only the queries themselves scope tenants; use a plain role',
+    );
+  }
+  return store;
 }
 
 /** Resolves with exit code 0 once SIGTERM or SIGINT has drained and stopped everything. */

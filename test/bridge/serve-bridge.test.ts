@@ -105,7 +105,10 @@ async function startServe(config: string): Promise<Serve> {
     [BIN, 'serve', '--config', config, '--port', '0', '--log-level', 'warn'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      env: {
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+        MCPLANE_STORE_URL: 'sqlite::memory:',
+      },
     },
   );
   let stdout = '';

@@ -10,7 +10,11 @@ import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { ADMIN_PATH, createAdminApi } from '../../src/admin/admin-api.ts';
+import { adminDeps } from '../../src/control/admin-deps.ts';
+import { ConfigReloader } from '../../src/control/config-reloader.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
+import type { Store } from '../../src/store/store.ts';
 import { generateApiKey, type ParsedApiKey } from '../../src/identity/api-key-format.ts';
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../../src/ingress/http/http-app.ts';
@@ -33,14 +37,26 @@ const running: Running[] = [];
 /** Starts a gateway for `input` (a config object, tenants acme and globex by default) over HTTP. */
 export async function startHttpGateway(
   input: Record<string, unknown>,
-  options: { log?: Logger; warm?: boolean } = {},
+  options: {
+    log?: Logger;
+    warm?: boolean;
+    /** A store: its tenants and keys join the config's, and the admin API is mounted. */
+    store?: Store;
+    /** The file `POST /admin/v1/reload` reads (with a store). */
+    configPath?: string;
+  } = {},
 ): Promise<HttpGateway> {
   const log = options.log ?? silentLogger();
   const gateway = await createGateway(testConfig(input), {
     log,
     env: process.env,
     ...(options.warm === undefined ? {} : { warm: options.warm }),
+    ...(options.store === undefined ? {} : { store: options.store }),
   });
+  const reloader = new ConfigReloader({ path: options.configPath ?? '/nonexistent', env: process.env, gateway });
+  const admin = options.store
+    ? createAdminApi(adminDeps(gateway, options.store, reloader, options.configPath ?? 'servers.config.yaml'))
+    : undefined;
   // The front needs the bound port for its protected-resource metadata, so it is built after
   // listening; no request can arrive before the test knows the address.
   let listening: (info: AddressInfo) => void = () => undefined;
@@ -50,7 +66,11 @@ export async function startHttpGateway(
     (info) => listening(info),
   ) as Server;
   const origin = `http://127.0.0.1:${(await address).port}`;
-  const front = createHttpFront(gateway, { log, baseUrl: origin });
+  const front = createHttpFront(gateway, {
+    log,
+    baseUrl: origin,
+    ...(admin ? { admin: { path: ADMIN_PATH, fetch: (request: Request) => admin.fetch(request) } } : {}),
+  });
   const entry: Running = {
     gateway,
     front,

@@ -57,6 +57,7 @@ function writeConfig(): string {
 async function startCli(config: string): Promise<{ url: URL; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MCPLANE_STORE_URL: 'sqlite::memory:' },
   });
   cli = child;
   let stderr = '';

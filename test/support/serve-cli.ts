@@ -39,7 +39,8 @@ export function runServe(
 ): { child: ChildProcess; exited: Promise<number | null>; stdout(): string; stderr(): string } {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    // Each gateway gets a store of its own unless the test names one.
+    env: { ...process.env, MCPLANE_STORE_URL: 'sqlite::memory:', ...env },
   });
   started.push(child);
   let stdout = '';

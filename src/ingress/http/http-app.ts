@@ -8,7 +8,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { GatewayError } from '../../errors.ts';
 import type { Gateway } from '../../gateway.ts';
-import { createAuthenticator } from '../../identity/credentials.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../../identity/scopes.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
@@ -31,17 +30,23 @@ export type HttpFront = {
   close(): Promise<void>;
 };
 
-export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUrl: string }): HttpFront {
+export type HttpFrontOptions = {
+  readonly log: Logger;
+  readonly baseUrl: string;
+  /** The admin API, mounted at its path behind the same Host guard and body limit. */
+  readonly admin?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
+};
+
+export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
   const { http, auth } = gateway.config.gateway;
   const resource = auth.resourceUri ?? auth.jwt?.audience ?? new URL(MCP_PATH, options.baseUrl).href;
   const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
-  const authenticator = createAuthenticator(gateway.config);
   let draining = false;
   const shared = {
     gateway,
     http,
     log: options.log,
-    authenticate: (headers: Headers) => authenticator.authenticate(headers),
+    authenticate: (headers: Headers) => gateway.authenticate(headers),
     resourceMetadataUrl,
     draining: () => draining,
   };
@@ -86,6 +91,16 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
   app.all(MCP_PATH, (c) => streamable.handle(c));
   app.get('/sse', (c) => legacy.open(c));
   app.post('/messages', (c) => legacy.post(c));
+  const admin = options.admin;
+  if (admin) {
+    const forward = (request: Request): Response | Promise<Response> => {
+      const url = new URL(request.url);
+      url.pathname = url.pathname.slice(admin.path.length) || '/';
+      return admin.fetch(new Request(url, request));
+    };
+    app.all(admin.path, (c) => forward(c.req.raw));
+    app.all(`${admin.path}/*`, (c) => forward(c.req.raw));
+  }
 
   return {
     app,
