@@ -65,6 +65,9 @@ export const ERROR_CODES = {
   FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
   INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
   PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+  // Only for a policy rule with a `reason`, which is its message; any other denial answers as
+  // UNKNOWN_TOOL, UNKNOWN_PROMPT or UNKNOWN_RESOURCE so it does not reveal what exists.
+  POLICY_DENIED: { http: 403, rpc: -32040, expose: true, publicMessage: 'Denied by policy' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
