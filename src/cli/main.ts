@@ -9,6 +9,8 @@ commands:
   stdio          serve the configured servers to one local MCP client over stdio
   check-config   validate a servers.config.yaml
   keys new       create an API key for a tenant
+  policy test    run table cases against a policy folder
+  policy explain show which rule decides an input, and why
 `;
 
 type Command = (args: string[], io: CommandIo) => number | Promise<number>;
@@ -21,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stdio: async () => (await import('./stdio-command.ts')).stdioCommand,
   'check-config': async () => (await import('./check-config-command.ts')).checkConfigCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
+  policy: async () => (await import('./policy-command.ts')).policyCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
