@@ -12,7 +12,11 @@ import { MATCH_FIELDS } from './policy-schema.ts';
 /** Where a rule (or a default) was written. */
 export type Origin = { readonly file: string; readonly line: number };
 
-type FieldTest = { readonly field: MatchField; readonly matches: Matcher };
+type FieldTest = {
+  readonly field: MatchField;
+  readonly read: (input: PolicyInput) => string | undefined;
+  readonly matches: Matcher;
+};
 
 export type CompiledRule = {
   readonly name: string;
@@ -43,7 +47,7 @@ export function compileRule(
   const fields: FieldTest[] = [];
   for (const field of MATCH_FIELDS) {
     const globs = spec[field];
-    if (globs !== undefined) fields.push({ field, matches: compileGlobs(globs) });
+    if (globs !== undefined) fields.push({ field, read: FIELD_VALUES[field], matches: compileGlobs(globs) });
   }
   Object.freeze(fields);
   return Object.freeze({
@@ -57,26 +61,24 @@ export function compileRule(
   });
 }
 
-/** The value a match field is tested against; a field that does not apply never matches. */
-export function fieldValue(input: PolicyInput, field: MatchField): string | undefined {
-  switch (field) {
-    case 'tenant':
-      return input.tenant.id;
-    case 'tier':
-      return input.tenant.tier;
-    case 'role':
-      return input.principal.role;
-    case 'principal':
-      return input.principal.subject;
-    default:
-      return input[field];
-  }
-}
+/** The value each match field is tested against; a field that does not apply never matches. */
+const FIELD_VALUES: Readonly<Record<MatchField, (input: PolicyInput) => string | undefined>> = {
+  tenant: (input) => input.tenant.id,
+  tier: (input) => input.tenant.tier,
+  project: (input) => input.project,
+  role: (input) => input.principal.role,
+  principal: (input) => input.principal.subject,
+  server: (input) => input.server,
+  method: (input) => input.method,
+  tool: (input) => input.tool,
+  prompt: (input) => input.prompt,
+  resource: (input) => input.resource,
+};
 
 /** The first match field the input fails, or `undefined` when all of them match. */
 export function failedField(rule: CompiledRule, input: PolicyInput): MatchField | undefined {
   for (const test of rule.fields) {
-    const value = fieldValue(input, test.field);
+    const value = test.read(input);
     if (value === undefined || !test.matches(value)) return test.field;
   }
   return undefined;
