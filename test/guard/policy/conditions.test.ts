@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { input, policy } from './policy-fixture.ts';
+import { celConditionEngine } from '../../../src/guard/policy/cel-condition.ts';
+import type { ConditionEngine } from '../../../src/guard/policy/condition.ts';
+import { compilePolicies } from '../../../src/guard/policy/load-policies.ts';
+import { input, policy, yaml } from './policy-fixture.ts';
 
 /** A policy that denies by default and allows when `condition` holds. */
 function allowWhen(condition: string) {
@@ -132,5 +135,25 @@ describe('CEL conditions', () => {
       // A macro variable named args shadows the call's arguments; the rule does not read them.
       ['bound', false],
     ]);
+  });
+
+  it('conditions are compiled once when the policies load, never per decision', () => {
+    const real = celConditionEngine();
+    const counts = { compile: 0, bind: 0 };
+    const counting: ConditionEngine = {
+      name: real.name,
+      compile: (source) => (counts.compile++, real.compile(source)),
+      bind: (facts) => (counts.bind++, real.bind(facts)),
+    };
+    const text = yaml(
+      'rules:',
+      '  - { name: a, effect: deny, when: "anomaly.score > 0.9" }',
+      '  - { name: b, effect: deny, when: "usage.callsLastMinute > 1000" }',
+      '  - { name: c, effect: allow, tool: write_file, when: "true" }',
+    );
+    const set = compilePolicies([{ file: 'p.yaml', text }], { engine: counting });
+    expect(counts.compile).toBe(3);
+    for (let call = 0; call < 10; call++) set.decide(input());
+    expect(counts).toEqual({ compile: 3, bind: 10 });
   });
 });

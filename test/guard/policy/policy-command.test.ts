@@ -209,6 +209,16 @@ describe('mcplane policy', () => {
     expect(byDefault.stdout).toContain(', which decided');
   });
 
+  it('policy explain exits 2 on a bad policy file, with its line', async () => {
+    await writeFile(join(policies, '20-bad.yaml'), yaml('mode: loud'));
+    const input = await file('input.yaml', 'tenant: acme', 'server: fs', 'tool: read_file');
+    expect(await run(['explain', policies, '--input', input])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${join(policies, '20-bad.yaml')}:1:7 mode: Invalid option: expected one of "enforce"|"dry-run"\n`,
+    });
+  });
+
   it('policy explain exits 2 on a bad input file, with its lines', async () => {
     const input = await file(
       'input.yaml',
