@@ -124,6 +124,9 @@ export const ERROR_CODES = {
   AUDIT_KEY_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
   AUDIT_LOG_INVALID: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
   AUDIT_LOG_CLOSED: { http: 500, rpc: -32603, expose: false, publicMessage: 'Internal error' },
+  // Only for a policy rule with a `reason`, which is its message; any other denial answers as
+  // UNKNOWN_TOOL, UNKNOWN_PROMPT or UNKNOWN_RESOURCE so it does not reveal what exists.
+  POLICY_DENIED: { http: 403, rpc: -32040, expose: true, publicMessage: 'Denied by policy' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,8 @@ commands:
   store          migrate the store, rotate its master key, or make a new master key
   audit verify   check an audit log's hash chain and checkpoint signatures
   admin          create-key: make an admin (or member) API key in the store, shown once
+  policy test    run table cases against a policy folder
+  policy explain show which rule decides an input, and why
 `;
 
 type Command = (args: string[], io: CommandIo) => number | Promise<number>;
@@ -27,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   store: async () => (await import('./store-command.ts')).storeCommand,
   audit: async () => (await import('./audit-command.ts')).auditCommand,
   admin: async () => (await import('./admin-command.ts')).adminCommand,
+  policy: async () => (await import('./policy-command.ts')).policyCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

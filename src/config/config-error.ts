@@ -2,6 +2,8 @@ import { GatewayError } from '../errors.ts';
 
 /** One thing wrong with a config file, placed where an editor can jump to it. */
 export type ConfigProblem = {
+  /** The file this problem is in, when it is not the error's own `source` (a folder of files). */
+  readonly source?: string;
   /** Dotted YAML path such as `servers.echo.pool.min`; `''` for the document as a whole. */
   readonly path: string;
   /** 1-based line; absent when the problem has no place in the text (an unreadable file). */
@@ -31,7 +33,7 @@ export class ConfigError extends GatewayError {
     this.problems = Object.freeze([...problems]);
   }
 
-  /** One line per problem: `<source>:<line>:<column> <path>: <message>`. */
+  /** One line per problem: `<file>:<line>:<column> <path>: <message>`. */
   format(): string {
     return formatProblems(this.source, this.problems);
   }
@@ -41,7 +43,10 @@ function formatProblems(source: string, problems: readonly ConfigProblem[]): str
   return problems.map((problem) => formatProblem(source, problem)).join('\n');
 }
 
-function formatProblem(source: string, { path, line, column, message }: ConfigProblem): string {
+function formatProblem(
+  fallback: string,
+  { source = fallback, path, line, column, message }: ConfigProblem,
+): string {
   const where = line === undefined ? `${source}:` : `${source}:${line}:${column ?? 1}`;
   return path === '' ? `${where} ${message}` : `${where} ${path}: ${message}`;
 }

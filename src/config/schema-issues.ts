@@ -33,6 +33,7 @@ function issueProblems(issue: Issue, base: ConfigPath, input: unknown): PathProb
 }
 
 function unionProblems(issue: core.$ZodIssueInvalidUnion, path: ConfigPath, input: unknown): PathProblem[] {
+  if (valueAt(input, path) === undefined) return [{ path, message: 'missing required key' }];
   // A branch that failed for a reason other than the value's type is the one the author meant
   // (`servers: [1]` is meant as a list), so its own issues say more than the union's.
   const meant = issue.errors.find((branch) => branch.some((inner) => !isTopLevelTypeMismatch(inner)));

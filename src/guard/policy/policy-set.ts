@@ -1,0 +1,168 @@
+/**
+ * A compiled set of policies and the decisions it makes. Built by `loadPolicies` once per load;
+ * immutable, so a reload builds a new set and swaps it in.
+ *
+ * ## Evaluation order
+ *
+ * 1. Rules are taken in one order: files by name (byte order of the file name), and rules in
+ *    the order they are written in each file.
+ * 2. A rule matches when every match field it names matches the input (unnamed fields match
+ *    anything; a field that does not apply to the input, such as `tool` on a `prompts/get`, or
+ *    `role` for a principal without one, never matches) and its `when:` condition holds.
+ *    A condition that fails to evaluate (a missing argument, a wrong type) counts as holding
+ *    for a deny rule and as not holding for an allow rule: an error never grants access.
+ * 3. The first matching deny rule in `enforce` mode decides: the call is denied, whatever
+ *    allow rules match, before or after it.
+ * 4. Otherwise, the first matching deny rule in `dry-run` mode decides: the decision is a deny
+ *    in mode `dry-run`, and the call goes ahead (audit records "would have been denied").
+ * 5. Otherwise, the first matching allow rule decides: allowed.
+ * 6. Otherwise, the tenant's default decides: `defaults.<tenant id>`, else `defaults['*']`,
+ *    else allow. A default deny takes the mode of the file that set it.
+ *
+ * Lists are decided per item with {@link PolicySet.listed}: the item is hidden when the call
+ * would be denied (in `enforce` mode) whatever its arguments. Rules whose condition reads
+ * `args` cannot be decided without arguments, so a deny among them does not hide an item, and
+ * an allow among them counts as matching; the call itself is still decided in full.
+ */
+import type { Decision } from '../pipeline.ts';
+import type { ConditionBindings, ConditionEngine } from './condition.ts';
+import { ConditionFailure } from './condition.ts';
+import type { PolicyInput } from './policy-input.ts';
+import {
+  conditionHolds,
+  failedField,
+  type CompiledRule,
+  type Origin,
+  type RuleOutcome,
+} from './policy-rule.ts';
+import type { Effect, Mode } from './policy-schema.ts';
+
+/** What happens to a tenant's calls that no rule matches. */
+export type TenantDefault = { readonly effect: Effect; readonly mode: Mode; readonly origin?: Origin };
+
+const ALLOW_BY_DEFAULT: TenantDefault = { effect: 'allow', mode: 'enforce' };
+
+/** Every rule's outcome for one input, and what decided. */
+export type Explanation = {
+  readonly decision: Decision;
+  /** The deciding rule, or `undefined` when the tenant default decided. */
+  readonly decidedBy: CompiledRule | undefined;
+  readonly tenantDefault: TenantDefault;
+  readonly rules: readonly { readonly rule: CompiledRule; readonly outcome: RuleOutcome }[];
+};
+
+export class PolicySet {
+  /** Every rule, in evaluation order. */
+  readonly rules: readonly CompiledRule[];
+  /** The policy files, in the order their rules are evaluated. */
+  readonly files: readonly string[];
+  readonly #defaults: ReadonlyMap<string, TenantDefault>;
+  readonly #engine: ConditionEngine;
+
+  constructor(options: {
+    rules: readonly CompiledRule[];
+    defaults: ReadonlyMap<string, TenantDefault>;
+    files: readonly string[];
+    engine: ConditionEngine;
+  }) {
+    this.rules = Object.freeze([...options.rules]);
+    this.files = Object.freeze([...options.files]);
+    this.#defaults = options.defaults;
+    this.#engine = options.engine;
+    Object.freeze(this);
+  }
+
+  /** The default that applies to a tenant. */
+  defaultFor(tenantId: string): TenantDefault {
+    return this.#defaults.get(tenantId) ?? this.#defaults.get('*') ?? ALLOW_BY_DEFAULT;
+  }
+
+  /** The decision for one call (see the evaluation order above). */
+  decide(input: PolicyInput): Decision {
+    let bindings: ConditionBindings | undefined;
+    let dryRunDeny: CompiledRule | undefined;
+    let allow: CompiledRule | undefined;
+    for (const rule of this.rules) {
+      // Past the first of its kind, a rule can no longer change the decision: skip its work.
+      if (rule.effect === 'allow' ? allow !== undefined : rule.mode === 'dry-run' && dryRunDeny !== undefined)
+        continue;
+      if (failedField(rule, input) !== undefined) continue;
+      if (rule.condition !== undefined) {
+        bindings ??= this.#engine.bind(input);
+        if (!conditionHolds(rule, bindings)) continue;
+      }
+      if (rule.effect === 'allow') allow = rule;
+      else if (rule.mode === 'enforce') return ruleDecision(rule);
+      else dryRunDeny = rule;
+    }
+    const decider = dryRunDeny ?? allow;
+    return decider === undefined ? defaultDecision(this.defaultFor(input.tenant.id)) : ruleDecision(decider);
+  }
+
+  /**
+   * Whether a list shows the item `input` describes (its `args` are ignored): false only when
+   * every call to it would be denied in `enforce` mode, whatever its arguments.
+   */
+  listed(input: PolicyInput): boolean {
+    let bindings: ConditionBindings | undefined;
+    let allowed = false;
+    for (const rule of this.rules) {
+      if (rule.effect === 'allow' && allowed) continue;
+      if (rule.effect === 'deny' && rule.mode === 'dry-run') continue;
+      if (failedField(rule, input) !== undefined) continue;
+      if (rule.condition !== undefined) {
+        if (rule.condition.readsArgs) {
+          allowed ||= rule.effect === 'allow';
+          continue;
+        }
+        bindings ??= this.#engine.bind(input);
+        if (!conditionHolds(rule, bindings)) continue;
+      }
+      if (rule.effect === 'deny') return false;
+      allowed = true;
+    }
+    if (allowed) return true;
+    const fallback = this.defaultFor(input.tenant.id);
+    return fallback.effect === 'allow' || fallback.mode === 'dry-run';
+  }
+
+  /** Every rule's outcome for `input` and the decision, as {@link decide} makes it. */
+  explain(input: PolicyInput): Explanation {
+    const bindings = this.#engine.bind(input);
+    const rules = this.rules.map((rule) => ({ rule, outcome: outcomeOf(rule, input, bindings) }));
+    const matched = rules.filter(({ rule, outcome }) => counts(rule, outcome)).map(({ rule }) => rule);
+    const decidedBy =
+      matched.find((rule) => rule.effect === 'deny' && rule.mode === 'enforce') ??
+      matched.find((rule) => rule.effect === 'deny') ??
+      matched.find((rule) => rule.effect === 'allow');
+    const tenantDefault = this.defaultFor(input.tenant.id);
+    const decision = decidedBy === undefined ? defaultDecision(tenantDefault) : ruleDecision(decidedBy);
+    return { decision, decidedBy, tenantDefault, rules };
+  }
+}
+
+function outcomeOf(rule: CompiledRule, input: PolicyInput, bindings: ConditionBindings): RuleOutcome {
+  const field = failedField(rule, input);
+  if (field !== undefined) return { kind: 'no-match', field };
+  if (rule.condition === undefined) return { kind: 'match' };
+  const result = rule.condition.evaluate(bindings);
+  if (result instanceof ConditionFailure) return { kind: 'condition-error', message: result.message };
+  return result ? { kind: 'match' } : { kind: 'condition-false' };
+}
+
+function counts(rule: CompiledRule, outcome: RuleOutcome): boolean {
+  return outcome.kind === 'match' || (outcome.kind === 'condition-error' && rule.effect === 'deny');
+}
+
+function ruleDecision(rule: CompiledRule): Decision {
+  const decision = { effect: rule.effect, rule: rule.name, mode: rule.mode };
+  return rule.reason === undefined ? decision : { ...decision, reason: rule.reason };
+}
+
+function defaultDecision(fallback: TenantDefault): Decision {
+  return {
+    effect: fallback.effect,
+    rule: 'default',
+    mode: fallback.effect === 'allow' ? 'enforce' : fallback.mode,
+  };
+}
