@@ -65,6 +65,14 @@ export const ERROR_CODES = {
   FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
   INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
   PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+  // The message names the detector, never what it matched (guard stages build it).
+  GUARD_BLOCKED: { http: 400, rpc: -32030, expose: true, publicMessage: 'Blocked by a content guard' },
+  GUARD_UNAVAILABLE: {
+    http: 503,
+    rpc: -32031,
+    expose: true,
+    publicMessage: 'A content guard could not check this call',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
