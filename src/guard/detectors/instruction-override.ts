@@ -23,7 +23,14 @@
  */
 import { scanWindow, withoutOverlaps, type Detector, type DetectorHit } from './detector.ts';
 import { TEXT_PATTERNS, WORD_PATTERNS, type PhrasePattern } from './instruction-patterns.ts';
-import { forEachWord, textView, wordView, type FoldedView } from './normalize.ts';
+import {
+  asciiTextViewText,
+  forEachWord,
+  textView,
+  wordView,
+  wordViewText,
+  type FoldedView,
+} from './normalize.ts';
 
 /** Base64 runs of this many characters can carry a sentence; at most MAX_DECODED_RUNS per text are decoded. */
 const MIN_BASE64_RUN = 24;
@@ -41,7 +48,8 @@ function isBase64Code(code: number): boolean {
 }
 
 /** `[start, end)` of each run of base64 characters (with its padding) of a decodable length. */
-function* base64Runs(text: string): Generator<[number, number]> {
+function base64Runs(text: string): [number, number][] {
+  const runs: [number, number][] = [];
   let index = 0;
   while (index < text.length) {
     if (!isBase64Code(text.charCodeAt(index))) {
@@ -53,9 +61,10 @@ function* base64Runs(text: string): Generator<[number, number]> {
     let end = index;
     while (end < text.length && end - index < 2 && text.charCodeAt(end) === 0x3d) end++;
     const length = index - start;
-    if (length >= MIN_BASE64_RUN && length <= MAX_BASE64_RUN) yield [start, end];
+    if (length >= MIN_BASE64_RUN && length <= MAX_BASE64_RUN) runs.push([start, end]);
     index = end > index ? end : index;
   }
+  return runs;
 }
 
 /**
@@ -104,23 +113,45 @@ export function createInstructionOverrideDetector(): Detector {
 }
 
 function matchPhrases(text: string): DetectorHit[] {
-  const folded = textView(text);
   const hits: DetectorHit[] = [];
-  const textPatterns = TEXT_PATTERNS.filter(
-    (pattern) => pattern.hints?.some((hint) => folded.text.includes(hint)) ?? true,
-  );
-  collect(folded, textPatterns, hits);
+  const fast = asciiTextViewText(text);
+  if (fast !== undefined) {
+    // Text only first; origins are worked out for the patterns that matched, if any.
+    const fastWords = wordViewText(fast);
+    const textPatterns = candidateTextPatterns(fast).filter((pattern) => matches(pattern.regex, fast));
+    const wordPatterns = candidateWordPatterns(fastWords).filter((pattern) =>
+      matches(pattern.regex, fastWords),
+    );
+    if (textPatterns.length === 0 && wordPatterns.length === 0) return hits;
+    const folded = textView(text);
+    collect(folded, textPatterns, hits);
+    collect(wordView(folded), wordPatterns, hits);
+    return hits;
+  }
+  const folded = textView(text);
+  collect(folded, candidateTextPatterns(folded.text), hits);
   const words = wordView(folded);
+  collect(words, candidateWordPatterns(words.text), hits);
+  return hits;
+}
+
+function candidateTextPatterns(text: string): PhrasePattern[] {
+  return TEXT_PATTERNS.filter((pattern) => pattern.hints?.some((hint) => text.includes(hint)) ?? true);
+}
+
+function candidateWordPatterns(words: string): PhrasePattern[] {
   let present = 0;
   forEachWord(words, (word) => {
     present |= TRIGGERS.get(word) ?? 0;
   });
-  collect(
-    words,
-    WORD_PATTERNS.filter((_, index) => (present & (REQUIRED[index] ?? 0)) === REQUIRED[index]),
-    hits,
-  );
-  return hits;
+  return WORD_PATTERNS.filter((_, index) => (present & (REQUIRED[index] ?? 0)) === REQUIRED[index]);
+}
+
+function matches(regex: RegExp, text: string): boolean {
+  regex.lastIndex = 0;
+  const found = regex.test(text);
+  regex.lastIndex = 0;
+  return found;
 }
 
 function collect(view: FoldedView, patterns: readonly PhrasePattern[], hits: DetectorHit[]): void {

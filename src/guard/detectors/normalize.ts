@@ -354,9 +354,8 @@ function joinSpacedLetters(view: FoldedView): FoldedView {
   return out.view();
 }
 
-/** Calls `visit` with each word of a word view (runs of letters between spaces). */
-export function forEachWord(view: FoldedView, visit: (word: string) => void): void {
-  const text = view.text;
+/** Calls `visit` with each word of a word view's text (runs of letters between spaces). */
+export function forEachWord(text: string, visit: (word: string) => void): void {
   let start = -1;
   for (let index = 0; index <= text.length; index++) {
     const letter = index < text.length && isLetter(text.charCodeAt(index));
@@ -366,4 +365,47 @@ export function forEachWord(view: FoldedView, visit: (word: string) => void): vo
       start = -1;
     }
   }
+}
+
+/*
+ * The same two views as text only, with native string operations and no origins: most texts
+ * match no pattern, and for those the origins are never needed. Only for ASCII input, where
+ * folding is lower-casing; the result is exactly the `text` of textView and wordView (a test
+ * holds them together).
+ */
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const WHITE_SPACE = /[\t\n\v\f\r ]+/g;
+/**
+ * A token with a letter next to a leetspeak symbol: only those have anything to fold. Anchored at
+ * token starts by the look-behind, so each token costs its length.
+ */
+const LEET_TOKEN = /(?<![a-z0-9@$])[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*/g;
+const LEET_SYMBOLS = /[0-9@$]/g;
+const NOT_LETTER_OR_BREAK = /[^a-z.!?;]+/g;
+// After the collapse above, a run of these holds at least one break: one match per run, linear.
+const BREAK_RUN = /[ .!?;]*[.!?;][ .!?;]*/g;
+
+/** The text view's text of an ASCII text, or undefined when the text is not ASCII. */
+export function asciiTextViewText(original: string): string | undefined {
+  if (NON_ASCII.test(original)) return undefined;
+  return original.toLowerCase().replace(WHITE_SPACE, ' ').trim();
+}
+
+const leetLetter = (symbol: string): string => {
+  const code = LEET[symbol.charCodeAt(0)] ?? -1;
+  return code === -1 ? '' : String.fromCharCode(code);
+};
+
+/** The word view's text, from an ASCII text view's text. */
+export function wordViewText(text: string): string {
+  const folded = text.replace(LEET_TOKEN, (token) => token.replace(LEET_SYMBOLS, leetLetter));
+  let words = folded.replace(NOT_LETTER_OR_BREAK, ' ').replace(BREAK_RUN, ' | ');
+  // A leading separator is dropped; a trailing one leaves only its sentence break.
+  if (words.startsWith(' | ')) words = words.slice(3);
+  else if (words.startsWith(' ')) words = words.slice(1);
+  if (words.endsWith(' | ')) words = words.slice(0, -1);
+  else if (words.endsWith(' ')) words = words.slice(0, -1);
+  SPACED_LETTERS.lastIndex = 0;
+  return words.replace(SPACED_LETTERS, (letters) => letters.replace(/ /g, ''));
 }

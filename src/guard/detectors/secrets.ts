@@ -19,6 +19,8 @@ type Rule = {
   readonly detail: string;
   /** Global, and with the `d` flag when the secret is capture group 1 rather than the match. */
   readonly pattern: RegExp;
+  /** Substrings one of which every match contains: a text without any skips the pattern. */
+  readonly hints: readonly string[];
   /** A match that fails this is not a secret (a checksum, a documented example). */
   readonly accept?: (secret: string) => boolean;
 };
@@ -38,18 +40,21 @@ const PLACEHOLDER_PASSWORDS = new Set([
 const RULES: readonly Rule[] = [
   {
     kind: 'mcplane-api-key',
+    hints: ['mcpl_'],
     detail: 'an mcplane API key',
     pattern: API_KEY_SCAN_PATTERN,
     accept: (secret) => parseApiKey(secret) !== undefined,
   },
   {
     kind: 'aws-access-key',
+    hints: ['AKIA', 'ASIA', 'ABIA', 'ACCA'],
     detail: 'an AWS access key id',
     pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g,
     accept: notExample,
   },
   {
     kind: 'aws-secret-key',
+    hints: ['secret', 'Secret', 'SECRET'],
     detail: 'an AWS secret access key',
     pattern:
       /(?:aws_?secret_?(?:access_?)?key|secret_?access_?key)["']?\s{0,4}[:=]\s{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/dgi,
@@ -57,75 +62,90 @@ const RULES: readonly Rule[] = [
   },
   {
     kind: 'azure-key',
+    hints: ['AccountKey=', 'SharedAccessKey='],
     detail: 'an Azure account or shared access key',
     pattern: /\b(?:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{20,200}={0,2})/dg,
   },
   {
     kind: 'azure-sas-signature',
+    hints: ['sig='],
     detail: 'an Azure SAS signature',
     pattern: /[?&]sig=([A-Za-z0-9%+/=]{30,200})/dg,
   },
   {
     kind: 'github-token',
+    hints: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
     detail: 'a GitHub token',
     pattern:
       /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?![A-Za-z0-9_])/g,
   },
   {
     kind: 'gitlab-token',
+    hints: ['glpat-'],
     detail: 'a GitLab token',
     pattern: /(?<![A-Za-z0-9])glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])/g,
   },
   {
     kind: 'slack-token',
+    hints: ['xox'],
     detail: 'a Slack token',
     pattern: /(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]{10,250}/g,
   },
   {
     kind: 'slack-webhook',
+    hints: ['hooks.slack.com'],
     detail: 'a Slack webhook URL',
     pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{4,20}\/B[A-Z0-9]{4,20}\/[A-Za-z0-9]{16,40}/g,
   },
   {
     kind: 'stripe-key',
+    hints: ['_live_', '_test_'],
     detail: 'a Stripe secret or restricted key',
     pattern: /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}/g,
   },
   {
     kind: 'stripe-webhook-secret',
+    hints: ['whsec_'],
     detail: 'a Stripe webhook secret',
     pattern: /(?<![A-Za-z0-9])whsec_[A-Za-z0-9]{32,}/g,
   },
   {
     kind: 'google-api-key',
+    hints: ['AIza'],
     detail: 'a Google API key',
     pattern: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g,
   },
   {
     kind: 'anthropic-key',
+    hints: ['sk-ant-'],
     detail: 'an Anthropic API key',
     pattern: /(?<![A-Za-z0-9])sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,120}/g,
   },
   {
     kind: 'openai-key',
+    hints: ['sk-'],
     detail: 'an OpenAI API key',
     pattern:
       /(?<![A-Za-z0-9])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,200}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})/g,
   },
   {
     kind: 'npm-token',
+    hints: ['npm_'],
     detail: 'an npm access token',
     pattern: /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g,
   },
   {
     kind: 'jwt',
+    hints: ['eyJ'],
     detail: 'a JSON Web Token',
     pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,4096}\.eyJ[A-Za-z0-9_-]{5,8192}\.[A-Za-z0-9_-]{0,1024}/g,
   },
   {
     kind: 'url-password',
+    hints: ['://'],
     detail: 'a password in a URL',
-    pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@]{1,128}:([^\s:/@<>${}*]{3,128})@/dgi,
+    // Anchored at `://` (the scheme is a look-behind), so only URLs are candidates.
+    pattern: /(?<=\b[a-z][a-z0-9+.-]{1,20}):\/\/[^\s:/@]{1,128}:([^\s:/@<>${}*]{3,128})@/dgi,
     accept: (secret) => !PLACEHOLDER_PASSWORDS.has(secret.toLowerCase()),
   },
 ];
@@ -138,8 +158,6 @@ const PEM_BODY = /(?:[A-Za-z0-9+/=\s\\:,]|-(?!----))*/y;
 const PEM_MAX_BODY = 64 * 1024;
 const SSH_PUBLIC_KEY =
   /\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com) AAAA[A-Za-z0-9+/=]{16,}/g;
-/** Candidate tokens; `=` only as trailing padding, so `key=value` splits at the sign. */
-const TOKEN = /[A-Za-z0-9+/_-]{20,}={0,2}/g;
 
 type Span = { readonly start: number; readonly end: number };
 
@@ -165,6 +183,7 @@ function span(match: RegExpMatchArray): Span {
 }
 
 function collectRule(text: string, rule: Rule, hits: DetectorHit[], masked: Span[]): void {
+  if (!rule.hints.some((hint) => text.includes(hint))) return;
   for (const match of text.matchAll(rule.pattern)) {
     const at = match.indices?.[1] ?? [match.index, match.index + match[0].length];
     const secret = text.slice(at[0], at[1]);
@@ -241,10 +260,8 @@ function collectHighEntropy(
   hits: DetectorHit[],
 ): void {
   const sorted = [...taken].sort((a, b) => a.start - b.start);
-  for (const match of text.matchAll(TOKEN)) {
-    const token = match[0];
-    const start = match.index;
-    if (token.length < options.minLength || token.length > MAX_TOKEN_LENGTH + 2) continue;
+  for (const [start, end] of tokenRuns(text, options.minLength)) {
+    const token = text.slice(start, end);
     if (text.startsWith('base64,', start - 7)) continue;
     if (overlapsAny(sorted, start, start + token.length)) continue;
     if (!looksRandom(token, options)) continue;
@@ -265,4 +282,38 @@ function overlapsAny(sorted: readonly Span[], start: number, end: number): boole
     if (taken.end > start) return true;
   }
   return false;
+}
+
+function isTokenCode(code: number): boolean {
+  return (
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2b ||
+    code === 0x2f ||
+    code === 0x5f ||
+    code === 0x2d
+  );
+}
+
+/**
+ * Candidate tokens: maximal runs of `[A-Za-z0-9+/_-]` with at most two `=` of padding, so
+ * `key=value` splits at the sign, between `minLength` and MAX_TOKEN_LENGTH characters.
+ */
+function tokenRuns(text: string, minLength: number): [number, number][] {
+  const runs: [number, number][] = [];
+  let index = 0;
+  while (index < text.length) {
+    if (!isTokenCode(text.charCodeAt(index))) {
+      index++;
+      continue;
+    }
+    const start = index;
+    while (index < text.length && isTokenCode(text.charCodeAt(index))) index++;
+    let end = index;
+    while (end < text.length && end - index < 2 && text.charCodeAt(end) === 0x3d) end++;
+    if (index - start >= minLength && index - start <= MAX_TOKEN_LENGTH) runs.push([start, end]);
+    index = end;
+  }
+  return runs;
 }
