@@ -84,12 +84,12 @@ export class GuardProfiles {
   }
 
   #build(tenantId: string, server: string | undefined): GuardProfile {
-    const tenant = this.#config.tenants[tenantId];
+    const tenant = own(this.#config.tenants, tenantId);
     const layers: (GuardLayer | undefined)[] = [
       this.#config,
-      server === undefined ? undefined : this.#config.servers[server],
+      server === undefined ? undefined : own(this.#config.servers, server),
       tenant,
-      server === undefined ? undefined : tenant?.servers[server],
+      server === undefined || tenant === undefined ? undefined : own(tenant.servers, server),
     ];
     const resolved = resolve(layers, this.#config.classifier);
     const instances = instantiate(resolved);
@@ -113,6 +113,11 @@ export class GuardProfiles {
       ...(classifier ? { classifier } : {}),
     };
   }
+}
+
+/** A record's own entry: never something inherited, whatever the key. */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function resolve(

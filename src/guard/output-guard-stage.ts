@@ -29,18 +29,20 @@ export type SamplingResultGuard =
 
 type Part = { readonly key: string; readonly selection: Selection };
 
-/** The parts of each result a model reads. */
-const PARTS: Readonly<Record<string, readonly Part[]>> = {
-  'tools/call': [
-    { key: 'content', selection: 'content-text' },
-    { key: 'structuredContent', selection: 'all-strings' },
-  ],
-  'resources/read': [{ key: 'contents', selection: 'content-text' }],
-  'prompts/get': [
-    { key: 'description', selection: 'all-strings' },
-    { key: 'messages', selection: 'content-text' },
-  ],
-};
+/** The parts of each result a model reads. A Map: a method name is client input. */
+const PARTS: ReadonlyMap<string, readonly Part[]> = new Map(
+  Object.entries({
+    'tools/call': [
+      { key: 'content', selection: 'content-text' },
+      { key: 'structuredContent', selection: 'all-strings' },
+    ],
+    'resources/read': [{ key: 'contents', selection: 'content-text' }],
+    'prompts/get': [
+      { key: 'description', selection: 'all-strings' },
+      { key: 'messages', selection: 'content-text' },
+    ],
+  }),
+);
 
 export class OutputGuardStage implements Stage {
   readonly name = 'guard-output';
@@ -55,7 +57,7 @@ export class OutputGuardStage implements Stage {
 
   async handle(call: Call, next: Next): Promise<Reply> {
     const reply = await next(call);
-    const parts = PARTS[call.method];
+    const parts = PARTS.get(call.method);
     if (!parts || !('result' in reply)) return reply;
     const profile = this.#profiles.profile(call.session.principal.tenantId, call.target?.server);
     if (call.method === 'tools/call') {
@@ -70,7 +72,8 @@ export class OutputGuardStage implements Stage {
       call.notes.findings,
       call.signal,
     );
-    return 'error' in result ? result : { result: result.value };
+    if ('error' in result) return result;
+    return result.value === reply.result ? reply : { result: result.value };
   }
 
   /** Guards a client's `sampling/createMessage` result on its way back to the server. */

@@ -305,3 +305,18 @@ describe('response validation', () => {
     });
   });
 });
+
+describe('the guard stages and odd names', () => {
+  it('treat a method or tenant named like an Object.prototype member as any other', async () => {
+    const reply: Reply = { result: { content: [] } };
+    for (const method of ['constructor', '__proto__', 'toString']) {
+      expect(await stage().handle(guardCall(method, {}), replying(reply))).toBe(reply);
+    }
+    const call = guardCall(
+      'tools/call',
+      {},
+      { tenant: '__proto__', target: { server: 'constructor', tool: 't' } },
+    );
+    expect(await stage().handle(call, replying(reply))).toBe(reply);
+  });
+});
