@@ -12,7 +12,8 @@
  *   (`<|im_start|>system`, `[INST]`, `<<SYS>>`);
  * - instructions to read sensitive files (`~/.ssh/id_rsa`, `.env`, `/etc/passwd`, MCP client
  *   configs) or to send data somewhere, to hide this from the user, or to decode and obey
- *   encoded text; base64 runs are decoded and the phrases looked for inside.
+ *   encoded text; base64 runs (24–4,096 characters, the first 64 KiB of them per text) that
+ *   decode to printable ASCII are scanned for the same phrases.
  *
  * Matching runs on folded views of the text (normalize.ts), so zero-width splits, tag-character
  * smuggling, homoglyphs, fullwidth letters and leetspeak do not hide a phrase. Precision comes
@@ -32,10 +33,12 @@ import {
   type FoldedView,
 } from './normalize.ts';
 
-/** Base64 runs of this many characters can carry a sentence; at most MAX_DECODED_RUNS per text are decoded. */
+/** Base64 runs of this many characters can carry a sentence. */
 const MIN_BASE64_RUN = 24;
 const MAX_BASE64_RUN = 4096;
-const MAX_DECODED_RUNS = 16;
+/** How much base64 one text may make the detector decode, in characters. */
+const DECODE_BUDGET = 64 * 1024;
+const HEX_ONLY = /^[0-9a-fA-F]+$/;
 
 function isBase64Code(code: number): boolean {
   return (
@@ -175,10 +178,14 @@ function collect(view: FoldedView, patterns: readonly PhrasePattern[], hits: Det
 /** Phrases hidden in base64: each long run that decodes to readable text is scanned too. */
 function encodedPhrases(text: string): DetectorHit[] {
   const hits: DetectorHit[] = [];
-  let decoded = 0;
+  let budget = DECODE_BUDGET;
   for (const [start, end] of base64Runs(text)) {
-    if (decoded++ >= MAX_DECODED_RUNS) break;
-    const plain = readableBase64(text.slice(start, end));
+    const run = text.slice(start, end);
+    // Digests are hex: valid base64, never text. They cost nothing against the budget.
+    if (HEX_ONLY.test(run)) continue;
+    budget -= run.length;
+    if (budget < 0) break;
+    const plain = readableBase64(run);
     if (plain === undefined || matchPhrases(plain).length === 0) continue;
     hits.push({
       start,
