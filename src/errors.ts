@@ -127,6 +127,14 @@ export const ERROR_CODES = {
   // Only for a policy rule with a `reason`, which is its message; any other denial answers as
   // UNKNOWN_TOOL, UNKNOWN_PROMPT or UNKNOWN_RESOURCE so it does not reveal what exists.
   POLICY_DENIED: { http: 403, rpc: -32040, expose: true, publicMessage: 'Denied by policy' },
+  // The message names the detector, never what it matched (guard stages build it).
+  GUARD_BLOCKED: { http: 400, rpc: -32044, expose: true, publicMessage: 'Blocked by a content guard' },
+  GUARD_UNAVAILABLE: {
+    http: 503,
+    rpc: -32045,
+    expose: true,
+    publicMessage: 'A content guard could not check this call',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -53,7 +53,11 @@ export async function startHttpGateway(
     ...(options.warm === undefined ? {} : { warm: options.warm }),
     ...(options.store === undefined ? {} : { store: options.store }),
   });
-  const reloader = new ConfigReloader({ path: options.configPath ?? '/nonexistent', env: process.env, gateway });
+  const reloader = new ConfigReloader({
+    path: options.configPath ?? '/nonexistent',
+    env: process.env,
+    gateway,
+  });
   const admin = options.store
     ? createAdminApi(adminDeps(gateway, options.store, reloader, options.configPath ?? 'servers.config.yaml'))
     : undefined;
