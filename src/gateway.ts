@@ -20,6 +20,22 @@ import type { Principal } from './identity/principal.ts';
 import { StoredKeyCache } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Store } from './store/store.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import { AuditRecorder } from './audit/audit-recorder.ts';
+import { auditStage } from './audit/audit-stage.ts';
+import { admitStage } from './guard/admit-stage.ts';
+import { authorizeStage, type ListedKind } from './guard/authorize-stage.ts';
+import { forwardAttached } from './guard/call-context.ts';
+import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-guarding.ts';
+import { GuardProfiles } from './guard/guard-profiles.ts';
+import { InputGuardStage } from './guard/input-guard-stage.ts';
+import { OutputGuardStage } from './guard/output-guard-stage.ts';
+import { composePipeline, type Face, type Next, type Stage } from './guard/pipeline.ts';
+import { compilePolicies } from './guard/policy/load-policies.ts';
+import { RecentUsage } from './guard/recent-usage.ts';
+import { routeStage } from './guard/route-stage.ts';
+import { principalKey, usageStage } from './guard/usage-stage.ts';
+import { unqualify } from './router/qualified-name.ts';
 import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
@@ -36,6 +52,10 @@ export type GatewayOptions = {
   readonly warm?: boolean;
   /** The durable store: its tenants, keys and tenant server configs join the config's. */
   readonly store?: Store;
+  /** Policies and guard profiles; by default none (allow all) and the config's guards. */
+  readonly guarding?: CallGuarding;
+  /** Where audit records go; none by default. */
+  readonly audit?: AuditLog;
 };
 
 export type GatewayStatus = {
@@ -56,6 +76,10 @@ export class Gateway {
   #authenticator: Authenticator;
   #unwatchStore: (() => void) | undefined;
   #refreshing: Promise<void> = Promise.resolve();
+  #guarding: CallGuarding;
+  #pipeline: Next;
+  readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
+  readonly #usage = new RecentUsage();
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
   readonly #openByTenant = new Map<string, number>();
@@ -80,8 +104,17 @@ export class Gateway {
     this.#keys = options.store ? new StoredKeyCache(options.store, this.log) : undefined;
     this.#authenticator = this.#newAuthenticator();
     this.#router = new Router({ view: () => this.#view, servers: () => this.#servers, log: this.log });
+    this.#guarding = options.guarding ?? {
+      policies: compilePolicies([]),
+      profiles: new GuardProfiles(config.gateway.guards),
+    };
+    this.#audit = options.audit
+      ? { log: options.audit, recorder: new AuditRecorder(options.audit, { log: this.log }) }
+      : undefined;
+    this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
+      pipeline: () => this.#pipeline,
       version: VERSION,
       log: this.log,
       metaPrefix: config.gateway.metaPrefix,
@@ -193,8 +226,10 @@ export class Gateway {
    * or after `gateway.drainTimeout`) while new requests go to the new spec. Settings that only
    * apply at start are kept and reported.
    */
-  reload(next: Config): ReloadPlan {
+  reload(next: Config, guarding?: CallGuarding): ReloadPlan {
     const plan = planReload(this.config, next);
+    if (guarding) this.#guarding = guarding;
+    this.#pipeline = this.#buildPipeline();
     const config = plan.apply;
     const drainTimeout = config.gateway.drainTimeout;
     const retired: UpstreamServer[] = [];
@@ -246,7 +281,7 @@ export class Gateway {
    * Opens a session for a principal. The session is bound to that principal for its whole life.
    * A tenant or principal already at its session limit is refused (SESSION_LIMIT, HTTP 429).
    */
-  connect(principal: Principal): ClientSession {
+  connect(principal: Principal, face: Face = 'stdio'): ClientSession {
     if (this.#closing) throw new GatewayError('GATEWAY_CLOSING');
     const tenant = this.#view.tenants.get(principal.tenantId);
     if (!tenant || tenant.status !== 'active') {
@@ -275,7 +310,7 @@ export class Gateway {
         `This principal has ${byPrincipal} sessions open, its limit (sessionLimits.perPrincipal). Close sessions you no longer use (HTTP DELETE), or wait for idle ones to expire.`,
       );
     }
-    const session = new ClientSession(principal, this.#core);
+    const session = new ClientSession(principal, this.#core, face);
     this.#sessions.set(session.key, session);
     this.#openByTenant.set(principal.tenantId, byTenant + 1);
     this.#openByPrincipal.set(principalKey, byPrincipal + 1);
@@ -333,6 +368,74 @@ export class Gateway {
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
     this.#unwatchStore?.();
     await this.#keys?.close();
+    // Last: every call has ended, so its record is queued; close writes it and a checkpoint.
+    await this.#audit?.log.close();
+  }
+
+  /**
+   * The call pipeline, in the order a call travels. Audit is outermost so that it records every
+   * call, refused or not, with what the stages inside decided.
+   */
+  #buildPipeline(): Next {
+    const { policies, profiles } = this.#guarding;
+    const stages: Stage[] = [
+      ...(this.#audit ? [auditStage(this.#audit.recorder)] : []),
+      admitStage,
+      usageStage(this.#usage),
+      routeStage(() => this.#router),
+      authorizeStage({
+        policies: () => policies,
+        facts: (call) => ({
+          tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
+          role: call.session.principal.role ?? 'member',
+          usage: this.#usage.usage(principalKey(call)),
+          // Anomaly scoring is not built yet; a condition on it sees a score of 0.
+          anomaly: { score: 0 },
+        }),
+        owner: (kind, listed) => this.#ownerOf(kind, listed),
+      }),
+      new InputGuardStage({ profiles }),
+      new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+    ];
+    return composePipeline(stages, forwardAttached);
+  }
+
+  /** Which server a listed item came from, and its name there; from the catalogs already known. */
+  #ownerOf(kind: ListedKind, listed: string): { server: string; name: string } | undefined {
+    if (kind === 'tool' || kind === 'prompt') {
+      const parts = unqualify(listed, this.config.gateway.namespaceSeparator);
+      const spaced = parts && this.#servers.get(parts.server);
+      if (parts && spaced?.settings.namespace) return { server: parts.server, name: parts.name };
+      for (const server of this.#servers.values()) {
+        if (server.settings.namespace) continue;
+        const has = server
+          .knownCatalogs()
+          .some((catalog) =>
+            (kind === 'tool' ? catalog.tools : catalog.prompts).some((item) => item.name === listed),
+          );
+        if (has) return { server: server.name, name: listed };
+      }
+      return undefined;
+    }
+    for (const server of this.#servers.values()) {
+      const has = server
+        .knownCatalogs()
+        .some((catalog) =>
+          kind === 'resource'
+            ? catalog.resources.some((item) => item.uri === listed)
+            : catalog.resourceTemplates.some((item) => item.uriTemplate === listed),
+        );
+      if (has) return { server: server.name, name: listed };
+    }
+    return undefined;
+  }
+
+  #outputSchema(server: string, tool: string): Record<string, unknown> | undefined {
+    for (const catalog of this.#servers.get(server)?.knownCatalogs() ?? []) {
+      const found = catalog.tools.find((item) => item.name === tool);
+      if (found) return found.outputSchema;
+    }
+    return undefined;
   }
 
   #newServer(name: string, config: Config): UpstreamServer {
@@ -443,9 +546,15 @@ export async function loadSnapshot(store: Store): Promise<StoreSnapshot> {
 }
 
 /** Builds a gateway (with the store's tenants and keys, when given) and starts its warm processes. */
-export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+export async function createGateway(
+  config: Config,
+  options: GatewayOptions & { readonly configPath?: string } = {},
+): Promise<Gateway> {
   const snapshot = options.store ? await loadSnapshot(options.store) : EMPTY_SNAPSHOT;
-  const gateway = new Gateway(config, options, snapshot);
+  const guarding = options.guarding ?? (await loadCallGuarding(config, options.configPath));
+  const audit =
+    options.audit ?? (await openAudit(config, options.env ?? process.env, options.log ?? createLogger()));
+  const gateway = new Gateway(config, { ...options, guarding, ...(audit ? { audit } : {}) }, snapshot);
   await gateway.attachStore();
   if (options.warm !== false) await gateway.warm();
   return gateway;

@@ -10,6 +10,7 @@ import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
 import { adminDeps } from '../control/admin-deps.ts';
 import { ConfigReloader } from '../control/config-reloader.ts';
 import { ConfigWatcher } from '../control/config-watcher.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { GatewayError } from '../errors.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
 import { openStore } from '../store/open-store.ts';
@@ -59,10 +60,19 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     return 1;
   }
   try {
-    gateway = await createGateway(config, { log, env: io.env, store });
+    gateway = await createGateway(config, { log, env: io.env, store, configPath: setup.configPath });
   } catch (error) {
     listener.server.close();
     await store.close();
+    // An invalid policy file, or an audit key that cannot be read: say what, and stop.
+    if (error instanceof ConfigError) {
+      io.stderr(`${error.format()}\n`);
+      return 1;
+    }
+    if (error instanceof GatewayError && error.spec.expose === false) {
+      io.stderr(`mcplane serve: ${error.message}\n`);
+      return 1;
+    }
     throw error;
   }
   const reloader = new ConfigReloader({ path: setup.configPath, env: io.env, gateway });

@@ -25,7 +25,7 @@ export async function stdioCommand(args: string[], io: CommandIo): Promise<numbe
     return 2;
   }
   const log = createLogger({ level: logLevel });
-  const gateway = await createGateway(config, { log, env: io.env });
+  const gateway = await createGateway(config, { log, env: io.env, configPath: setup.configPath });
   const session = gateway.connect(localPrincipal(tenant));
   const closed = new Promise<void>((resolve) => session.onClosed(resolve));
   await bindTransport(session, new StdioServerTransport(), log);

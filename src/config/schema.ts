@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { ByteSize, Duration } from './durations.ts';
+import { AuditSchema } from '../audit/audit-schema.ts';
+import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -337,6 +339,23 @@ export const GatewaySettingsSchema = z
       description:
         'How long a changed or removed server (after a reload) or a replaced tenant pool may finish its calls before its processes are stopped.',
     }),
+    policies: z
+      .object({
+        dir: z.string().min(1).default('policies').meta({
+          description:
+            'Folder of policy files (*.yaml), relative to this config file. A missing folder means no rules: every call is allowed.',
+        }),
+      })
+      .strict()
+      .prefault({})
+      .meta({ description: 'Policy (docs/policy.md): loaded at start and with every reload.' }),
+    guards: GuardsSchema.prefault({}).meta({
+      description: 'Input and output guards (docs/guards.md): injection, hidden characters, secrets, links.',
+    }),
+    audit: AuditSchema.prefault({}).meta({
+      description:
+        'The tamper-evident audit log (docs/audit.md). `dir` is relative to the working directory.',
+    }),
     reload: z
       .object({
         watch: z.boolean().default(true).meta({ description: 'Reload when the config file changes.' }),
@@ -419,6 +438,14 @@ export const ConfigSchema = z
       }
     }
     checkApiKeys(config, ctx);
+    const guardIssues = guardReferenceIssues(
+      config.gateway.guards,
+      known,
+      new Set(Object.keys(config.tenants)),
+    );
+    for (const issue of guardIssues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['gateway', 'guards', ...issue.path] });
+    }
     for (const [name, server] of Object.entries(config.servers)) {
       // Another session's requests reach a shared or tenant process, and with them whatever that
       // process kept of the first client's roots.

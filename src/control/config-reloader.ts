@@ -6,6 +6,7 @@
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { Gateway } from '../gateway.ts';
+import { loadCallGuarding } from '../guard/call-guarding.ts';
 import type { ReloadOutcome } from '../admin/admin-context.ts';
 
 export type ConfigReloaderOptions = {
@@ -32,15 +33,17 @@ export class ConfigReloader {
   async #reload(trigger: string): Promise<ReloadOutcome> {
     const { gateway, path, env } = this.#options;
     let next;
+    let guarding;
     try {
       next = await loadConfig(path, env);
+      guarding = await loadCallGuarding(next, path);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const problems = error.format().split('\n');
       gateway.log.error({ trigger, problems }, 'config reload refused: the running config is unchanged');
       return { applied: false, problems };
     }
-    const plan = gateway.reload(next);
+    const plan = gateway.reload(next, guarding);
     gateway.log.info({ trigger }, 'config reload applied');
     return {
       applied: true,

@@ -23,7 +23,14 @@ export type ReloadPlan = {
 };
 
 /** Gateway settings that live reload applies; every other `gateway.*` key needs a restart. */
-const LIVE_GATEWAY_KEYS: ReadonlySet<string> = new Set(['auth', 'envAllowlist', 'maxMessageSize']);
+const LIVE_GATEWAY_KEYS: ReadonlySet<string> = new Set([
+  'auth',
+  'envAllowlist',
+  'maxMessageSize',
+  'policies',
+  'guards',
+  'drainTimeout',
+]);
 
 /** The parts of the config that decide how a server's processes are started and behave. */
 export function serverSpecFingerprint(config: Config, server: string): string {

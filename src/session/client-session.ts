@@ -21,6 +21,8 @@ import {
   type JSONRPCRequest,
   type RequestId,
 } from '../jsonrpc/message.ts';
+import { attachContext, contextOf } from '../guard/call-context.ts';
+import { newCall, type Call, type Face, type Next } from '../guard/pipeline.ts';
 import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
 import { CancelledError, RemoteError, type SessionLink } from '../upstream/session-link.ts';
 import type { ProgressParams } from '../upstream/session-multiplexer.ts';
@@ -32,6 +34,8 @@ import { isLogLevel, passes, type LogLevel } from './log-level.ts';
 /** What a session needs of the gateway around it. */
 export type SessionCore = {
   readonly router: Router;
+  /** The call pipeline (guard/), ending in the forwarding each call attaches. */
+  readonly pipeline: () => Next;
   readonly version: string;
   readonly log: Logger;
   readonly metaPrefix: string;
@@ -75,8 +79,12 @@ export class ClientSession implements SessionLink {
   /** Set once close() has finished and its listeners have run. */
   #ended = false;
 
-  constructor(principal: Principal, core: SessionCore) {
+  /** The transport the client came in on, for policy and audit. */
+  readonly face: Face;
+
+  constructor(principal: Principal, core: SessionCore, face: Face = 'stdio') {
     this.principal = principal;
+    this.face = face;
     this.#core = core;
     this.#log = core.log.child({ tenant: principal.tenantId, subject: principal.subject });
     this.#asks = new ClientRequests((message, related) => this.#send(message, related));
@@ -241,24 +249,36 @@ export class ClientSession implements SessionLink {
     if (request.method === 'initialize') return { result: await this.#initialize(params) };
     if (request.method === 'ping') return { result: {} };
     if (!this.#protocolVersion) throw new GatewayError('NOT_INITIALIZED');
-    if (LIST_METHODS.has(request.method)) {
-      return { result: await this.#core.router.list(this, request.method as ListMethod, params) };
+    if (request.method === 'logging/setLevel') return { result: await this.#setLogLevel(params.level) };
+    // Everything else passes the pipeline: admit, route, authorize, guards, forward, audit.
+    const call = newCall({
+      id: request.id,
+      method: request.method,
+      params,
+      session: { key: this.key, principal: this.principal, face: this.face },
+      signal,
+    });
+    attachContext(call, { link: this, forward: (routed) => this.#forward(routed, request) });
+    return this.#core.pipeline()(call);
+  }
+
+  /** The pipeline's last step: aggregate a list, or send the call to the server it was routed to. */
+  async #forward(call: Call, request: JSONRPCRequest): Promise<Outcome> {
+    if (LIST_METHODS.has(call.method)) {
+      return { result: await this.#core.router.list(this, call.method as ListMethod, call.params) };
     }
-    switch (request.method) {
-      case 'logging/setLevel':
-        return { result: await this.#setLogLevel(params.level) };
-      case 'resources/subscribe':
-      case 'resources/unsubscribe':
-        return this.#subscription(request.method, params);
+    const route = contextOf(call).route;
+    if (!route) throw new GatewayError('INTERNAL', 'a call reached the server without a route');
+    if (call.method === 'resources/subscribe' || call.method === 'resources/unsubscribe') {
+      return this.#subscription(call.method, route.server, call.params);
     }
-    const route = await this.#core.router.route(this, request.method, params);
     const onProgress = this.#progressRelay(request);
     this.#used.add(route.server);
     return route.server.use(this, (process) =>
-      process.forward(request.method, route.params, {
+      process.forward(call.method, call.params, {
         session: this,
         clientRequestId: request.id,
-        signal,
+        signal: call.signal,
         onProgress,
       }),
     );
@@ -287,17 +307,17 @@ export class ClientSession implements SessionLink {
   /** Subscriptions are counted per process, so one upstream subscription serves every session. */
   async #subscription(
     method: 'resources/subscribe' | 'resources/unsubscribe',
+    server: UpstreamServer,
     params: Record<string, unknown>,
   ): Promise<Outcome> {
-    const route = await this.#core.router.route(this, method, params);
     const uri = params.uri as string;
     if (method === 'resources/unsubscribe') {
       // Only processes that hold the subscription act on it; none is claimed to unsubscribe.
-      await Promise.all(route.server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
+      await Promise.all(server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
       return { result: {} };
     }
-    this.#used.add(route.server);
-    const process = await route.server.representative(this);
+    this.#used.add(server);
+    const process = await server.representative(this);
     const refused = await process.subscribe(this, uri);
     return refused && 'error' in refused ? { error: refused.error } : { result: {} };
   }

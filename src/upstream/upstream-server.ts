@@ -185,6 +185,15 @@ export class UpstreamServer {
     return this.#liveProcesses().flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
   }
 
+  /**
+   * The catalogs the server's started processes hold now, without starting any: for the
+   * decisions that must be made at once (which server a listed item came from, a tool's
+   * outputSchema). Empty until a process has started.
+   */
+  knownCatalogs(): ServerCatalog[] {
+    return this.#liveProcesses().flatMap((process) => (process.ready ? [process.catalog] : []));
+  }
+
   #liveProcesses(): UpstreamProcess[] {
     return [...this.#pools().flatMap((pool) => pool.processes()), ...(this.#dedicated?.processes() ?? [])];
   }

@@ -14,7 +14,7 @@ import { errorResponse } from './error-response.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { readinessProbe } from './readiness.ts';
-import { GATEWAY_SCOPES } from './required-scope.ts';
+import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
 
 export const MCP_PATH = '/mcp';

@@ -33,7 +33,7 @@ export class LegacySseFace {
     try {
       if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
       const principal = await this.#options.authenticate(c.req.raw.headers);
-      const session = this.#options.gateway.connect(principal);
+      const session = this.#options.gateway.connect(principal, 'legacy-sse');
       const transport = new SSEServerTransport(this.#options.messagesPath, c.env.outgoing);
       this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
       await bindTransport(session, transport, this.#options.log);

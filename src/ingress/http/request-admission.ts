@@ -9,7 +9,7 @@ import { checkClientMessage } from '../../jsonrpc/client-message.ts';
 import type { JSONRPCMessage, RequestId } from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
-import { requiredScope } from './required-scope.ts';
+import { requiredScope } from '../../identity/required-scope.ts';
 
 /** The parsed JSON body; a -32700 parse error names no part of the input. */
 export async function readJsonBody(request: Request): Promise<unknown> {

@@ -112,7 +112,7 @@ export class StreamableHttpFace {
     if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'));
     let session: ClientSession;
     try {
-      session = this.#options.gateway.connect(principal);
+      session = this.#options.gateway.connect(principal, 'streamable-http');
     } catch (error) {
       // A refused open (over a session limit: 429) answers the initialize by its own id.
       return this.#fail(error, initializeId(body));

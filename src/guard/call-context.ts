@@ -1,0 +1,31 @@
+/**
+ * What a call carries that only the session and the forwarding end need: the session itself (to
+ * route for, and to relay progress to) and the forwarding step. Kept beside the call rather
+ * than in it, so the stages see only the pipeline's contract.
+ */
+import type { Route } from '../router/router.ts';
+import type { SessionLink } from '../upstream/session-link.ts';
+import type { Call, Next } from './pipeline.ts';
+
+export type CallContext = {
+  readonly link: SessionLink;
+  /** The pipeline's last step for this call: forward to the routed server, or aggregate a list. */
+  readonly forward: Next;
+  /** Set by the route stage. */
+  route?: Route;
+};
+
+const contexts = new WeakMap<Call, CallContext>();
+
+export function attachContext(call: Call, context: CallContext): void {
+  contexts.set(call, context);
+}
+
+export function contextOf(call: Call): CallContext {
+  const context = contexts.get(call);
+  if (!context) throw new Error('a call entered the pipeline without its context');
+  return context;
+}
+
+/** The pipeline's terminal: whatever forwarding the call's session attached. */
+export const forwardAttached: Next = (call) => contextOf(call).forward(call);
