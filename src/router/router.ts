@@ -159,8 +159,14 @@ export class Router {
     if (typeof name !== 'string') throw new GatewayError(code);
     const parts = unqualify(name, this.#config.gateway.namespaceSeparator);
     const spaced = parts && this.#allowed(session, parts.server);
-    if (parts && spaced?.settings.namespace)
+    if (parts && spaced?.settings.namespace) {
+      // Only names the server lists: an unlisted name must answer exactly as a tool that policy
+      // hides does (the gateway's own "Unknown tool"), not with the server's own wording.
+      const catalog = await spaced.catalog(session);
+      const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
+      if (!items.some((item) => item.name === parts.name)) throw new GatewayError(code);
       return { server: spaced, params: { ...params, [field]: parts.name } };
+    }
     const bare = this.serversFor(session.tenantId).filter((server) => !server.settings.namespace);
     if (bare.length > 0) {
       const catalogs = await this.catalogs(session, bare);

@@ -15,6 +15,8 @@ import { adminDeps } from '../../src/control/admin-deps.ts';
 import { ConfigReloader } from '../../src/control/config-reloader.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { AuditLog } from '../../src/audit/audit-log.ts';
+import type { CallGuarding } from '../../src/guard/call-guarding.ts';
 import { generateApiKey, type ParsedApiKey } from '../../src/identity/api-key-format.ts';
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../../src/ingress/http/http-app.ts';
@@ -44,6 +46,9 @@ export async function startHttpGateway(
     store?: Store;
     /** The file `POST /admin/v1/reload` reads (with a store). */
     configPath?: string;
+    /** Policies and guard profiles, instead of none and the config's guards. */
+    guarding?: CallGuarding;
+    audit?: AuditLog;
   } = {},
 ): Promise<HttpGateway> {
   const log = options.log ?? silentLogger();
@@ -52,6 +57,8 @@ export async function startHttpGateway(
     env: process.env,
     ...(options.warm === undefined ? {} : { warm: options.warm }),
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.guarding === undefined ? {} : { guarding: options.guarding }),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
   const reloader = new ConfigReloader({
     path: options.configPath ?? '/nonexistent',
