@@ -70,6 +70,11 @@ export function createAdminApi(deps: AdminDeps): AdminApp {
   return app;
 }
 
+/** The OpenAPI document as checked in (`schema/admin-openapi.json`), with a final newline. */
+export function adminOpenApiText(): string {
+  return `${JSON.stringify(adminOpenApiDocument(), null, 2)}\n`;
+}
+
 /** The OpenAPI document, for `npm run schema` and the test that keeps the checked-in copy fresh. */
 export function adminOpenApiDocument(): unknown {
   const unused = (): never => {
