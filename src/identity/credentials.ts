@@ -85,7 +85,15 @@ export function createAuthenticator(config: Config, sources: ApiKeySources = {})
           };
         throw new GatewayError('UNAUTHENTICATED', undefined, { detail: { reason: MISSING_CREDENTIAL } });
       }
-      if (credential.kind === 'api-key') return apiKeys.authenticate(credential.value);
+      if (credential.kind === 'api-key') {
+        try {
+          return apiKeys.authenticate(credential.value);
+        } catch (error) {
+          const unknown = error instanceof GatewayError && error.detail?.reason === 'unknown_key';
+          if (!unknown || !(await sources.stored?.caughtUp())) throw error;
+          return apiKeys.authenticate(credential.value);
+        }
+      }
       if (jwt === undefined) {
         throw new GatewayError('UNAUTHENTICATED', 'Invalid token', {
           detail: { reason: 'jwt_not_configured' },

@@ -12,7 +12,15 @@ export type KeyLookup = {
   get(id: string): ApiKeyCredential | undefined;
   /** Notes that a key authenticated a request (written to the store in batches). */
   used(id: string): void;
+  /**
+   * Catches up with the store after a key id was not found, at most once per
+   * {@link MISS_REFRESH_MS}: a key just made by another process (`mcplane admin create-key`, a
+   * replica) works on its first request, while unknown ids cannot make the store busy.
+   */
+  caughtUp(): Promise<boolean>;
 };
+
+const MISS_REFRESH_MS = 250;
 
 /** Above this many changes since the last refresh, reload every key instead of following them. */
 const FOLLOW_LIMIT = 500;
@@ -28,6 +36,7 @@ export class StoredKeyCache implements KeyLookup {
   readonly #uses = new Map<string, string>();
   #unwatch: (() => void) | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
+  #lastMissRefresh = 0;
 
   constructor(store: Store, log: Logger) {
     this.#store = store;
@@ -53,6 +62,14 @@ export class StoredKeyCache implements KeyLookup {
 
   used(id: string): void {
     this.#uses.set(id, new Date().toISOString());
+  }
+
+  async caughtUp(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.#lastMissRefresh < MISS_REFRESH_MS) return false;
+    this.#lastMissRefresh = now;
+    await this.refresh();
+    return true;
   }
 
   /** Applies every change made since the last refresh; concurrent calls share one pass. */
