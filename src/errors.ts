@@ -65,6 +65,19 @@ export const ERROR_CODES = {
   FORBIDDEN: { http: 403, rpc: -32022, expose: true, publicMessage: 'Forbidden' },
   INSUFFICIENT_SCOPE: { http: 403, rpc: -32023, expose: true, publicMessage: 'Insufficient scope' },
   PAYLOAD_TOO_LARGE: { http: 413, rpc: -32600, expose: true, publicMessage: 'Request body too large' },
+  JSON_TOO_DEEP: {
+    http: 400,
+    rpc: -32600,
+    expose: true,
+    publicMessage: 'Invalid request: JSON nested too deeply',
+  },
+  RESUME_GAP: {
+    http: 410,
+    rpc: -32024,
+    expose: true,
+    publicMessage:
+      'Cannot resume: events after this Last-Event-ID are no longer kept; send the request again',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,6 +14,7 @@ import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
+import { OutputStreams } from './output-streams.ts';
 import { GATEWAY_SCOPES } from './required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
 
@@ -23,6 +24,8 @@ export type HttpFront = {
   readonly app: Hono<{ Bindings: { outgoing: ServerResponse } }>;
   readonly streamable: StreamableHttpFace;
   readonly legacy: LegacySseFace;
+  /** Every SSE stream being written, and what was closed for not being read. */
+  readonly streams: OutputStreams;
   /** Stops new sessions and new calls; in-flight calls and client responses still pass. */
   drain(): void;
   /** Calls in flight over every HTTP session. */
@@ -36,6 +39,10 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
   const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
   const authenticator = createAuthenticator(gateway.config);
   let draining = false;
+  const streams = new OutputStreams(
+    { highWaterMark: http.streamHighWaterMark, stallTimeout: http.streamStallTimeout },
+    options.log,
+  );
   const shared = {
     gateway,
     http,
@@ -43,6 +50,7 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
     authenticate: (headers: Headers) => authenticator.authenticate(headers),
     resourceMetadataUrl,
     draining: () => draining,
+    streams,
   };
   const streamable = new StreamableHttpFace(shared);
   const legacy = new LegacySseFace({ ...shared, messagesPath: '/messages' });
@@ -95,6 +103,7 @@ export function createHttpFront(gateway: Gateway, options: { log: Logger; baseUr
     app,
     streamable,
     legacy,
+    streams,
     drain: () => {
       draining = true;
     },

@@ -6,6 +6,7 @@
  * checks scopes, and refuses what the negotiated protocol version removed (batches).
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import type { HttpConfig } from '../../config/http-schema.ts';
@@ -16,7 +17,9 @@ import { checkMessageShape, type JSONRPCMessage, type RequestId } from '../../js
 import type { Logger } from '../../log.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
+import { EventBudget } from './event-budget.ts';
 import { HttpSessions } from './http-sessions.ts';
+import type { OutputStreams } from './output-streams.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
@@ -31,21 +34,37 @@ export type FaceOptions = {
   readonly resourceMetadataUrl: string;
   /** True while the server drains for shutdown: no new sessions, no new calls. */
   readonly draining: () => boolean;
+  /** Guards every SSE stream against clients that do not read. */
+  readonly streams: OutputStreams;
 };
+
+/** The Hono context under `@hono/node-server`, which hands over the Node response. */
+export type NodeContext = Context<{ Bindings: { outgoing: ServerResponse } }>;
 
 type Transport = WebStandardStreamableHTTPServerTransport;
 
 export class StreamableHttpFace {
   readonly sessions: HttpSessions<Transport>;
+  /** The bytes every session's resumption buffer holds together. */
+  readonly events: EventBudget;
   readonly #options: FaceOptions;
+  readonly #stores = new WeakMap<Transport, BoundedEventStore>();
 
   constructor(options: FaceOptions) {
     this.#options = options;
     this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
+    this.events = new EventBudget(options.http.maxEventBytes);
   }
 
-  async handle(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  async handle(c: NodeContext): Promise<Response> {
+    const replay = { bytes: 0 };
+    const response = await this.#handle(c.req.raw, replay);
+    // Under an in-process `app.fetch` there is no Node response; the guard then measures its own queue.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    return this.#options.streams.guardResponse(response, outgoing, replay.bytes);
+  }
+
+  async #handle(request: Request, replay: { bytes: number }): Promise<Response> {
     let principal: Principal;
     try {
       principal = await this.#options.authenticate(request.headers);
@@ -55,7 +74,8 @@ export class StreamableHttpFace {
     const sessionId = request.headers.get('mcp-session-id');
     let body: unknown;
     try {
-      body = request.method === 'POST' ? await readJsonBody(request) : undefined;
+      body =
+        request.method === 'POST' ? await readJsonBody(request, this.#options.http.maxJsonDepth) : undefined;
     } catch (error) {
       return this.#fail(error);
     }
@@ -69,6 +89,12 @@ export class StreamableHttpFace {
       const refused = this.#screen(body, principal, entry.session.protocolVersion);
       if (refused) return refused;
     }
+    const lastEventId = request.method === 'GET' ? request.headers.get('last-event-id') : null;
+    const store = this.#stores.get(entry.transport);
+    if (lastEventId && store) {
+      if (store.resumeGap(lastEventId)) return this.#fail(new GatewayError('RESUME_GAP'));
+      replay.bytes = store.replayBytesAfter(lastEventId);
+    }
     return entry.transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
   }
 
@@ -81,14 +107,21 @@ export class StreamableHttpFace {
     }
     if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'));
     const session = this.#options.gateway.connect(principal);
+    const { http } = this.#options;
+    const eventStore = new BoundedEventStore(
+      { maxEvents: http.maxEventsPerStream, maxBytes: http.maxEventBytesPerSession },
+      this.events,
+    );
+    session.onClosed(() => eventStore.clear());
     const transport: Transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(24).toString('base64url'),
-      eventStore: new BoundedEventStore(this.#options.http.maxEventsPerStream),
+      eventStore,
       retryInterval: 1_000,
       onsessioninitialized: (id) => {
         this.sessions.add({ id, transport, session, principal, lastSeen: Date.now() });
       },
     });
+    this.#stores.set(transport, eventStore);
     await bindTransport(session, transport, this.#options.log);
     const response = await transport.handleRequest(request, { parsedBody: body });
     if (transport.sessionId === undefined) void session.close();
