@@ -21,6 +21,8 @@ import { callBody, exchange, openSession, releaseSockets } from './hardening/raw
 const START_NODE_ARGS = ['--max-old-space-size=1024'];
 const PEAK_LIMIT = 300 * 2 ** 20;
 const RETURN_LIMIT = 50 * 2 ** 20;
+/** 1 MB answers served to a client that reads them, before "before" is measured. */
+const WARM_UP_CALLS = 20;
 /** After an attack, time for the gateway to finish closing what the attacker left. */
 const SETTLE_MS = 2_000;
 
@@ -44,9 +46,11 @@ async function main(): Promise<number> {
 async function measure(attack: Attack, nodeArgs: readonly string[]): Promise<Row> {
   const gateway = await startGateway(nodeArgs);
   try {
-    // One call first, so lazily compiled code and the first buffers count as the start.
+    // Ordinary traffic first, large answers included, so the start is a gateway that has served
+    // some (compiled code, grown allocator arenas), not a cold one.
     const sessionId = await openSession(gateway.url);
-    await exchange(gateway.url, { sessionId, body: callBody('fx__echo', { text: 'warm' }) });
+    for (let call = 0; call < WARM_UP_CALLS; call++)
+      await exchange(gateway.url, { sessionId, body: callBody('fx__big', { bytes: 1_000_000 }) });
     await exchange(gateway.url, { sessionId, method: 'DELETE' });
     await gateway.collectGarbage();
     const before = gateway.rss();
