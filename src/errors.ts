@@ -135,6 +135,19 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'A content guard could not check this call',
   },
+  JSON_TOO_DEEP: {
+    http: 400,
+    rpc: -32600,
+    expose: true,
+    publicMessage: 'Invalid request: JSON nested too deeply',
+  },
+  RESUME_GAP: {
+    http: 410,
+    rpc: -32034,
+    expose: true,
+    publicMessage:
+      'Cannot resume: events after this Last-Event-ID are no longer kept; send the request again',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

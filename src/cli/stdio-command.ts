@@ -28,7 +28,10 @@ export async function stdioCommand(args: string[], io: CommandIo): Promise<numbe
   const gateway = await createGateway(config, { log, env: io.env, configPath: setup.configPath });
   const session = gateway.connect(localPrincipal(tenant));
   const closed = new Promise<void>((resolve) => session.onClosed(resolve));
-  await bindTransport(session, new StdioServerTransport(), log);
+  // The SDK's stdio transport parses each line itself, so nesting is checked on the parsed message.
+  await bindTransport(session, new StdioServerTransport(), log, {
+    maxJsonDepth: config.gateway.http.maxJsonDepth,
+  });
   const stop = (): void => {
     void session.close();
   };

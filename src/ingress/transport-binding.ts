@@ -6,14 +6,33 @@
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
+import { GatewayError } from '../errors.ts';
+import { errorResponse, isRequestId, type JSONRPCMessage } from '../jsonrpc/message.ts';
+import { valueNestsDeeperThan } from '../jsonrpc/nesting-depth.ts';
 import type { ClientSession } from '../session/client-session.ts';
+
+export type BindOptions = {
+  /**
+   * Refuse client messages nested deeper than this. For transports that parse the client's bytes
+   * themselves (stdio); the HTTP faces refuse such bodies before parsing them.
+   */
+  readonly maxJsonDepth?: number;
+};
 
 export async function bindTransport(
   session: ClientSession,
   transport: Transport,
   log: Logger,
+  options: BindOptions = {},
 ): Promise<void> {
-  transport.onmessage = (message) => session.receive(message);
+  const { maxJsonDepth } = options;
+  transport.onmessage = (message) => {
+    if (maxJsonDepth !== undefined && valueNestsDeeperThan(message, maxJsonDepth)) {
+      refuseTooDeep(message, maxJsonDepth, session, transport, log);
+      return;
+    }
+    session.receive(message);
+  };
   transport.onerror = (error) => log.warn({ err: error }, 'transport error');
   transport.onclose = () => {
     void session.close();
@@ -37,4 +56,31 @@ export async function bindTransport(
       .catch((error: unknown) => log.debug({ err: error }, 'could not close the transport'));
   });
   await transport.start();
+}
+
+/**
+ * A request nested too deeply is answered with JSON_TOO_DEEP; a response (to a server's
+ * sampling or elicitation request) becomes that error, so the server's request still ends; a
+ * notification is dropped. None of it reaches the session, which would hold it while a
+ * recursive walk of it fails.
+ */
+function refuseTooDeep(
+  message: JSONRPCMessage,
+  limit: number,
+  session: ClientSession,
+  transport: Transport,
+  log: Logger,
+): void {
+  log.warn({ limit }, 'refused a client message nested too deeply');
+  const error = new GatewayError(
+    'JSON_TOO_DEEP',
+    `Invalid request: JSON nested deeper than ${limit} levels (gateway.http.maxJsonDepth)`,
+  ).toJsonRpcError();
+  const id = 'id' in message ? message.id : undefined;
+  if (!isRequestId(id)) return;
+  if ('method' in message) {
+    transport.send(errorResponse(id, error), { relatedRequestId: id }).catch(() => undefined);
+  } else {
+    session.receive(errorResponse(id, error));
+  }
 }

@@ -121,6 +121,21 @@ export class SessionMultiplexer {
     const id = this.#nextId++;
     this.stats.requests++;
     return new Promise<JSONRPCResponse>((resolve, reject) => {
+      const outgoing = options.onProgress ? withProgressToken(params, id) : params;
+      const message = {
+        jsonrpc: '2.0',
+        id,
+        method,
+        ...(outgoing ? { params: outgoing } : {}),
+      } as JSONRPCRequest;
+      // Written before it is registered: a request that cannot be serialized (JSON.stringify
+      // throws on deep nesting) or written leaves no pending entry, and no timer holding its
+      // params, behind. The reply cannot overtake this: it arrives on a later stdout event.
+      const failure = this.#writeRequest(message);
+      if (failure) {
+        reject(failure);
+        return;
+      }
       const pending: Pending = {
         id,
         method,
@@ -132,7 +147,6 @@ export class SessionMultiplexer {
         timer: undefined,
         detachSignal: undefined,
       };
-      const outgoing = options.onProgress ? withProgressToken(params, id) : params;
       this.#track(pending);
       pending.timer = setTimeout(() => {
         const error = new GatewayError(
@@ -148,14 +162,19 @@ export class SessionMultiplexer {
         options.signal.addEventListener('abort', onAbort, { once: true });
         pending.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
       }
-      const message = {
-        jsonrpc: '2.0',
-        id,
-        method,
-        ...(outgoing ? { params: outgoing } : {}),
-      } as JSONRPCRequest;
-      if (!this.#write(message)) this.#settle(pending, new GatewayError('UPSTREAM_EXITED'));
     });
+  }
+
+  /** Writes a request to the process; the error to fail it with when that cannot be done. */
+  #writeRequest(message: JSONRPCRequest): GatewayError | undefined {
+    try {
+      return this.#write(message) ? undefined : new GatewayError('UPSTREAM_EXITED');
+    } catch (error) {
+      this.#log.warn({ method: message.method }, 'could not serialize a request for the server');
+      return new GatewayError('INVALID_PARAMS', 'The request params cannot be serialized for the server', {
+        cause: error,
+      });
+    }
   }
 
   /** Sends a notification to the process (e.g. `notifications/initialized`). */

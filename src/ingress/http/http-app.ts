@@ -13,6 +13,7 @@ import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
+import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
@@ -23,6 +24,8 @@ export type HttpFront = {
   readonly app: Hono<{ Bindings: { outgoing: ServerResponse } }>;
   readonly streamable: StreamableHttpFace;
   readonly legacy: LegacySseFace;
+  /** Every SSE stream being written, and what was closed for not being read. */
+  readonly streams: OutputStreams;
   /** Stops new sessions and new calls; in-flight calls and client responses still pass. */
   drain(): void;
   /** Calls in flight over every HTTP session. */
@@ -42,6 +45,10 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
   const resource = auth.resourceUri ?? auth.jwt?.audience ?? new URL(MCP_PATH, options.baseUrl).href;
   const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
   let draining = false;
+  const streams = new OutputStreams(
+    { highWaterMark: http.streamHighWaterMark, stallTimeout: http.streamStallTimeout },
+    options.log,
+  );
   const shared = {
     gateway,
     http,
@@ -49,6 +56,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     authenticate: (headers: Headers) => gateway.authenticate(headers),
     resourceMetadataUrl,
     draining: () => draining,
+    streams,
   };
   const streamable = new StreamableHttpFace(shared);
   const legacy = new LegacySseFace({ ...shared, messagesPath: '/messages' });
@@ -106,6 +114,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     app,
     streamable,
     legacy,
+    streams,
     drain: () => {
       draining = true;
     },

@@ -3,16 +3,14 @@
  * whose first event (`endpoint`) names the URL to POST messages to; responses come back on the
  * stream. Same identity and session binding rules as Streamable HTTP.
  */
-import type { ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context } from 'hono';
 import { GatewayError } from '../../errors.ts';
 import { samePrincipal } from '../../identity/principal.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { HttpSessions } from './http-sessions.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
-import type { FaceOptions } from './streamable-http.ts';
+import type { FaceOptions, NodeContext } from './streamable-http.ts';
 
 export type LegacySseOptions = FaceOptions & {
   /** Path that POSTs go to, e.g. `/messages`. */
@@ -29,11 +27,13 @@ export class LegacySseFace {
   }
 
   /** `GET /sse`: opens a session and its stream. */
-  async open(c: Context<{ Bindings: { outgoing: ServerResponse } }>): Promise<Response> {
+  async open(c: NodeContext): Promise<Response> {
     try {
       if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
       const principal = await this.#options.authenticate(c.req.raw.headers);
       const session = this.#options.gateway.connect(principal, 'legacy-sse');
+      // Guarded before the transport writes its first event; see stream-guard.ts.
+      this.#options.streams.guardServerResponse(c.env.outgoing);
       const transport = new SSEServerTransport(this.#options.messagesPath, c.env.outgoing);
       this.sessions.add({ id: transport.sessionId, transport, session, principal, lastSeen: Date.now() });
       await bindTransport(session, transport, this.#options.log);
@@ -44,12 +44,12 @@ export class LegacySseFace {
   }
 
   /** `POST /messages?sessionId=…`: one message for an open session; answered on its stream. */
-  async post(c: Context): Promise<Response> {
+  async post(c: NodeContext): Promise<Response> {
     try {
       const principal = await this.#options.authenticate(c.req.raw.headers);
       const entry = this.sessions.get(c.req.query('sessionId') ?? '');
       if (!entry || !samePrincipal(entry.principal, principal)) throw new GatewayError('SESSION_NOT_FOUND');
-      const message = asMessage(await readJsonBody(c.req.raw));
+      const message = asMessage(await readJsonBody(c.req.raw, this.#options.http.maxJsonDepth));
       admit(message, principal, this.#options.draining());
       await entry.transport.handleMessage(message);
       return new Response('Accepted', { status: 202 });

@@ -7,13 +7,24 @@ import type { Principal } from '../../identity/principal.ts';
 import { requireScope } from '../../identity/scopes.ts';
 import { checkClientMessage } from '../../jsonrpc/client-message.ts';
 import type { JSONRPCMessage, RequestId } from '../../jsonrpc/message.ts';
+import { textNestsDeeperThan } from '../../jsonrpc/nesting-depth.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { requiredScope } from '../../identity/required-scope.ts';
 
-/** The parsed JSON body; a -32700 parse error names no part of the input. */
-export async function readJsonBody(request: Request): Promise<unknown> {
+/**
+ * The parsed JSON body; a -32700 parse error names no part of the input. Nesting deeper than
+ * `maxDepth` is refused from the text, before parsing: a 2 MB body of brackets costs the parser
+ * about 100 MB, and would break every recursive walk of it later (see nesting-depth.ts).
+ */
+export async function readJsonBody(request: Request, maxDepth: number): Promise<unknown> {
   const text = await request.text();
+  if (textNestsDeeperThan(text, maxDepth)) {
+    throw new GatewayError(
+      'JSON_TOO_DEEP',
+      `Invalid request: JSON nested deeper than ${maxDepth} levels (gateway.http.maxJsonDepth)`,
+    );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -6,6 +6,7 @@
  * checks scopes, and refuses what the negotiated protocol version removed (batches).
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import type { HttpConfig } from '../../config/http-schema.ts';
@@ -18,7 +19,9 @@ import { requestIdInUse } from '../../session/client-session.ts';
 import type { ClientSession } from '../../session/client-session.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
+import { EventBudget } from './event-budget.ts';
 import { HttpSessions, type HttpSession } from './http-sessions.ts';
+import type { OutputStreams } from './output-streams.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 import { RequestIdClaims } from './request-id-claims.ts';
 
@@ -34,22 +37,38 @@ export type FaceOptions = {
   readonly resourceMetadataUrl: string;
   /** True while the server drains for shutdown: no new sessions, no new calls. */
   readonly draining: () => boolean;
+  /** Guards every SSE stream against clients that do not read. */
+  readonly streams: OutputStreams;
 };
+
+/** The Hono context under `@hono/node-server`, which hands over the Node response. */
+export type NodeContext = Context<{ Bindings: { outgoing: ServerResponse } }>;
 
 type Transport = WebStandardStreamableHTTPServerTransport;
 
 export class StreamableHttpFace {
   readonly sessions: HttpSessions<Transport>;
+  /** The bytes every session's resumption buffer holds together. */
+  readonly events: EventBudget;
   readonly #options: FaceOptions;
   readonly #claims = new RequestIdClaims();
+  readonly #stores = new WeakMap<Transport, BoundedEventStore>();
 
   constructor(options: FaceOptions) {
     this.#options = options;
     this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
+    this.events = new EventBudget(options.http.maxEventBytes);
   }
 
-  async handle(c: Context): Promise<Response> {
-    const request = c.req.raw;
+  async handle(c: NodeContext): Promise<Response> {
+    const replay = { bytes: 0 };
+    const response = await this.#handle(c.req.raw, replay);
+    // Under an in-process `app.fetch` there is no Node response; the guard then measures its own queue.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    return this.#options.streams.guardResponse(response, outgoing, replay.bytes);
+  }
+
+  async #handle(request: Request, replay: { bytes: number }): Promise<Response> {
     let principal: Principal;
     try {
       principal = await this.#options.authenticate(request.headers);
@@ -59,7 +78,8 @@ export class StreamableHttpFace {
     const sessionId = request.headers.get('mcp-session-id');
     let body: unknown;
     try {
-      body = request.method === 'POST' ? await readJsonBody(request) : undefined;
+      body =
+        request.method === 'POST' ? await readJsonBody(request, this.#options.http.maxJsonDepth) : undefined;
     } catch (error) {
       return this.#fail(error);
     }
@@ -69,8 +89,14 @@ export class StreamableHttpFace {
     // Another principal's session id is treated exactly like an unknown one (spec: 404).
     if (!entry || !samePrincipal(entry.principal, principal))
       return this.#fail(new GatewayError('SESSION_NOT_FOUND'));
-    if (body === undefined) return entry.transport.handleRequest(request);
-    return this.#post(entry, request, principal, body);
+    if (body !== undefined) return this.#post(entry, request, principal, body);
+    const lastEventId = request.method === 'GET' ? request.headers.get('last-event-id') : null;
+    const store = this.#stores.get(entry.transport);
+    if (lastEventId && store) {
+      if (store.resumeGap(lastEventId)) return this.#fail(new GatewayError('RESUME_GAP'));
+      replay.bytes = store.replayBytesAfter(lastEventId);
+    }
+    return entry.transport.handleRequest(request);
   }
 
   /** A POST to an open session: screened, its request ids claimed, then handed to the transport. */
@@ -117,14 +143,21 @@ export class StreamableHttpFace {
       // A refused open (over a session limit: 429) answers the initialize by its own id.
       return this.#fail(error, initializeId(body));
     }
+    const { http } = this.#options;
+    const eventStore = new BoundedEventStore(
+      { maxEvents: http.maxEventsPerStream, maxBytes: http.maxEventBytesPerSession },
+      this.events,
+    );
+    session.onClosed(() => eventStore.clear());
     const transport: Transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(24).toString('base64url'),
-      eventStore: new BoundedEventStore(this.#options.http.maxEventsPerStream),
+      eventStore,
       retryInterval: 1_000,
       onsessioninitialized: (id) => {
         this.sessions.add({ id, transport, session, principal, lastSeen: Date.now() });
       },
     });
+    this.#stores.set(transport, eventStore);
     await bindTransport(session, transport, this.#options.log);
     const response = await transport.handleRequest(request, { parsedBody: body });
     if (transport.sessionId === undefined) void session.close();
