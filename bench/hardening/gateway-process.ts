@@ -45,7 +45,16 @@ export async function startGateway(
 ): Promise<GatewayProcess> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcplane-bench-hardening-'));
   const config = {
-    gateway: { auth: { anonymous: { tenant: 't' } }, http },
+    gateway: {
+      auth: { anonymous: { tenant: 't' } },
+      http,
+      // The data plane's own bounds are measured: the output guard would truncate each 1 MB
+      // result to 256 KiB (gateway.guards.oversizedOutput), and the 2,000 idle sessions all come
+      // from one principal, far past the default session limits.
+      guards: { enabled: false },
+      sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+      store: { url: 'sqlite::memory:' },
+    },
     servers: {
       // Shared mode: every session uses the same two processes, so the bench measures the
       // gateway's own memory, not a process per session.

@@ -20,7 +20,7 @@ describe('mcplane stdio', () => {
     const config = join(mkdtempSync(join(tmpdir(), 'mcplane-depth-')), 'servers.config.yaml');
     writeFileSync(
       config,
-      `gateway:\n  http: { maxJsonDepth: 16 }\nservers:\n  echo:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(FIXTURE)}]\ntenants:\n  acme: { name: Acme }\n`,
+      `gateway:\n  processIsolation: none\n  http: { maxJsonDepth: 16 }\nservers:\n  echo:\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(FIXTURE)}]\ntenants:\n  acme: { name: Acme }\n`,
     );
     const cli = spawn(process.execPath, [bin, 'stdio', '--config', config, '--log-level', 'error'], {
       stdio: ['pipe', 'pipe', 'inherit'],
