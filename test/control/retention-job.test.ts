@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ACTOR, testClock } from '../store/store-harness.ts';
 import { eventually } from '../support/harness.ts';
+import { killServes, runServe, writeServeConfig } from '../support/serve-cli.ts';
 
 const DAY = 86_400_000;
 const SETTINGS: RetentionSettings = {
@@ -19,6 +20,7 @@ const SETTINGS: RetentionSettings = {
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  killServes();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -195,5 +197,35 @@ describe('retention job', () => {
     release();
     await stopping;
     expect(await daysLeft(store, 'free')).toEqual([95]);
+  });
+});
+
+describe('mcplane serve', () => {
+  it("runs the retention job on its store: at start, old records go by the config's tiers and recent ones stay", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcplane-retention-serve-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const url = `sqlite:${join(dir, 'mcplane.db')}`;
+    const past = await openStore(url, { now: () => new Date(Date.now() - 10 * DAY) });
+    await past.tenants.create({ id: 'free', name: 'Free', tier: 'free' }, ACTOR);
+    await past.tenants.create({ id: 'gold', name: 'Gold', tier: 'gold' }, ACTOR);
+    await past.changes.record(null, { action: 'test.made', target: 'day:-10' }, ACTOR);
+    await past.close();
+    const store = await openStore(url);
+    cleanups.push(() => store.close());
+    await store.changes.record('free', { action: 'test.made', target: 'day:0' }, ACTOR);
+
+    const config = writeServeConfig(
+      ['gateway:', '  retention: { tiers: { free: 7d, gold: 30d }, default: 5d }', 'servers: {}', ''].join(
+        '\n',
+      ),
+    );
+    const serve = runServe(['--config', config, '--port', '0'], { MCPLANE_STORE_URL: url });
+    await eventually(() => serve.stdout().includes('mcplane is serving MCP'));
+    await eventually(async () => (await store.changes.list('free')).length === 1);
+    expect((await store.changes.list('free')).map((entry) => entry.target)).toEqual(['day:0']);
+    expect((await store.changes.list('gold')).map((entry) => entry.action)).toEqual(['tenant.create']);
+    expect(await store.changes.list(null)).toEqual([]);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
   });
 });
