@@ -10,6 +10,7 @@ import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
 import { adminDeps } from '../control/admin-deps.ts';
 import { ConfigReloader } from '../control/config-reloader.ts';
 import { ConfigWatcher } from '../control/config-watcher.ts';
+import { RetentionJob } from '../control/retention-job.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { GatewayError } from '../errors.ts';
 import { createGateway, type Gateway } from '../gateway.ts';
@@ -75,6 +76,15 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     }
     throw error;
   }
+  // Reads the settings and the config's tenants from the live view at every run, so a reload
+  // applies at the next.
+  const retention = new RetentionJob({
+    store,
+    settings: () => gateway.config.gateway.retention,
+    configTenants: () => [...gateway.view.tenants.values()].filter((tenant) => tenant.managedBy === 'config'),
+    log,
+  });
+  retention.start();
   const reloader = new ConfigReloader({ path: setup.configPath, env: io.env, gateway });
   const admin = createAdminApi(adminDeps(gateway, store, reloader, setup.configPath));
   // The front is built once the port is known (port 0 picks one), since the protected-resource
@@ -101,6 +111,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
   const code = await stopOnSignal(listener.server, front, gateway, log);
   process.off('SIGHUP', onHangup);
   watcher?.close();
+  await retention.stop();
   await store.close();
   return code;
 }

@@ -32,3 +32,24 @@ export const ByteSize = z
     return Number(match[1]) * factor;
   })
   .meta({ description: 'Bytes, or a string such as 512kb, 4mb.' });
+
+const UNITS_WITH_DAYS_MS = { ...UNITS_MS, d: 86_400_000 } as const;
+/** About a hundred years: past it, `now - period` leaves the range of a Date. */
+const MAX_PERIOD_MS = 36_500 * 86_400_000;
+
+/**
+ * A length of time that may run into days (`30d`, `365d`), for ages such as retention. Not for a
+ * timer's delay: Node's timers fire at once past 2^31-1 ms (about 24.8 days).
+ */
+export const Period = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a period such as 12h, 30d or 365d'),
+  ])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value) as RegExpExecArray;
+    return Number(amount) * UNITS_WITH_DAYS_MS[unit as keyof typeof UNITS_WITH_DAYS_MS];
+  })
+  .refine((ms) => ms > 0 && ms <= MAX_PERIOD_MS, 'expected a period between 1ms and 36500d')
+  .meta({ description: 'Milliseconds, or a string such as 12h, 30d, 365d.' });

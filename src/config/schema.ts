@@ -3,7 +3,7 @@
  * this file (`npm run schema`) and a test keeps it fresh.
  */
 import { z } from 'zod';
-import { ByteSize, Duration } from './durations.ts';
+import { ByteSize, Duration, Period } from './durations.ts';
 import { AuditSchema } from '../audit/audit-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
@@ -356,6 +356,24 @@ export const GatewaySettingsSchema = z
       description:
         'The tamper-evident audit log (docs/audit.md). `dir` is relative to the working directory.',
     }),
+    retention: z
+      .object({
+        every: Duration.refine((ms) => ms >= 1_000 && ms <= 86_400_000, 'expected between 1s and 24h')
+          .default(3_600_000)
+          .meta({ description: 'How often the retention job runs (at start, then after each run).' }),
+        tiers: z.record(z.string().min(1), Period).default({}).meta({
+          description: 'How long records of tenants of each tier are kept, e.g. { free: 7d, pro: 365d }.',
+        }),
+        default: Period.default(90 * 86_400_000).meta({
+          description: "For tiers not listed, and for the platform's own records.",
+        }),
+      })
+      .strict()
+      .prefault({})
+      .meta({
+        description:
+          'How long time-series records (the admin change log; usage and audit records as they join the store) are kept per tenant tier; older ones are deleted by a periodic job.',
+      }),
     reload: z
       .object({
         watch: z.boolean().default(true).meta({ description: 'Reload when the config file changes.' }),

@@ -30,6 +30,8 @@ const LIVE_GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'policies',
   'guards',
   'drainTimeout',
+  // Read by the retention job at every run.
+  'retention',
 ]);
 
 /** The parts of the config that decide how a server's processes are started and behave. */

@@ -34,6 +34,46 @@ describe('parseConfig', () => {
     expect(config.servers.echo?.timeouts.call).toBe(30_000);
   });
 
+  it('retention runs hourly and keeps 90 days by default; periods take days, per tier', () => {
+    const defaults = parse(yaml('servers: {}')).gateway.retention;
+    expect(defaults).toEqual({ every: 3_600_000, tiers: {}, default: 90 * 86_400_000 });
+    const set = parse(
+      yaml(
+        'gateway:',
+        '  retention: { every: 5m, tiers: { free: 7d, pro: 365d }, default: 30d }',
+        'servers: {}',
+      ),
+    ).gateway.retention;
+    expect(set).toEqual({
+      every: 300_000,
+      tiers: { free: 7 * 86_400_000, pro: 365 * 86_400_000 },
+      default: 30 * 86_400_000,
+    });
+  });
+
+  it('a retention period of zero, in years or past 100 years, or a run interval outside 1s..24h, is refused at its path', () => {
+    const problems = problemsIn(
+      yaml(
+        'gateway:',
+        '  retention:',
+        '    every: 2h',
+        '    tiers: { free: 0d, pro: 2y, gold: 36501d }',
+        '    default: 0',
+        'servers: {}',
+      ),
+    );
+    expect(problems.map((problem) => problem.path)).toEqual([
+      'gateway.retention.tiers.free',
+      'gateway.retention.tiers.pro',
+      'gateway.retention.tiers.gold',
+      'gateway.retention.default',
+    ]);
+    for (const every of ['500ms', '25h', '1d'])
+      expect(
+        problemsIn(yaml('gateway:', `  retention: { every: ${every} }`, 'servers: {}')).map((p) => p.path),
+      ).toEqual(['gateway.retention.every']);
+  });
+
   it('an invalid pool reports its YAML path and line', () => {
     const problems = problemsIn(
       yaml('servers:', '  echo:', '    command: node', '    pool:', '      min: 5', '      max: 2'),

@@ -63,4 +63,11 @@ describe('planReload', () => {
     expect(plan.authChanged).toBe(true);
     expect(plan.restartRequired).toEqual([]);
   });
+
+  it('applies retention changes live: the job reads them at its next run', () => {
+    const next = testConfig({ ...base, gateway: { retention: { tiers: { free: '7d' } } } });
+    const plan = planReload(testConfig(base), next);
+    expect(plan.restartRequired).toEqual([]);
+    expect(plan.apply.gateway.retention.tiers).toEqual({ free: 7 * 86_400_000 });
+  });
 });
