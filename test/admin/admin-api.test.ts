@@ -73,14 +73,15 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       const keyId = (await root('GET', '/tenants/blue/api-keys')).body.apiKeys as { id: string }[];
       const firstId = keyId[0]?.id as string;
 
-      const rotated = await root('POST', `/tenants/blue/api-keys/${firstId}/rotate`, { graceSeconds: 1 });
+      const rotated = await root('POST', `/tenants/blue/api-keys/${firstId}/rotate`, { graceSeconds: 4 });
       expect(rotated.status).toBe(201);
       const second = (rotated.body.current as { key: string; id: string }).key;
       const secondId = (rotated.body.current as { id: string }).id;
       // Both work during the grace period; the old one fails after it.
       expect(await toolNames(http, first)).toContain('kb__echo');
       expect(await toolNames(http, second)).toContain('kb__echo');
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const graceUntil = Date.parse((rotated.body.previous as { graceUntil: string }).graceUntil);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, graceUntil - Date.now()) + 200));
       const member = adminClient(http.origin, first);
       expect((await member('GET', '/tenants/blue')).status).toBe(401);
 
@@ -101,11 +102,11 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
 
       const expiring = await root('POST', '/tenants/blue/api-keys', {
         name: 'short',
-        expiresAt: new Date(Date.now() + 1_000).toISOString(),
+        expiresAt: new Date(Date.now() + 3_000).toISOString(),
       });
       const short = expiring.body.key as string;
       expect(await toolNames(http, short)).toContain('kb__echo');
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
       const late = await fetch(http.url, {
         method: 'POST',
         headers: { ...bearer(short), 'content-type': 'application/json' },
