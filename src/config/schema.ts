@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ByteSize, Duration } from './durations.ts';
 import { AuditSchema } from '../audit/audit-schema.ts';
+import { AnomalySchema } from '../guard/anomaly/anomaly-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 
@@ -355,6 +356,10 @@ export const GatewaySettingsSchema = z
     audit: AuditSchema.prefault({}).meta({
       description:
         'The tamper-evident audit log (docs/audit.md). `dir` is relative to the working directory.',
+    }),
+    anomaly: AnomalySchema.prefault({}).meta({
+      description:
+        "Anomaly scores per call against each principal's baseline (docs/anomaly.md), for audit, metrics and policy (`anomaly.score`). Applies at start.",
     }),
     reload: z
       .object({
