@@ -3,7 +3,8 @@
  * and learnt from by the anomaly stage, and saved to the store in batches (baseline-persistence.ts).
  *
  * Memory is bounded by `maxPrincipals` baselines of each kind (each holds at most 32 tools and
- * 32 prefixes); past it, the one used longest ago is forgotten, its last state still saved.
+ * 32 prefixes); past it, one not used lately is forgotten (second-chance, CLOCK-style: a use only
+ * sets a bit, so the hot path does no map reordering), its last state still saved.
  */
 import type { BaselineRecord, StoredBaseline } from '../../store/records.ts';
 import { Baseline, type CallFeatures } from './baseline.ts';
@@ -30,7 +31,14 @@ export type AnomalyDetectorOptions = {
   readonly now?: () => number;
 };
 
-type Entry = { readonly tenantId: string; readonly principal: string; readonly baseline: Baseline };
+type Entry = {
+  readonly key: string;
+  readonly tenantId: string;
+  readonly principal: string;
+  readonly baseline: Baseline;
+  /** Used since the eviction scan last passed it. */
+  used: boolean;
+};
 
 export class AnomalyDetector {
   readonly #principals = new Map<string, Entry>();
@@ -59,6 +67,8 @@ export class AnomalyDetector {
     const now = this.#now();
     const principal = this.#entry(this.#principals, subject.tenantId, subject.principal);
     const tenant = this.#entry(this.#tenants, subject.tenantId, TENANT_BASELINE);
+    principal.used = true;
+    tenant.used = true;
     const result = scoreCall({
       principal: principal.baseline,
       tenant: tenant.baseline,
@@ -66,10 +76,10 @@ export class AnomalyDetector {
       now,
       warmup: this.#options.warmup,
     });
-    for (const entry of [principal, tenant]) {
-      entry.baseline.rate.count(now);
-      this.#dirty.add(keyOf(entry));
-    }
+    principal.baseline.rate.count(now);
+    tenant.baseline.rate.count(now);
+    this.#dirty.add(principal.key);
+    this.#dirty.add(tenant.key);
     return result;
   }
 
@@ -77,10 +87,10 @@ export class AnomalyDetector {
   learn(subject: Subject, features: CallFeatures): void {
     const principal = this.#entry(this.#principals, subject.tenantId, subject.principal);
     const tenant = this.#entry(this.#tenants, subject.tenantId, TENANT_BASELINE);
-    for (const entry of [principal, tenant]) {
-      entry.baseline.learn(features);
-      this.#dirty.add(keyOf(entry));
-    }
+    principal.baseline.learn(features);
+    tenant.baseline.learn(features);
+    this.#dirty.add(principal.key);
+    this.#dirty.add(tenant.key);
   }
 
   /** Counts a call whose score reached the threshold, for metrics. */
@@ -97,7 +107,7 @@ export class AnomalyDetector {
   /** The baseline of a principal (or, with {@link TENANT_BASELINE}, of its tenant), if known. */
   baseline(tenantId: string, principal: string): Baseline | undefined {
     const map = principal === TENANT_BASELINE ? this.#tenants : this.#principals;
-    return map.get(`${tenantId}\u0000${principal}`)?.baseline;
+    return map.get(keyOf(tenantId, principal))?.baseline;
   }
 
   /** Baselines changed since the last call, as rows to save; they count as clean from now on. */
@@ -115,7 +125,7 @@ export class AnomalyDetector {
   /** Rows that could not be saved: dirty again, so the next batch retries them. */
   markDirty(rows: readonly BaselineRecord[]): void {
     for (const row of rows) {
-      const key = `${row.tenantId}\u0000${row.principal}`;
+      const key = keyOf(row.tenantId, row.principal);
       if (this.#principals.has(key) || this.#tenants.has(key)) this.#dirty.add(key);
       else this.#evicted.push(row);
     }
@@ -132,12 +142,12 @@ export class AnomalyDetector {
       const baseline = Baseline.from(row.baseline);
       if (!baseline) continue;
       const map = row.principal === TENANT_BASELINE ? this.#tenants : this.#principals;
-      const key = `${row.tenantId}\u0000${row.principal}`;
+      const key = keyOf(row.tenantId, row.principal);
       if (map.has(key) || map.size >= this.#options.maxPrincipals) continue;
-      map.set(key, { tenantId: row.tenantId, principal: row.principal, baseline });
+      map.set(key, { key, tenantId: row.tenantId, principal: row.principal, baseline, used: false });
       restored += 1;
     }
-    // Loaded newest first, but the maps must hold least recently used first.
+    // Loaded newest first, but eviction scans from the front: put the oldest there.
     for (const map of [this.#principals, this.#tenants]) {
       const entries = [...map.entries()].reverse();
       map.clear();
@@ -147,30 +157,36 @@ export class AnomalyDetector {
   }
 
   #entry(map: Map<string, Entry>, tenantId: string, principal: string): Entry {
-    const key = `${tenantId}\u0000${principal}`;
-    let entry = map.get(key);
-    if (entry) {
-      map.delete(key);
-    } else {
-      if (map.size >= this.#options.maxPrincipals) this.#evictOldest(map);
-      entry = { tenantId, principal, baseline: new Baseline() };
-    }
-    // Re-inserted, so the map's order is least recently used first.
-    map.set(key, entry);
-    return entry;
+    const key = keyOf(tenantId, principal);
+    const entry = map.get(key);
+    if (entry) return entry;
+    if (map.size >= this.#options.maxPrincipals) this.#evictOne(map);
+    const created: Entry = { key, tenantId, principal, baseline: new Baseline(), used: false };
+    map.set(key, created);
+    return created;
   }
 
-  #evictOldest(map: Map<string, Entry>): void {
-    const oldest = map.entries().next().value;
-    if (oldest === undefined) return;
-    const [key, entry] = oldest;
-    map.delete(key);
-    if (this.#dirty.delete(key)) this.#evicted.push(rowOf(entry));
+  /**
+   * Forgets one baseline not used since the scan last passed it: from the front, a used entry
+   * loses its bit and moves to the back; the first unused one goes. Ends within two passes.
+   */
+  #evictOne(map: Map<string, Entry>): void {
+    for (const [key, entry] of map) {
+      if (entry.used) {
+        entry.used = false;
+        map.delete(key);
+        map.set(key, entry);
+        continue;
+      }
+      map.delete(key);
+      if (this.#dirty.delete(key)) this.#evicted.push(rowOf(entry));
+      return;
+    }
   }
 }
 
-function keyOf(entry: Entry): string {
-  return `${entry.tenantId}\u0000${entry.principal}`;
+function keyOf(tenantId: string, principal: string): string {
+  return `${tenantId}\u0000${principal}`;
 }
 
 function rowOf(entry: Entry): BaselineRecord {
