@@ -18,7 +18,7 @@ export const AnomalySchema = z
     }),
     maxPrincipals: z.number().int().min(1).max(10_000_000).default(10_000).meta({
       description:
-        'Baselines kept in memory, of principals and of tenants each (a few KB each); the least recently used is forgotten past it.',
+        'Baselines kept in memory, of principals and of tenants each (a few KB each); past it, one not used lately is forgotten.',
     }),
   })
   .strict();

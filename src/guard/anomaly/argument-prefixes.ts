@@ -29,8 +29,17 @@ const DRIVE = /^[a-z]:[\\/]/i;
 /** Path segments kept below the root; URL path segments kept after the origin. */
 const PATH_SEGMENTS = 2;
 const URL_SEGMENTS = 1;
-/** Bounds on the walk of one call's arguments. */
-export const PREFIX_LIMITS = { depth: 6, strings: 64, prefixes: 8, length: 4_096 } as const;
+/**
+ * Bounds on the walk of one call's arguments, and on a prefix's length (a longer one is cut: it
+ * stays a usable key, and a baseline of 32 prefixes stays a few KB).
+ */
+export const PREFIX_LIMITS = {
+  depth: 6,
+  strings: 64,
+  prefixes: 8,
+  length: 4_096,
+  prefixLength: 200,
+} as const;
 
 /** The prefix of one string argument, or undefined when it looks like neither a path nor a URL. */
 export function prefixOf(value: string): string | undefined {
@@ -109,7 +118,7 @@ export function argumentPrefixes(args: unknown): string[] {
     if (typeof value === 'string') {
       strings += 1;
       const prefix = prefixOf(value);
-      if (prefix !== undefined) found.add(prefix);
+      if (prefix !== undefined) found.add(prefix.slice(0, PREFIX_LIMITS.prefixLength));
       return;
     }
     if (depth >= PREFIX_LIMITS.depth || typeof value !== 'object' || value === null) return;

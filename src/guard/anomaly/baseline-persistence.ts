@@ -2,9 +2,13 @@
  * Saving the detector's baselines to the store and loading them at start. Saves run in batches
  * off the hot path: every `intervalMs` (30 s by default) whatever changed since the last batch,
  * and once more at close, so a clean stop loses nothing. A failed save is logged and retried
- * with the next batch; it never reaches a call.
+ * with the next batch; it never reaches a call. A batch the store refuses as invalid is saved
+ * row by row instead, so one baseline it will never take (a principal subject too long for it)
+ * does not hold back the others; that one is dropped, with a warning.
  */
+import { GatewayError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import type { BaselineRecord } from '../../store/records.ts';
 import type { Baselines } from '../../store/store.ts';
 import type { AnomalyDetector } from './anomaly-detector.ts';
 
@@ -42,12 +46,32 @@ export class BaselinePersistence {
       try {
         await this.#store.save(batch);
       } catch (err) {
-        this.#detector.markDirty(batch);
-        this.#log.warn({ err, baselines: batch.length }, 'could not save anomaly baselines; retrying later');
+        if (invalid(err)) await this.#saveOneByOne(batch);
+        else {
+          this.#detector.markDirty(batch);
+          this.#log.warn(
+            { err, baselines: batch.length },
+            'could not save anomaly baselines; retrying later',
+          );
+        }
       }
     });
     this.#saving = run;
     return run;
+  }
+
+  async #saveOneByOne(batch: readonly BaselineRecord[]): Promise<void> {
+    for (const row of batch) {
+      try {
+        await this.#store.save([row]);
+      } catch (err) {
+        if (invalid(err)) {
+          this.#log.warn({ err, tenant: row.tenantId }, 'the store refused an anomaly baseline; not saved');
+        } else {
+          this.#detector.markDirty([row]);
+        }
+      }
+    }
   }
 
   /** Stops the timer and saves the last batch. */
@@ -56,4 +80,8 @@ export class BaselinePersistence {
     this.#timer = undefined;
     await this.save();
   }
+}
+
+function invalid(error: unknown): boolean {
+  return error instanceof GatewayError && error.code === 'INVALID_PARAMS';
 }

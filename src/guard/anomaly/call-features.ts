@@ -4,7 +4,7 @@
  * prefix.
  */
 import type { Call } from '../pipeline.ts';
-import { argumentPrefixes, prefixOf } from './argument-prefixes.ts';
+import { argumentPrefixes, prefixOf, PREFIX_LIMITS } from './argument-prefixes.ts';
 import type { CallFeatures } from './baseline.ts';
 
 /** The methods the detector scores. */
@@ -19,7 +19,7 @@ export function callFeatures(call: Call): CallFeatures | undefined {
     return {
       item: `resources/read ${target.server}`,
       bytes: 0,
-      prefixes: prefix === undefined ? [] : [prefix],
+      prefixes: prefix === undefined ? [] : [prefix.slice(0, PREFIX_LIMITS.prefixLength)],
     };
   }
   const name = call.method === 'tools/call' ? target.tool : target.prompt;

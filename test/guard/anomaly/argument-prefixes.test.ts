@@ -59,4 +59,9 @@ describe('argument prefixes', () => {
     for (let depth = 0; depth < 20; depth++) nested = { nested };
     expect(argumentPrefixes(nested)).toEqual([]);
   });
+
+  it('a prefix is cut at 200 characters', () => {
+    const [prefix] = argumentPrefixes({ path: `/${'a'.repeat(300)}/${'b'.repeat(300)}/file` });
+    expect(prefix).toBe(`/${'a'.repeat(199)}`);
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../src/errors.ts';
 import { AnomalyDetector } from '../../../src/guard/anomaly/anomaly-detector.ts';
 import { BaselinePersistence } from '../../../src/guard/anomaly/baseline-persistence.ts';
 import { silentLogger } from '../../../src/log.ts';
@@ -17,6 +18,9 @@ function memoryBaselines() {
     async save(batch: readonly BaselineRecord[]) {
       state.saves += 1;
       if (state.failing) throw new Error('disk full');
+      // As the real store: a principal it cannot take refuses the whole batch.
+      if (batch.some((row) => row.principal.length > 300))
+        throw new GatewayError('INVALID_PARAMS', 'principal');
       for (const row of batch) {
         rows.set(`${row.tenantId} ${row.principal}`, { ...row, updatedAt: new Date().toISOString() });
       }
@@ -58,5 +62,19 @@ describe('saving baselines', () => {
     await persistence.start();
     await persistence.close();
     expect(second.baseline('acme', 'key:alice')?.calls).toBe(7);
+  });
+
+  it('a baseline the store refuses does not hold back the others, and is not retried', async () => {
+    const detector = new AnomalyDetector({ warmup: 5, maxPrincipals: 10 });
+    const memory = memoryBaselines();
+    const persistence = new BaselinePersistence(detector, memory.baselines, silentLogger(), 3_600_000);
+    await persistence.start();
+    call(detector, { tenantId: 'acme', principal: `jwt:${'x'.repeat(400)}` }, usualCall(1));
+    call(detector, alice, usualCall(1));
+    await persistence.save();
+    expect([...memory.rows.keys()].sort()).toEqual(['acme *', 'acme key:alice']);
+    const saves = memory.state.saves;
+    await persistence.close();
+    expect(memory.state.saves).toBe(saves);
   });
 });
