@@ -24,6 +24,9 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { AuditRecorder } from './audit/audit-recorder.ts';
 import { auditStage } from './audit/audit-stage.ts';
 import { admitStage } from './guard/admit-stage.ts';
+import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
+import type { AnomalyFlags } from './guard/anomaly/anomaly-detector.ts';
+import { anomalyOf } from './guard/anomaly-stage.ts';
 import { authorizeStage, type ListedKind } from './guard/authorize-stage.ts';
 import { forwardAttached } from './guard/call-context.ts';
 import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-guarding.ts';
@@ -56,6 +59,8 @@ export type GatewayOptions = {
   readonly guarding?: CallGuarding;
   /** Where audit records go; none by default. */
   readonly audit?: AuditLog;
+  /** Anomaly detection; by default built from `gateway.anomaly` (tests pass one with a clock). */
+  readonly anomaly?: AnomalyDetection;
 };
 
 export type GatewayStatus = {
@@ -80,6 +85,7 @@ export class Gateway {
   #pipeline: Next;
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
   readonly #usage = new RecentUsage();
+  readonly #anomaly: AnomalyDetection;
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
   readonly #openByTenant = new Map<string, number>();
@@ -111,6 +117,7 @@ export class Gateway {
     this.#audit = options.audit
       ? { log: options.audit, recorder: new AuditRecorder(options.audit, { log: this.log }) }
       : undefined;
+    this.#anomaly = options.anomaly ?? new AnomalyDetection(config.gateway.anomaly);
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -151,6 +158,7 @@ export class Gateway {
   async attachStore(): Promise<void> {
     if (!this.store || !this.#keys) return;
     await this.#keys.start();
+    await this.#anomaly.attach(this.store, this.log);
     this.#unwatchStore = this.store.watch(() => {
       this.applyStore().catch((err: unknown) => this.log.warn({ err }, 'could not apply store changes'));
     });
@@ -354,6 +362,11 @@ export class Gateway {
     return [...this.#servers.values()].reduce((sum, server) => sum + server.droppedLogs(), 0);
   }
 
+  /** Calls flagged as anomalous so far, in total and by component (for metrics). */
+  anomalyFlags(): AnomalyFlags {
+    return this.#anomaly.flags();
+  }
+
   /** Process ids of every live child. */
   pids(): number[] {
     return [...this.#servers.values()].flatMap((server) => server.pids());
@@ -367,6 +380,7 @@ export class Gateway {
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
     this.#unwatchStore?.();
+    await this.#anomaly.close();
     await this.#keys?.close();
     // Last: every call has ended, so its record is queued; close writes it and a checkpoint.
     await this.#audit?.log.close();
@@ -383,14 +397,14 @@ export class Gateway {
       admitStage,
       usageStage(this.#usage),
       routeStage(() => this.#router),
+      ...this.#anomaly.stages(),
       authorizeStage({
         policies: () => policies,
         facts: (call) => ({
           tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
           role: call.session.principal.role ?? 'member',
           usage: this.#usage.usage(principalKey(call)),
-          // Anomaly scoring is not built yet; a condition on it sees a score of 0.
-          anomaly: { score: 0 },
+          anomaly: anomalyOf(call),
         }),
         owner: (kind, listed) => this.#ownerOf(kind, listed),
       }),

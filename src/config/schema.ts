@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ByteSize, Duration, Period } from './durations.ts';
 import { AuditSchema } from '../audit/audit-schema.ts';
+import { AnomalySchema } from '../guard/anomaly/anomaly-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 
@@ -374,6 +375,10 @@ export const GatewaySettingsSchema = z
         description:
           'How long time-series records (the admin change log; usage and audit records as they join the store) are kept per tenant tier; older ones are deleted by a periodic job.',
       }),
+    anomaly: AnomalySchema.prefault({}).meta({
+      description:
+        "Anomaly scores per call against each principal's baseline (docs/anomaly.md), for audit, metrics and policy (`anomaly.score`). Applies at start.",
+    }),
     reload: z
       .object({
         watch: z.boolean().default(true).meta({ description: 'Reload when the config file changes.' }),

@@ -123,6 +123,19 @@ export type AdminChange = {
   readonly details: Readonly<Record<string, unknown>>;
 };
 
+/**
+ * An anomaly baseline (src/guard/anomaly/): what is usual for one principal of a tenant, or for
+ * the tenant as a whole (principal `*`). The store keeps the document as given, opaque.
+ */
+export type BaselineRecord = {
+  readonly tenantId: string;
+  /** A principal subject (`key:<id>`, `jwt:<sub>`, `local`, `anonymous`), or `*` for the tenant. */
+  readonly principal: string;
+  readonly baseline: Readonly<Record<string, unknown>>;
+};
+
+export type StoredBaseline = BaselineRecord & { readonly updatedAt: string };
+
 /** Everything the store holds for one tenant (`GET /tenants/{id}/export`). */
 export type TenantExport = {
   readonly formatVersion: 1;
@@ -134,4 +147,5 @@ export type TenantExport = {
   /** Grants the tenant owns, holds, or made by resharing. */
   readonly grants: readonly Grant[];
   readonly adminChanges: readonly AdminChange[];
+  readonly anomalyBaselines: readonly StoredBaseline[];
 };

@@ -1,6 +1,6 @@
 /**
  * The durable store of the control plane: tenants, projects, API keys, tenant server configs,
- * grants and the admin change log, behind one type with a SQLite and a PostgreSQL backend
+ * grants, the admin change log and anomaly baselines, behind one type with a SQLite and a PostgreSQL backend
  * (`openStore` in open-store.ts picks one from the URL). No SQL lives outside `src/store/`.
  *
  * Rules every method follows:
@@ -16,6 +16,7 @@
  */
 import type {
   AdminChange,
+  BaselineRecord,
   ApiKey,
   ApiKeyCredential,
   ApiKeyRole,
@@ -26,6 +27,7 @@ import type {
   Project,
   ResolvedServerConfig,
   ServerConfigView,
+  StoredBaseline,
   Tenant,
   TenantExport,
   TenantStatus,
@@ -216,6 +218,20 @@ export type ChangeLog = {
   since(version: number, limit?: number): Promise<AdminChange[]>;
 };
 
+/**
+ * Anomaly baselines (docs/anomaly.md), written by the gateway in batches off its hot path. Not
+ * admin changes: saving neither logs nor bumps the version. Purged with their tenant.
+ */
+export type Baselines = {
+  /**
+   * Saved baselines: every tenant's (no argument; platform scope, for the gateway's start), one
+   * tenant's, or one principal's of that tenant; ordered by tenant, then principal.
+   */
+  load(tenantId?: string, principal?: string): Promise<StoredBaseline[]>;
+  /** Inserts or replaces each (tenant, principal) baseline, all in one transaction. */
+  save(batch: readonly BaselineRecord[]): Promise<void>;
+};
+
 /** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
 export type RetainedTable = 'admin_changes';
 
@@ -259,6 +275,7 @@ export type Store = {
   readonly serverConfigs: ServerConfigs;
   readonly grants: Grants;
   readonly changes: ChangeLog;
+  readonly baselines: Baselines;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

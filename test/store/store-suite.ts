@@ -5,6 +5,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { HarnessFactory, StoreHarness } from './store-harness.ts';
 import { apiKeyTests } from './suite/api-keys.ts';
+import { baselineTests } from './suite/baselines.ts';
 import { changeLogTests } from './suite/change-log.ts';
 import { grantTests } from './suite/grants.ts';
 import { migrationTests } from './suite/migrations.ts';
@@ -34,6 +35,7 @@ export function storeSuite(factory: HarnessFactory): void {
   secretsAtRestTests(harness);
   grantTests(harness);
   changeLogTests(harness);
+  baselineTests(harness);
   tenantScopingTests(harness);
   tenantDataTests(harness);
   migrationTests(harness);

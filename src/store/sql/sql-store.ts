@@ -6,6 +6,7 @@ import { createSecretBox } from '../secrets/secret-box.ts';
 import type { MasterKeyRing } from '../secrets/master-keys.ts';
 import type { Store } from '../store.ts';
 import { createApiKeys } from './api-keys-sql.ts';
+import { createBaselines } from './baselines-sql.ts';
 import { createChangeLog } from './change-log-sql.ts';
 import type { Database } from './database.ts';
 import { createGrants } from './grants-sql.ts';
@@ -57,6 +58,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     serverConfigs: createServerConfigs(ctx),
     grants: createGrants(ctx),
     changes: createChangeLog(ctx),
+    baselines: createBaselines(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

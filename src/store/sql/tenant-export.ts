@@ -5,6 +5,7 @@
  */
 import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
+import { baselineFromRow } from './baselines-sql.ts';
 import { grantFromRow } from './grants-sql.ts';
 import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
@@ -37,6 +38,9 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       adminChanges: (await rows('SELECT * FROM admin_changes WHERE tenant_id = $1 ORDER BY seq')).map(
         changeFromRow,
       ),
+      anomalyBaselines: (
+        await rows('SELECT * FROM anomaly_baselines WHERE tenant_id = $1 ORDER BY principal')
+      ).map(baselineFromRow),
     };
   });
 }

@@ -15,6 +15,7 @@ export type TenantTable = {
 
 export const TENANT_TABLES: readonly TenantTable[] = [
   { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
+  { table: 'anomaly_baselines', tenantColumns: ['tenant_id'] },
   { table: 'grants', tenantColumns: ['owner_tenant_id', 'grantee_tenant_id', 'granted_by_tenant_id'] },
   { table: 'api_keys', tenantColumns: ['tenant_id'] },
   { table: 'tenant_server_configs', tenantColumns: ['tenant_id'] },

@@ -35,5 +35,8 @@ export async function populate(store: Store, tenantId: string, grantee: string):
     ACTOR,
   );
   await store.changes.record(tenantId, { action: 'grant.use', target: `grant:${grant.id}` }, ACTOR);
+  await store.baselines.save([
+    { tenantId, principal: `key:${key.id}`, baseline: { v: 1, calls: 1, note: `${tenantId} baseline` } },
+  ]);
   return { tenantId, projectId: project.id, keyId: key.id, server, grantId: grant.id, secret };
 }

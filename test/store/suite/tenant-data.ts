@@ -41,6 +41,7 @@ export function tenantDataTests(harness: () => StoreHarness): void {
           { server: 'postgres', env: { DATABASE_URL: { set: true }, SCHEMA: `${a.tenantId}_schema` } },
         ],
         grants: [{ id: a.grantId, granteeTenantId: c }],
+        anomalyBaselines: [{ tenantId: a.tenantId, principal: `key:${a.keyId}` }],
       });
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
@@ -105,6 +106,7 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         projects: 1,
         api_keys: 1,
         tenant_server_configs: 1,
+        anomaly_baselines: 1,
       });
 
       const tables = await h.tables();
