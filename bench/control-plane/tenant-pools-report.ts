@@ -10,7 +10,7 @@ export const TENANT_PLAN = {
   maxLiveTenantProcesses: 16,
   warmTenants: 5,
   warmRounds: 500,
-  warmupCalls: 200,
+  warmupCalls: 1_000,
   idleTimeoutMs: 1_000,
   /** Eviction checks run every max(1 s, idleTimeout / 2); this is far past both. */
   evictWaitMs: 30_000,
@@ -64,7 +64,7 @@ function memoryLines({ fresh, baseline, configured, idle }: TenantPoolsResult['m
     `  ${label.padEnd(52)} RSS ${signed(at.rss - from.rss)}, ` +
     `heap used ${signed(at.heapUsed - from.heapUsed)}, committed ${signed(at.heapTotal - from.heapTotal)}, external ${signed(at.external - from.external)}`;
   return [
-    `memory of this process (the gateway and the benchmark driving it), each after a full GC:`,
+    `memory of this process (the gateway and the benchmark driving it), each after a last-resort GC (what V8 does under memory pressure):`,
     `  at start: RSS ${megabytes(fresh.rss)} MB, heap used ${megabytes(fresh.heapUsed)} MB`,
     row(`after the churn (${TENANT_PLAN.tenants} pools started and stopped)`, baseline, fresh),
     row(`${TENANT_PLAN.tenants} store tenants configured, never used`, configured, baseline),
