@@ -21,11 +21,19 @@ export type Exchange = {
   readonly answer: RpcAnswer | undefined;
 };
 
-/** Where requests go, and the keep-alive sockets they share. */
-export type Endpoint = { readonly url: URL; readonly agent: http.Agent };
+/** Where requests go, the keep-alive sockets they share, and headers every request carries (a credential). */
+export type Endpoint = {
+  readonly url: URL;
+  readonly agent: http.Agent;
+  readonly headers?: Readonly<Record<string, string>>;
+};
 
-export function endpoint(url: string, sockets: number): Endpoint {
-  return { url: new URL(url), agent: new http.Agent({ keepAlive: true, maxSockets: sockets }) };
+export function endpoint(url: string, sockets: number, headers?: Record<string, string>): Endpoint {
+  return {
+    url: new URL(url),
+    agent: new http.Agent({ keepAlive: true, maxSockets: sockets }),
+    ...(headers === undefined ? {} : { headers }),
+  };
 }
 
 let nextId = 1;
@@ -47,6 +55,7 @@ export function send(
           ...(message.params ? { params: message.params } : {}),
         });
   const headers: Record<string, string | number> = {
+    ...to.headers,
     accept: 'application/json, text/event-stream',
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
