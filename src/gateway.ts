@@ -234,20 +234,29 @@ export class Gateway {
    * or after `gateway.drainTimeout`) while new requests go to the new spec. Settings that only
    * apply at start are kept and reported.
    */
-  reload(next: Config, guarding?: CallGuarding): ReloadPlan {
+  async reload(next: Config, guarding?: CallGuarding): Promise<ReloadPlan> {
     const plan = planReload(this.config, next);
-    if (guarding) this.#guarding = guarding;
-    this.#pipeline = this.#buildPipeline();
     const config = plan.apply;
     const drainTimeout = config.gateway.drainTimeout;
+    // New and changed servers start their warm processes before they take any call, so the old
+    // processes keep serving meanwhile (a server that fails to start is logged, as at start).
+    const started = new Map(
+      [...plan.added, ...plan.changed].map((name) => [name, this.#newServer(name, config)] as const),
+    );
+    await Promise.allSettled([...started.values()].map((server) => server.warm()));
+    if (this.#closing) {
+      await Promise.allSettled([...started.values()].map((server) => server.close()));
+      return plan;
+    }
+    if (guarding) this.#guarding = guarding;
+    this.#pipeline = this.#buildPipeline();
     const retired: UpstreamServer[] = [];
     for (const name of [...plan.removed, ...plan.changed]) {
       const old = this.#servers.get(name);
       if (old) retired.push(old);
       this.#servers.delete(name);
     }
-    for (const name of [...plan.added, ...plan.changed])
-      this.#servers.set(name, this.#newServer(name, config));
+    for (const [name, server] of started) this.#servers.set(name, server);
     // Keep the config's order, which decides name clashes and list order.
     const ordered = Object.keys(config.servers).map((name) => [name, this.#servers.get(name)] as const);
     this.#servers.clear();
@@ -255,7 +264,6 @@ export class Gateway {
     this.#view = this.#buildView(config, this.#snapshot);
     if (plan.authChanged || plan.tenantsChanged) this.#authenticator = this.#newAuthenticator();
     for (const server of this.#servers.values()) server.refreshTenantPools();
-    for (const name of [...plan.added, ...plan.changed]) void this.#servers.get(name)?.warm();
     for (const server of retired) {
       server
         .drain(drainTimeout)

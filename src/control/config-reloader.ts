@@ -43,7 +43,7 @@ export class ConfigReloader {
       gateway.log.error({ trigger, problems }, 'config reload refused: the running config is unchanged');
       return { applied: false, problems };
     }
-    const plan = gateway.reload(next, guarding);
+    const plan = await gateway.reload(next, guarding);
     gateway.log.info({ trigger }, 'config reload applied');
     return {
       applied: true,

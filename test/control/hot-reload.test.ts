@@ -89,6 +89,29 @@ describe('hot reload', () => {
     await eventually(() => !isRunning(movingPid), 10_000);
   });
 
+  it('reloads in quick succession, while the new processes are still starting, drop no call', async () => {
+    const { reloader, file, client } = await started();
+    const slowStart = (mark: string) =>
+      JSON.stringify(
+        configWith({
+          ...(V1.servers as object),
+          moving: fixtureServer({ env: { MARK: mark, FIXTURE_STARTUP_DELAY_MS: '600' } }),
+        }),
+      );
+    writeFileSync(file, slowStart('two'));
+    const first = reloader.reload('test');
+    const calls = [client.callTool({ name: 'moving__echo', arguments: { n: 1 } })];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    writeFileSync(file, slowStart('three'));
+    const second = reloader.reload('test');
+    calls.push(client.callTool({ name: 'moving__echo', arguments: { n: 2 } }));
+    await Promise.all([first, second]);
+    calls.push(client.callTool({ name: 'moving__echo', arguments: { n: 3 } }));
+    const results = await Promise.allSettled(calls);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect(await markOf(client)).toBe('three');
+  });
+
   it('an invalid file is refused with every problem and its line, and the running config keeps serving', async () => {
     const { http, reloader, file, client } = await started();
     const movingPid = await pidOf(client, 'moving');
