@@ -309,7 +309,13 @@ export const AuthSchema = z
 export const GatewaySettingsSchema = z
   .object({
     metaPrefix: MetaPrefix.default('dev.mcplane'),
-    namespaceSeparator: z.string().min(1).max(4).default('__'),
+    namespaceSeparator: z
+      .string()
+      .min(1)
+      .max(4)
+      // `<owner>.<server>` names a server another tenant shares (seed 000's grants).
+      .regex(/^[^.]*$/, 'must not contain "." (it separates a shared server\'s owner from the server)')
+      .default('__'),
     pageSize: z.number().int().positive().max(10_000).default(100),
     maxMessageSize: ByteSize.default(4 * 1024 * 1024),
     envAllowlist: z

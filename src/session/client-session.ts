@@ -23,7 +23,7 @@ import {
 } from '../jsonrpc/message.ts';
 import { attachContext, contextOf } from '../guard/call-context.ts';
 import { newCall, type Call, type Face, type Next } from '../guard/pipeline.ts';
-import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
+import { LIST_METHODS, type ListMethod, type Route, type Router } from '../router/router.ts';
 import { CancelledError, RemoteError, type SessionLink } from '../upstream/session-link.ts';
 import type { ProgressParams } from '../upstream/session-multiplexer.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
@@ -270,17 +270,21 @@ export class ClientSession implements SessionLink {
     const route = contextOf(call).route;
     if (!route) throw new GatewayError('INTERNAL', 'a call reached the server without a route');
     if (call.method === 'resources/subscribe' || call.method === 'resources/unsubscribe') {
-      return this.#subscription(call.method, route.server, call.params);
+      return this.#subscription(call.method, route, call.params);
     }
     const onProgress = this.#progressRelay(request);
     this.#used.add(route.server);
-    return route.server.use(this, (process) =>
-      process.forward(call.method, call.params, {
-        session: this,
-        clientRequestId: request.id,
-        signal: call.signal,
-        onProgress,
-      }),
+    // On the route's pool: the session's own tenant's, or a grant owner's for a shared server.
+    return route.server.use(
+      this,
+      (process) =>
+        process.forward(call.method, call.params, {
+          session: this,
+          clientRequestId: request.id,
+          signal: call.signal,
+          onProgress,
+        }),
+      route.poolTenant,
     );
   }
 
@@ -288,9 +292,11 @@ export class ClientSession implements SessionLink {
     if (this.#protocolVersion)
       throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
     this.#clientCapabilities = params.capabilities ?? {};
-    const servers = this.#core.router.serversFor(this.tenantId);
+    const routes = this.#core.router.routesFor(this.tenantId);
     // Profiles, not processes: opening a session claims no session-mode process.
-    const settled = await Promise.allSettled(servers.map((server) => server.profile(this)));
+    const settled = await Promise.allSettled(
+      routes.map((route) => route.server.profile(this, route.poolTenant)),
+    );
     const profiles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const result = initializeResult(params.protocolVersion, profiles, this.#core.version);
     this.#protocolVersion = result.protocolVersion;
@@ -307,17 +313,19 @@ export class ClientSession implements SessionLink {
   /** Subscriptions are counted per process, so one upstream subscription serves every session. */
   async #subscription(
     method: 'resources/subscribe' | 'resources/unsubscribe',
-    server: UpstreamServer,
+    route: Route,
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     const uri = params.uri as string;
+    const { server, poolTenant } = route;
     if (method === 'resources/unsubscribe') {
       // Only processes that hold the subscription act on it; none is claimed to unsubscribe.
-      await Promise.all(server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
+      const holding = server.processesFor(this, poolTenant);
+      await Promise.all(holding.map((process) => process.unsubscribe(this, uri)));
       return { result: {} };
     }
     this.#used.add(server);
-    const process = await server.representative(this);
+    const process = await server.representative(this, poolTenant);
     const refused = await process.subscribe(this, uri);
     return refused && 'error' in refused ? { error: refused.error } : { result: {} };
   }

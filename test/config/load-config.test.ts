@@ -125,6 +125,17 @@ describe('parseConfig', () => {
     expect(problem?.message).toMatch(/reserved by MCP/);
   });
 
+  it('a namespace separator holding a dot is refused: the dot names the owner of a shared server', () => {
+    const [problem] = problemsIn(
+      yaml('gateway:', '  namespaceSeparator: "."', 'servers:', '  echo: { command: node }'),
+    );
+    expect(problem).toMatchObject({ path: 'gateway.namespaceSeparator', line: 2 });
+    expect(problem?.message).toMatch(/must not contain "\."/);
+    expect(() =>
+      parse(yaml('gateway:', '  namespaceSeparator: "::"', 'servers:', '  echo: { command: node }')),
+    ).not.toThrow();
+  });
+
   it('roots: session is refused for a shared or tenant server, saying it needs mode: session', () => {
     const problems = problemsIn(
       yaml(
