@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   bearer,
   connectHttpClient,
+  newApiKey,
   startHttpGateway,
   stopHttpGateways,
   type HttpGateway,
@@ -17,6 +18,9 @@ import { eventually, fixtureServer, textJson } from '../support/harness.ts';
 import { adminClient, platformKey, postgresBackend, sqliteBackend, type Backend } from './admin-harness.ts';
 
 const META = 'dev.mcplane';
+
+/** A config-managed tenant with no servers of its own: all it reaches is what is shared with it. */
+const ACME_KEY = newApiKey();
 
 const CONFIG = {
   servers: {
@@ -27,7 +31,7 @@ const CONFIG = {
       env: { FIXTURE_READ_ONLY_TOOLS: 'echo,pid' },
     }),
   },
-  tenants: { acme: { name: 'Acme (from the config)' } },
+  tenants: { acme: { name: 'Acme (from the config)', servers: [], apiKeys: [ACME_KEY.entry] } },
 };
 
 type Api = ReturnType<typeof adminClient>;
@@ -236,6 +240,24 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect((await red.admin('DELETE', `/tenants/red/grants/${open}`)).status).toBe(200);
       await eventually(() => heard > 0);
       expect((await toolNames(greenClient)).some((name) => name.includes('.'))).toBe(false);
+    });
+
+    it("a config-managed tenant can be a grantee; its subscriptions on the owner's pool end with the grant", async () => {
+      const { http, red } = await started('red');
+      const grantId = await grant(red, 'red', { granteeTenant: 'acme', access: 'full' });
+      const acme = (await connectHttpClient(http, bearer(ACME_KEY.key))).client;
+      expect((await toolNames(acme)).every((name) => name.startsWith('red.kb__'))).toBe(true);
+      const uri = 'fixture://static/1';
+      await acme.subscribeResource({ uri });
+      // Subscriptions are per process: the owner's own process now holds one.
+      const redClient = await client(http, red);
+      const touched = async () =>
+        textJson<{ subscribed: boolean }>(await redClient.callTool({ name: 'kb__touch', arguments: { uri } }))
+          .subscribed;
+      expect(await touched()).toBe(true);
+      expect((await red.admin('DELETE', `/tenants/red/grants/${grantId}`)).status).toBe(200);
+      await eventually(async () => !(await touched()));
+      expect(await toolNames(acme)).toEqual([]);
     });
 
     it('an explicit tool list in a read grant shares exactly those tools', async () => {
