@@ -5,6 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { mcplaneServer } from './admin/mcplane-server.ts';
+import type { ManagementDeps } from './admin/tenant-management.ts';
 import type { Config } from './config/schema.ts';
 import {
   buildLiveView,
@@ -59,6 +61,8 @@ export type GatewayOptions = {
   readonly guarding?: CallGuarding;
   /** Where audit records go; none by default. */
   readonly audit?: AuditLog;
+  /** The config file, named when a config-managed tenant refuses a change. */
+  readonly configPath?: string;
 };
 
 export type GatewayStatus = {
@@ -113,7 +117,14 @@ export class Gateway {
     for (const name of Object.keys(config.servers)) this.#servers.set(name, this.#newServer(name, config));
     this.#keys = options.store ? new StoredKeyCache(options.store, this.log) : undefined;
     this.#authenticator = this.#newAuthenticator();
-    this.#router = new Router({ view: () => this.#view, servers: () => this.#servers, log: this.log });
+    this.#router = new Router({
+      view: () => this.#view,
+      servers: () => this.#servers,
+      log: this.log,
+      ...(options.store
+        ? { builtin: mcplaneServer(this.#management(options.store, options), this.log) }
+        : {}),
+    });
     this.#guarding = options.guarding ?? {
       policies: compilePolicies([]),
       profiles: new GuardProfiles(config.gateway.guards),
@@ -404,7 +415,7 @@ export class Gateway {
           // Anomaly scoring is not built yet; a condition on it sees a score of 0.
           anomaly: { score: 0 },
         }),
-        owner: (kind, listed, call) => this.#router.place(call.session.principal.tenantId, kind, listed),
+        owner: (kind, listed, call) => this.#router.place(call.session.principal, kind, listed),
       }),
       new InputGuardStage({ profiles }),
       new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
@@ -434,6 +445,22 @@ export class Gateway {
       tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
       onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
     });
+  }
+
+  /** What the built-in `mcplane` server's tools need: the admin API's own dependencies. */
+  #management(store: Store, options: GatewayOptions): ManagementDeps {
+    const config = (): Config => this.config;
+    return {
+      store,
+      // Read when a key is made, so a reloaded pepper applies.
+      get pepper() {
+        return config().gateway.auth.apiKeys.pepper;
+      },
+      configSource: options.configPath ?? 'servers.config.yaml',
+      view: () => this.#view,
+      applied: () => this.applyStore(),
+      probe: (tenantId, server, override, secrets) => this.probe(tenantId, server, override, secrets),
+    };
   }
 
   #newAuthenticator(): Authenticator {

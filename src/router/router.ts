@@ -10,11 +10,13 @@ import type { Config } from '../config/schema.ts';
 import type { LiveView } from '../control/live-view.ts';
 import { GatewayError } from '../errors.ts';
 import type { ListedKind } from '../guard/authorize-stage.ts';
+import type { Principal } from '../identity/principal.ts';
 import type { ServerCatalog } from '../upstream/server-catalog.ts';
 import type { SessionLink } from '../upstream/session-link.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { decodeCursor, page } from './page-cursor.ts';
 import { qualify } from './qualified-name.ts';
+import { builtinRoute, type BuiltinRoute, type BuiltinServer } from './builtin-route.ts';
 import { grantedCatalog, routeLive, routesOf, type ServerRoute } from './server-route.ts';
 import { matchesTemplate } from './uri-template.ts';
 
@@ -27,19 +29,27 @@ export const LIST_METHODS: ReadonlySet<string> = new Set<ListMethod>([
   'resources/templates/list',
 ]);
 
+/** A server as a session sees it: an upstream one (its tenant's own, or shared), or a built-in one. */
+export type SessionRoute = ServerRoute | BuiltinRoute;
+
 /** Where a request goes: a route, and the params as its server knows them. */
-export type Route = ServerRoute & { readonly params: Record<string, unknown> };
+export type Route = SessionRoute & { readonly params: Record<string, unknown> };
+
+/** What the router needs of a session: its link, and its principal (who sees built-in servers). */
+export type RoutedSession = SessionLink & { readonly principal: Principal };
 
 type Params = Record<string, unknown>;
 
 /** A route's catalog as its session may see it (a grant narrows it). */
-type RoutedCatalog = { readonly route: ServerRoute; readonly catalog: ServerCatalog };
+type RoutedCatalog = { readonly route: SessionRoute; readonly catalog: ServerCatalog };
 
 export type RouterOptions = {
   /** The current view; a swapped view (a reload, a store change) invalidates what was derived. */
   view(): LiveView;
   /** The current servers, by name, in config order. */
   servers(): ReadonlyMap<string, UpstreamServer>;
+  /** The server the gateway answers itself, when it has one (`mcplane`, with a store). */
+  readonly builtin?: BuiltinServer;
   readonly log: Logger;
   readonly now?: () => number;
 };
@@ -48,6 +58,7 @@ export class Router {
   readonly #options: RouterOptions;
   readonly #log: Logger;
   readonly #now: () => number;
+  readonly #builtin: BuiltinRoute | undefined;
   #byTenant = new Map<string, readonly ServerRoute[]>();
   #derivedFrom: { view: LiveView; servers: ReadonlyMap<string, UpstreamServer> } | undefined;
 
@@ -55,6 +66,7 @@ export class Router {
     this.#options = options;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
+    this.#builtin = options.builtin ? builtinRoute(options.builtin) : undefined;
   }
 
   get #config(): Config {
@@ -97,9 +109,21 @@ export class Router {
     );
   }
 
+  /** A session's routes: its tenant's, then the built-in server if its principal sees it. */
+  #sessionRoutes(principal: Principal): readonly SessionRoute[] {
+    const routes = this.routesFor(principal.tenantId);
+    return this.#builtin?.server.visibleTo(principal) ? [...routes, this.#builtin] : routes;
+  }
+
+  /** Whether a request goes to the built-in server (it then passes the pipeline as face `admin-mcp`). */
+  isBuiltinCall(principal: Principal, method: string, params: Params): boolean {
+    if (method !== 'tools/call' || typeof params.name !== 'string' || !this.#builtin) return false;
+    return this.#spacedRoute(this.#sessionRoutes(principal), params.name)?.route.kind === 'builtin';
+  }
+
   /** One page of an aggregated list. */
   async list(
-    session: SessionLink,
+    session: RoutedSession,
     method: ListMethod,
     params: Params | undefined,
   ): Promise<Record<string, unknown>> {
@@ -129,13 +153,13 @@ export class Router {
    * cannot start is left out (and logged) rather than failing the whole list.
    */
   async catalogs(
-    session: SessionLink,
-    routes: readonly ServerRoute[] = this.routesFor(session.tenantId),
+    session: RoutedSession,
+    routes: readonly SessionRoute[] = this.#sessionRoutes(session.principal),
   ): Promise<Map<string, RoutedCatalog>> {
     const settled = await Promise.allSettled(routes.map((route) => this.#catalogOf(session, route)));
     const catalogs = new Map<string, RoutedCatalog>();
     settled.forEach((outcome, index) => {
-      const route = routes[index] as ServerRoute;
+      const route = routes[index] as SessionRoute;
       if (outcome.status === 'fulfilled') catalogs.set(route.name, { route, catalog: outcome.value });
       else
         this.#log.warn(
@@ -147,7 +171,7 @@ export class Router {
   }
 
   /** Where a request that targets one server goes, with its params rewritten for that server. */
-  async route(session: SessionLink, method: string, params: Params): Promise<Route> {
+  async route(session: RoutedSession, method: string, params: Params): Promise<Route> {
     switch (method) {
       case 'tools/call':
         return this.#byName(session, params, 'name', 'UNKNOWN_TOOL');
@@ -169,10 +193,14 @@ export class Router {
    * (no process is started): for decisions made per listed item, such as policy on lists. A
    * shared server's items are placed at the real server, as its calls are.
    */
-  place(tenantId: string, kind: ListedKind, listed: string): { server: string; name: string } | undefined {
-    const routes = this.routesFor(tenantId);
+  place(
+    principal: Principal,
+    kind: ListedKind,
+    listed: string,
+  ): { server: string; name: string } | undefined {
+    const routes = this.routesFor(principal.tenantId);
     if (kind === 'tool' || kind === 'prompt') {
-      const spaced = this.#spacedRoute(routes, listed);
+      const spaced = this.#spacedRoute(this.#sessionRoutes(principal), listed);
       if (spaced) return { server: spaced.route.server.name, name: spaced.name };
       for (const route of routes) {
         if (route.spaced) continue;
@@ -198,7 +226,8 @@ export class Router {
     return undefined;
   }
 
-  async #catalogOf(session: SessionLink, route: ServerRoute): Promise<ServerCatalog> {
+  async #catalogOf(session: SessionLink, route: SessionRoute): Promise<ServerCatalog> {
+    if (route.kind === 'builtin') return route.server.catalog;
     return grantedCatalog(await route.server.catalog(session, route.poolTenant), route.grant);
   }
 
@@ -209,11 +238,11 @@ export class Router {
    * longest wins should a config make two.
    */
   #spacedRoute(
-    routes: readonly ServerRoute[],
+    routes: readonly SessionRoute[],
     qualified: string,
-  ): { route: ServerRoute; name: string } | undefined {
+  ): { route: SessionRoute; name: string } | undefined {
     const separator = this.#config.gateway.namespaceSeparator;
-    let found: { route: ServerRoute; name: string } | undefined;
+    let found: { route: SessionRoute; name: string } | undefined;
     for (const route of routes) {
       if (!route.spaced) continue;
       const prefix = `${route.name}${separator}`;
@@ -230,14 +259,14 @@ export class Router {
    * the servers that keep their names bare.
    */
   async #byName(
-    session: SessionLink,
+    session: RoutedSession,
     params: Params,
     field: string,
     code: 'UNKNOWN_TOOL' | 'UNKNOWN_PROMPT',
   ): Promise<Route> {
     const name = params[field];
     if (typeof name !== 'string') throw new GatewayError(code);
-    const routes = this.routesFor(session.tenantId);
+    const routes = this.#sessionRoutes(session.principal);
     const spaced = this.#spacedRoute(routes, name);
     if (spaced) {
       // Only names the server lists (to this session): an unlisted name must answer exactly as a
@@ -248,7 +277,7 @@ export class Router {
       if (!items.some((item) => item.name === spaced.name)) throw new GatewayError(code);
       return { ...spaced.route, params: { ...params, [field]: spaced.name } };
     }
-    const bare = routes.filter((route) => !route.spaced);
+    const bare = routes.filter((route) => route.kind === 'upstream' && !route.spaced);
     if (bare.length > 0) {
       const catalogs = await this.catalogs(session, bare);
       for (const { route, catalog } of catalogs.values()) {
@@ -263,7 +292,7 @@ export class Router {
    * URIs are not name-spaced: the first route (own servers first, in config order) that lists a
    * resource, or else has a template it matches, serves it.
    */
-  async #byUri(session: SessionLink, uri: unknown): Promise<ServerRoute> {
+  async #byUri(session: RoutedSession, uri: unknown): Promise<SessionRoute> {
     if (typeof uri !== 'string') throw new GatewayError('INVALID_PARAMS', 'uri must be a string');
     const catalogs = [...(await this.catalogs(session)).values()];
     for (const { route, catalog } of catalogs) {
@@ -277,7 +306,7 @@ export class Router {
     throw new GatewayError('UNKNOWN_RESOURCE');
   }
 
-  async #completion(session: SessionLink, params: Params): Promise<Route> {
+  async #completion(session: RoutedSession, params: Params): Promise<Route> {
     const ref = params.ref as Params | undefined;
     if (ref?.type === 'ref/prompt') {
       const route = await this.#byName(session, ref, 'name', 'UNKNOWN_PROMPT');

@@ -24,6 +24,7 @@ export type SharedGrant = {
 };
 
 export type ServerRoute = {
+  readonly kind: 'upstream';
   readonly server: UpstreamServer;
   /** What the session calls it: the server's own name, or `<owner>.<server>` when shared. */
   readonly name: string;
@@ -55,7 +56,13 @@ export function routesOf(
   const routes: ServerRoute[] = [];
   for (const server of servers.values()) {
     if (!tenantAllows(tenant, server.name)) continue;
-    routes.push({ server, name: server.name, poolTenant: tenantId, spaced: server.settings.namespace });
+    routes.push({
+      kind: 'upstream',
+      server,
+      name: server.name,
+      poolTenant: tenantId,
+      spaced: server.settings.namespace,
+    });
   }
   if (tenant?.status !== 'active') return routes;
   for (const grant of view.grants) {
@@ -64,6 +71,7 @@ export function routesOf(
     if (server?.mode !== 'tenant') continue;
     if (!tenantAllows(view.tenants.get(grant.ownerTenantId), grant.server)) continue;
     routes.push({
+      kind: 'upstream',
       server,
       name: `${grant.ownerTenantId}${OWNER_SEPARATOR}${grant.server}`,
       poolTenant: grant.ownerTenantId,

@@ -250,12 +250,16 @@ export class ClientSession implements SessionLink {
     if (request.method === 'ping') return { result: {} };
     if (!this.#protocolVersion) throw new GatewayError('NOT_INITIALIZED');
     if (request.method === 'logging/setLevel') return { result: await this.#setLogLevel(params.level) };
-    // Everything else passes the pipeline: admit, route, authorize, guards, forward, audit.
+    // Everything else passes the pipeline: admit, route, authorize, guards, forward, audit. A call
+    // to the gateway's own management tools does so as face `admin-mcp`, for policy and audit.
+    const face = this.#core.router.isBuiltinCall(this.principal, request.method, params)
+      ? 'admin-mcp'
+      : this.face;
     const call = newCall({
       id: request.id,
       method: request.method,
       params,
-      session: { key: this.key, principal: this.principal, face: this.face },
+      session: { key: this.key, principal: this.principal, face },
       signal,
     });
     attachContext(call, { link: this, forward: (routed) => this.#forward(routed, request) });
@@ -269,6 +273,10 @@ export class ClientSession implements SessionLink {
     }
     const route = contextOf(call).route;
     if (!route) throw new GatewayError('INTERNAL', 'a call reached the server without a route');
+    // The gateway's own server answers here; it lists tools only, so only tools/call reaches it.
+    if (route.kind === 'builtin') {
+      return { result: await route.server.call(this.principal, call.params, call.signal) };
+    }
     if (call.method === 'resources/subscribe' || call.method === 'resources/unsubscribe') {
       return this.#subscription(call.method, route, call.params);
     }
@@ -313,7 +321,7 @@ export class ClientSession implements SessionLink {
   /** Subscriptions are counted per process, so one upstream subscription serves every session. */
   async #subscription(
     method: 'resources/subscribe' | 'resources/unsubscribe',
-    route: Route,
+    route: Route & { readonly kind: 'upstream' },
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     const uri = params.uri as string;

@@ -183,12 +183,15 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
 
     it('a grant that expires disappears live with list_changed, with no store change to announce it', async () => {
       const { http, red, blue } = await started('red', 'blue');
-      const expiresAt = new Date(Date.now() + 2_000).toISOString();
-      await grant(red, 'red', { granteeTenant: 'blue', access: 'read', expiresAt });
       const blueClient = await client(http, blue);
       let heard = 0;
       blueClient.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard++);
+      // Generous, so that a loaded machine still lists it before it expires.
+      const expiresAt = new Date(Date.now() + 4_000).toISOString();
+      await grant(red, 'red', { granteeTenant: 'blue', access: 'read', expiresAt });
       expect(await toolNames(blueClient)).toContain('red.kb__echo');
+      await eventually(() => heard > 0);
+      heard = 0;
       await eventually(() => heard > 0);
       expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
       expect((await toolNames(blueClient)).some((name) => name.startsWith('red.'))).toBe(false);

@@ -136,6 +136,21 @@ describe('parseConfig', () => {
     ).not.toThrow();
   });
 
+  it("a server named mcplane is refused: it is the gateway's own management server, which guards may name", () => {
+    const [problem] = problemsIn(yaml('servers:', '  mcplane:', '    command: node'));
+    expect(problem).toMatchObject({ path: 'servers.mcplane', line: 2 });
+    expect(problem?.message).toMatch(/management server/);
+    const guarded = parse(
+      yaml(
+        'gateway:',
+        '  guards: { servers: { mcplane: { detectors: { secrets: { output: flag } } } } }',
+        'servers:',
+        '  echo: { command: node }',
+      ),
+    );
+    expect(guarded.gateway.guards.servers.mcplane).toBeDefined();
+  });
+
   it('roots: session is refused for a shared or tenant server, saying it needs mode: session', () => {
     const problems = problemsIn(
       yaml(
