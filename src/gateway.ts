@@ -18,6 +18,7 @@ import {
 import { GrantExpiry } from './control/grant-expiry.ts';
 import { GrantUses } from './control/grant-uses.ts';
 import { planReload, type ReloadPlan } from './control/reload-plan.ts';
+import { announceSharing } from './control/sharing-announcements.ts';
 import { GatewayError } from './errors.ts';
 import { createAuthenticator, type Authenticator } from './identity/credentials.ts';
 import type { Principal } from './identity/principal.ts';
@@ -41,7 +42,6 @@ import { routeStage } from './guard/route-stage.ts';
 import { sharedUseStage } from './guard/shared-use-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
 import { Router } from './router/router.ts';
-import { routesOf, sharingChange } from './router/server-route.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
@@ -511,36 +511,15 @@ export class Gateway {
     this.#view = next;
     this.#viewBuiltAt = Date.now();
     this.#expiry.schedule(next.grants, this.#viewBuiltAt);
-    if (before.grants.length > 0 || next.grants.length > 0) this.#announceSharing(before, builtAt);
-  }
-
-  /**
-   * Sessions whose tenant gained, lost or changed a shared server get `list_changed` for tools,
-   * prompts and resources; what they subscribed to on a pool no longer shared with them ends.
-   * Calls in flight there finish: the owner's pool is not touched.
-   */
-  #announceSharing(before: LiveView, builtAt: number): void {
-    const byTenant = new Map<string, ClientSession[]>();
-    for (const session of this.#sessions.values()) {
-      const list = byTenant.get(session.tenantId) ?? [];
-      list.push(session);
-      byTenant.set(session.tenantId, list);
-    }
-    for (const [tenantId, sessions] of byTenant) {
-      const was = routesOf(before, this.#servers, tenantId, builtAt);
-      const change = sharingChange(was, this.#router.routesFor(tenantId));
-      if (!change.changed) continue;
-      for (const session of sessions) {
-        session.notifyListChanged('tools');
-        session.notifyListChanged('prompts');
-        session.notifyListChanged('resources');
-        for (const ended of change.ended) {
-          ended.server
-            .release(session, ended.poolTenant)
-            .catch((err: unknown) => this.log.debug({ err }, 'could not end a shared subscription'));
-        }
-      }
-    }
+    if (before.grants.length === 0 && next.grants.length === 0) return;
+    announceSharing({
+      before,
+      builtAt,
+      router: this.#router,
+      servers: this.#servers,
+      sessions: this.#sessions.values(),
+      log: this.log,
+    });
   }
 
   /**
