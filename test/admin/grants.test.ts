@@ -3,9 +3,15 @@
  * processes, on both store backends: a grant lets the grantee use the owner's own instance of a
  * tenant-mode server, name-spaced by the owner, until it is revoked or expires.
  */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AuditSchema } from '../../src/audit/audit-schema.ts';
+import { openFileAuditLog } from '../../src/audit/open-file-audit-log.ts';
+import { silentLogger } from '../../src/log.ts';
 import {
   bearer,
   connectHttpClient,
@@ -60,10 +66,20 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
     /** A gateway on a fresh store, and store tenants with a tenant-admin key each. */
     async function started<const Id extends string>(
       ...ids: Id[]
-    ): Promise<{ http: HttpGateway; root: Api } & Record<Id, Tenant>> {
+    ): Promise<
+      { http: HttpGateway; root: Api; audited: () => Record<string, unknown>[] } & Record<Id, Tenant>
+    > {
       const store = await backend.open();
       const rootKey = await platformKey(store);
-      const http = await startHttpGateway(CONFIG, { store });
+      const dir = mkdtempSync(join(tmpdir(), 'mcplane-grants-audit-'));
+      const audit = await openFileAuditLog(
+        AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }),
+        {
+          env: {},
+          log: silentLogger(),
+        },
+      );
+      const http = await startHttpGateway(CONFIG, { store, audit });
       const root = adminClient(http.origin, rootKey);
       const tenants: Record<string, Tenant> = {};
       for (const id of ids) {
@@ -76,7 +92,13 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         const key = created.body.key as string;
         tenants[id] = { admin: adminClient(http.origin, key), key, keyId: created.body.id as string };
       }
-      return { http, root, ...(tenants as Record<Id, Tenant>) };
+      const audited = () =>
+        readdirSync(dir)
+          .filter((file) => file.endsWith('.jsonl'))
+          .flatMap((file) => readFileSync(join(dir, file), 'utf8').split('\n'))
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      return { http, root, audited, ...(tenants as Record<Id, Tenant>) };
     }
 
     async function client(http: HttpGateway, tenant: Tenant): Promise<Client> {
@@ -123,7 +145,7 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
     });
 
     it("calls run on the owner's pool with the owner's config, carrying the grantee's identity, and a full grant shares every tool", async () => {
-      const { http, red, blue } = await started('red', 'blue');
+      const { http, red, blue, audited } = await started('red', 'blue');
       const stored = await red.admin('PUT', '/tenants/red/servers/kb', { env: { OWNER_MARK: 'red-value' } });
       expect(stored.status).toBe(200);
       await grant(red, 'red', { granteeTenant: 'blue', access: 'full' });
@@ -157,6 +179,17 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect(viaGrant.meta[`${META}/principal`]).toBe(`key:${blue.keyId}`);
       expect(viaGrant.meta[`${META}/session`]).toBe(granteeOwn.meta[`${META}/session`]);
       expect(ownerOwn.meta[`${META}/tenant`]).toBe('red');
+      // Audited as the grantee's call, to the real server, naming the owner whose instance served it.
+      const viaShare = () => audited().filter((record) => record.tool === 'red.kb__echo');
+      await eventually(() => viaShare().length === 1);
+      expect(viaShare()[0]).toMatchObject({
+        tenant: 'blue',
+        server: 'kb',
+        serverOwner: 'red',
+        outcome: 'ok',
+      });
+      const own = audited().find((record) => record.tool === 'kb__echo' && record.tenant === 'red');
+      expect(own?.serverOwner).toBeUndefined();
     });
 
     it('revoking a grant removes its tools live with list_changed, while a call in flight finishes', async () => {
