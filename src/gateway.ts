@@ -5,6 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { mcplaneServer } from './admin/mcplane-server.ts';
+import type { ManagementDeps } from './admin/tenant-management.ts';
 import type { Config } from './config/schema.ts';
 import {
   buildLiveView,
@@ -13,7 +15,10 @@ import {
   type ServerOverride,
   type StoreSnapshot,
 } from './control/live-view.ts';
+import { GrantExpiry } from './control/grant-expiry.ts';
+import { GrantUses } from './control/grant-uses.ts';
 import { planReload, type ReloadPlan } from './control/reload-plan.ts';
+import { announceSharing } from './control/sharing-announcements.ts';
 import { GatewayError } from './errors.ts';
 import { createAuthenticator, type Authenticator } from './identity/credentials.ts';
 import type { Principal } from './identity/principal.ts';
@@ -27,7 +32,7 @@ import { admitStage } from './guard/admit-stage.ts';
 import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
 import type { AnomalyFlags } from './guard/anomaly/anomaly-detector.ts';
 import { anomalyOf } from './guard/anomaly-stage.ts';
-import { authorizeStage, type ListedKind } from './guard/authorize-stage.ts';
+import { authorizeStage } from './guard/authorize-stage.ts';
 import { forwardAttached } from './guard/call-context.ts';
 import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-guarding.ts';
 import { GuardProfiles } from './guard/guard-profiles.ts';
@@ -37,8 +42,8 @@ import { composePipeline, type Face, type Next, type Stage } from './guard/pipel
 import { compilePolicies } from './guard/policy/load-policies.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
 import { routeStage } from './guard/route-stage.ts';
+import { sharedUseStage } from './guard/shared-use-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
-import { unqualify } from './router/qualified-name.ts';
 import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
@@ -61,6 +66,8 @@ export type GatewayOptions = {
   readonly audit?: AuditLog;
   /** Anomaly detection; by default built from `gateway.anomaly` (tests pass one with a clock). */
   readonly anomaly?: AnomalyDetection;
+  /** The config file, named when a config-managed tenant refuses a change. */
+  readonly configPath?: string;
 };
 
 export type GatewayStatus = {
@@ -72,8 +79,13 @@ export class Gateway {
   readonly log: Logger;
   readonly store: Store | undefined;
   #view: LiveView;
+  /** When {@link #view} was built: what its grants meant to sessions then. */
+  #viewBuiltAt = Date.now();
   /** The store's part of the view, kept to rebuild the view when the config reloads. */
   #snapshot: StoreSnapshot;
+  /** Rebuilds the view when the earliest grant in it expires. */
+  readonly #expiry = new GrantExpiry(() => this.#applyView(this.#buildView(this.config, this.#snapshot)));
+  readonly #grantUses: GrantUses | undefined;
   readonly #servers = new Map<string, UpstreamServer>();
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #isolation: ReturnType<typeof resolveProcessIsolation>;
@@ -99,6 +111,8 @@ export class Gateway {
     this.#env = options.env ?? process.env;
     this.#snapshot = snapshot;
     this.#view = this.#buildView(config, snapshot);
+    this.#expiry.schedule(this.#view.grants);
+    this.#grantUses = options.store ? new GrantUses(options.store, this.log) : undefined;
     this.#isolation = resolveProcessIsolation(config.gateway.processIsolation, this.#env);
     if (this.#isolation.kind === 'none' && config.gateway.processIsolation === 'auto') {
       this.log.info(
@@ -109,7 +123,14 @@ export class Gateway {
     for (const name of Object.keys(config.servers)) this.#servers.set(name, this.#newServer(name, config));
     this.#keys = options.store ? new StoredKeyCache(options.store, this.log) : undefined;
     this.#authenticator = this.#newAuthenticator();
-    this.#router = new Router({ view: () => this.#view, servers: () => this.#servers, log: this.log });
+    this.#router = new Router({
+      view: () => this.#view,
+      servers: () => this.#servers,
+      log: this.log,
+      ...(options.store
+        ? { builtin: mcplaneServer(this.#management(options.store, options), this.log) }
+        : {}),
+    });
     this.#guarding = options.guarding ?? {
       policies: compilePolicies([]),
       profiles: new GuardProfiles(config.gateway.guards),
@@ -175,7 +196,7 @@ export class Gateway {
       const snapshot = await loadSnapshot(this.store);
       this.#snapshot = snapshot;
       const before = this.#view;
-      this.#view = this.#buildView(before.config, snapshot);
+      this.#applyView(this.#buildView(before.config, snapshot));
       for (const server of this.#servers.values()) server.refreshTenantPools();
       for (const [id, tenant] of before.tenants) {
         const now = this.#view.tenants.get(id);
@@ -261,7 +282,7 @@ export class Gateway {
     const ordered = Object.keys(config.servers).map((name) => [name, this.#servers.get(name)] as const);
     this.#servers.clear();
     for (const [name, server] of ordered) if (server) this.#servers.set(name, server);
-    this.#view = this.#buildView(config, this.#snapshot);
+    this.#applyView(this.#buildView(config, this.#snapshot));
     if (plan.authChanged || plan.tenantsChanged) this.#authenticator = this.#newAuthenticator();
     for (const server of this.#servers.values()) server.refreshTenantPools();
     for (const server of retired) {
@@ -384,6 +405,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.#expiry.stop();
     const reason = new GatewayError('GATEWAY_CLOSING');
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
@@ -406,6 +428,7 @@ export class Gateway {
       usageStage(this.#usage),
       routeStage(() => this.#router),
       ...this.#anomaly.stages(),
+      ...(this.#grantUses ? [sharedUseStage(this.#grantUses.note)] : []),
       authorizeStage({
         policies: () => policies,
         facts: (call) => ({
@@ -414,42 +437,12 @@ export class Gateway {
           usage: this.#usage.usage(principalKey(call)),
           anomaly: anomalyOf(call),
         }),
-        owner: (kind, listed) => this.#ownerOf(kind, listed),
+        owner: (kind, listed, call) => this.#router.place(call.session.principal, kind, listed),
       }),
       new InputGuardStage({ profiles }),
       new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
     ];
     return composePipeline(stages, forwardAttached);
-  }
-
-  /** Which server a listed item came from, and its name there; from the catalogs already known. */
-  #ownerOf(kind: ListedKind, listed: string): { server: string; name: string } | undefined {
-    if (kind === 'tool' || kind === 'prompt') {
-      const parts = unqualify(listed, this.config.gateway.namespaceSeparator);
-      const spaced = parts && this.#servers.get(parts.server);
-      if (parts && spaced?.settings.namespace) return { server: parts.server, name: parts.name };
-      for (const server of this.#servers.values()) {
-        if (server.settings.namespace) continue;
-        const has = server
-          .knownCatalogs()
-          .some((catalog) =>
-            (kind === 'tool' ? catalog.tools : catalog.prompts).some((item) => item.name === listed),
-          );
-        if (has) return { server: server.name, name: listed };
-      }
-      return undefined;
-    }
-    for (const server of this.#servers.values()) {
-      const has = server
-        .knownCatalogs()
-        .some((catalog) =>
-          kind === 'resource'
-            ? catalog.resources.some((item) => item.uri === listed)
-            : catalog.resourceTemplates.some((item) => item.uriTemplate === listed),
-        );
-      if (has) return { server: server.name, name: listed };
-    }
-    return undefined;
   }
 
   #outputSchema(server: string, tool: string): Record<string, unknown> | undefined {
@@ -470,9 +463,26 @@ export class Gateway {
       isolation: this.#isolation,
       sessionByKey: (key) => this.#sessions.get(key),
       sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
+      mayServe: (session, server, poolTenant) => this.#router.reaches(session.tenantId, server, poolTenant),
       tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
       onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
     });
+  }
+
+  /** What the built-in `mcplane` server's tools need: the admin API's own dependencies. */
+  #management(store: Store, options: GatewayOptions): ManagementDeps {
+    const config = (): Config => this.config;
+    return {
+      store,
+      // Read when a key is made, so a reloaded pepper applies.
+      get pepper() {
+        return config().gateway.auth.apiKeys.pepper;
+      },
+      configSource: options.configPath ?? 'servers.config.yaml',
+      view: () => this.#view,
+      applied: () => this.applyStore(),
+      probe: (tenantId, server, override, secrets) => this.probe(tenantId, server, override, secrets),
+    };
   }
 
   #newAuthenticator(): Authenticator {
@@ -499,20 +509,39 @@ export class Gateway {
     decrement(this.#openByPrincipal, principalKeyOf(session.principal));
   }
 
+  /** A tenant's own sessions that reach its own pool of the server (not the grantees: see onStrayLog). */
   *#sessionsOf(tenantId: string, server: string): Iterable<ClientSession> {
-    if (!this.#router.allows(tenantId, server)) return;
+    if (!this.#router.reaches(tenantId, server)) return;
     for (const session of this.#sessions.values()) if (session.tenantId === tenantId) yield session;
   }
 
+  /** A tenant pool's catalog changed: its tenant's sessions and those it shares the server with hear it. */
   #announceListChanged(server: string, scope: CatalogScope, kind: CatalogKind): void {
     if (scope.session) {
       (scope.session as ClientSession).notifyListChanged(kind);
       return;
     }
     for (const session of this.#sessions.values()) {
-      if (scope.tenantId !== undefined && session.tenantId !== scope.tenantId) continue;
-      if (this.#router.allows(session.tenantId, server)) session.notifyListChanged(kind);
+      if (this.#router.reaches(session.tenantId, server, scope.tenantId)) session.notifyListChanged(kind);
     }
+  }
+
+  /** Swaps in a new view; grantees whose shared servers it changed hear of it. */
+  #applyView(next: LiveView): void {
+    const before = this.#view;
+    const builtAt = this.#viewBuiltAt;
+    this.#view = next;
+    this.#viewBuiltAt = Date.now();
+    this.#expiry.schedule(next.grants, this.#viewBuiltAt);
+    if (before.grants.length === 0 && next.grants.length === 0) return;
+    announceSharing({
+      before,
+      builtAt,
+      router: this.#router,
+      servers: this.#servers,
+      sessions: this.#sessions.values(),
+      log: this.log,
+    });
   }
 
   /**
@@ -520,18 +549,17 @@ export class Gateway {
    * each session's own level is applied when messages are delivered to it.
    */
   async #applyLogLevel(session: ClientSession): Promise<void> {
-    const work = this.#router.serversFor(session.tenantId).map(async (server) => {
+    const work = this.#router.routesFor(session.tenantId).map(async ({ server, poolTenant }) => {
+      // Everyone a process serves: a tenant pool serves its tenant and the grantees it is shared with.
       const peers =
         server.mode === 'session'
           ? [session]
-          : [...this.#sessions.values()].filter(
-              (peer) =>
-                this.#router.allows(peer.tenantId, server.name) &&
-                (server.mode === 'shared' || peer.tenantId === session.tenantId),
+          : [...this.#sessions.values()].filter((peer) =>
+              this.#router.reaches(peer.tenantId, server.name, poolTenant),
             );
       const level = mostVerbose(peers.flatMap<LogLevel>((peer) => (peer.logLevel ? [peer.logLevel] : [])));
       if (!level) return;
-      const processes = server.processesFor(session);
+      const processes = server.processesFor(session, poolTenant);
       await Promise.allSettled(processes.map((process) => process.setLogLevel(level)));
     });
     await Promise.allSettled(work);

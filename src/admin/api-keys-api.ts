@@ -1,17 +1,13 @@
 /**
  * `/tenants/{id}/api-keys`: create (the key is shown once), list, rotate with a grace period,
- * suspend, resume and revoke. Each change reaches the running gateway's key cache before the
- * answer, so a revoked key gets 401 on its very next request.
+ * suspend, resume and revoke. The rules are in api-key-operations.ts, shared with the `mcplane`
+ * MCP tools.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { GatewayError } from '../errors.ts';
-import { generateApiKey } from '../identity/api-key-format.ts';
-import { hashApiKey } from '../identity/api-key-hash.ts';
-import { apiKeyState } from '../store/api-key-state.ts';
-import type { ApiKey, ApiKeyStatus } from '../store/records.ts';
-import { notFound, requireTenant } from './admin-access.ts';
+import type { ApiKeyStatus } from '../store/records.ts';
+import { createApiKey, getApiKey, listApiKeys, rotateApiKey, setApiKeyStatus } from './api-key-operations.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
+import { CONFLICT, PROBLEMS, jsonBody, jsonOf } from './admin-routes.ts';
 import {
   ApiKeySchema,
   CreatedApiKeySchema,
@@ -20,21 +16,10 @@ import {
   RotationSchema,
   TenantIdParam,
 } from './admin-schemas.ts';
-import { storeTenant } from './tenants-api.ts';
 
 const tags = ['api-keys'];
 
-export function keyOut(key: ApiKey): z.infer<typeof ApiKeySchema> {
-  const { updatedAt: _updatedAt, ...shown } = key;
-  return { ...shown, scopes: [...key.scopes], state: apiKeyState(key, Date.now()) };
-}
-
 export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
-  const newKey = (): { key: string; id: string; hash: string } => {
-    const { key, id } = generateApiKey();
-    return { key, id, hash: hashApiKey(key, deps.pepper) };
-  };
-
   app.openapi(
     createRoute({
       method: 'post',
@@ -45,16 +30,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id: tenantId } = c.req.valid('param');
-      requireTenant(c.get('actor'), tenantId);
-      await storeTenant(deps, tenantId);
-      const body = c.req.valid('json');
-      if (body.projectId !== undefined && !(await deps.store.projects.get(tenantId, body.projectId))) {
-        throw new GatewayError('INVALID_PARAMS', `No project ${body.projectId} in tenant ${tenantId}`);
-      }
-      const { key, id, hash } = newKey();
-      const created = await deps.store.apiKeys.create(tenantId, { ...body, id, hash }, changeContext(c));
-      await deps.applied();
-      return c.json({ ...keyOut(created), key }, 201);
+      return c.json(await createApiKey(deps, c.get('actor'), tenantId, c.req.valid('json')), 201);
     },
   );
 
@@ -72,9 +48,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      requireTenant(c.get('actor'), id);
-      await storeTenant(deps, id);
-      return c.json({ apiKeys: (await deps.store.apiKeys.list(id)).map(keyOut) }, 200);
+      return c.json({ apiKeys: await listApiKeys(deps, c.get('actor'), id) }, 200);
     },
   );
 
@@ -88,11 +62,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      requireTenant(c.get('actor'), id);
-      await storeTenant(deps, id);
-      const key = await deps.store.apiKeys.get(id, keyId);
-      if (!key) throw notFound('API key');
-      return c.json(keyOut(key), 200);
+      return c.json(await getApiKey(deps, c.get('actor'), id, keyId), 200);
     },
   );
 
@@ -113,21 +83,8 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      requireTenant(c.get('actor'), id);
-      await storeTenant(deps, id);
       const { graceSeconds } = RotationSchema.parse(c.req.valid('json') ?? {});
-      const { key, id: newId, hash } = newKey();
-      const rotated = await deps.store.apiKeys.rotate(
-        id,
-        keyId,
-        { newId, newHash: hash, graceSeconds },
-        changeContext(c),
-      );
-      await deps.applied();
-      return c.json(
-        { previous: keyOut(rotated.previous), current: { ...keyOut(rotated.current), key } },
-        201,
-      );
+      return c.json(await rotateApiKey(deps, c.get('actor'), id, keyId, graceSeconds), 201);
     },
   );
 
@@ -142,11 +99,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
       }),
       async (c) => {
         const { id, keyId } = c.req.valid('param');
-        requireTenant(c.get('actor'), id);
-        await storeTenant(deps, id);
-        const key = await deps.store.apiKeys.setStatus(id, keyId, status, changeContext(c));
-        await deps.applied();
-        return c.json(keyOut(key), 200);
+        return c.json(await setApiKeyStatus(deps, c.get('actor'), id, keyId, status), 200);
       },
     );
   };
@@ -167,11 +120,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      requireTenant(c.get('actor'), id);
-      await storeTenant(deps, id);
-      const key = await deps.store.apiKeys.setStatus(id, keyId, 'revoked', changeContext(c));
-      await deps.applied();
-      return c.json(keyOut(key), 200);
+      return c.json(await setApiKeyStatus(deps, c.get('actor'), id, keyId, 'revoked'), 200);
     },
   );
 }

@@ -35,7 +35,7 @@ function fromConfig(tenant: TenantView): TenantOut {
   };
 }
 
-export function configManaged(deps: AdminDeps, tenantId: string): GatewayError {
+export function configManaged(deps: Pick<AdminDeps, 'configSource'>, tenantId: string): GatewayError {
   return new GatewayError(
     'CONFIG_MANAGED',
     `Tenant ${tenantId} is declared in ${deps.configSource}; change it there and reload`,
@@ -43,7 +43,10 @@ export function configManaged(deps: AdminDeps, tenantId: string): GatewayError {
 }
 
 /** Refuses changes to a config-managed tenant; 404 for one that exists nowhere. */
-export async function storeTenant(deps: AdminDeps, tenantId: string): Promise<Tenant> {
+export async function storeTenant(
+  deps: Pick<AdminDeps, 'configSource' | 'store' | 'view'>,
+  tenantId: string,
+): Promise<Tenant> {
   if (deps.view().tenants.get(tenantId)?.managedBy === 'config') throw configManaged(deps, tenantId);
   const tenant = await deps.store.tenants.get(tenantId);
   if (!tenant || tenant.status === 'deleted') throw notFound('tenant');

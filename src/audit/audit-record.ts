@@ -60,6 +60,8 @@ export type AuditEvent = {
   /** The JSON-RPC method, or for admin changes the action (e.g. `tenant.update`). */
   readonly method: string;
   readonly server?: string;
+  /** For a server shared by a grant: the tenant whose instance served the call (`tenant` is the caller's). */
+  readonly serverOwner?: string;
   /** The names the client asked for, as the client sees them (name-spaced). */
   readonly tool?: string;
   readonly prompt?: string;

@@ -48,6 +48,7 @@ export function callEvent(end: CallEnd): AuditEvent {
     face: call.session.face,
     method: call.method,
     ...(call.target === undefined ? {} : { server: call.target.server }),
+    ...(call.target?.owner === undefined ? {} : { serverOwner: call.target.owner }),
     ...named(kind, params),
     ...(decision === undefined ? {} : { decision: auditDecision(decision) }),
     findings: [...findings],

@@ -50,6 +50,7 @@ type Placed =
   | 'face'
   | 'method'
   | 'server'
+  | 'serverOwner'
   | 'tool'
   | 'prompt'
   | 'uri'
@@ -72,7 +73,7 @@ function orderedBody(
 ): BodyBuilder {
   const { kind, tenant, project, principal, session, face, method, server, tool, prompt, uri, resource } =
     event;
-  const { decision, findings, outcome, latencyMs, upstreamMs, servedBy, traceId } = event;
+  const { decision, findings, outcome, latencyMs, upstreamMs, servedBy, traceId, serverOwner } = event;
   const time = new Date(at).toISOString();
   const sortedDecision = decision === undefined ? undefined : sortedCopy(decision);
   const sortedFindings = (findings ?? []).map(sortedCopy);
@@ -96,6 +97,7 @@ function orderedBody(
     body.seq = seq;
     if (servedBy !== undefined) body.servedBy = servedBy;
     if (server !== undefined) body.server = server;
+    if (serverOwner !== undefined) body.serverOwner = serverOwner;
     if (session !== undefined) body.session = session;
     body.tenant = tenant;
     body.time = time;

@@ -10,6 +10,8 @@ import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
+/** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
+export const BUILTIN_SERVER = 'mcplane';
 const ServerName = z
   .string()
   .regex(NAME, 'server names are lowercase letters, digits and dashes, starting with a letter');
@@ -310,7 +312,13 @@ export const AuthSchema = z
 export const GatewaySettingsSchema = z
   .object({
     metaPrefix: MetaPrefix.default('dev.mcplane'),
-    namespaceSeparator: z.string().min(1).max(4).default('__'),
+    namespaceSeparator: z
+      .string()
+      .min(1)
+      .max(4)
+      // `<owner>.<server>` names a server another tenant shares (seed 000's grants).
+      .regex(/^[^.]*$/, 'must not contain "." (it separates a shared server\'s owner from the server)')
+      .default('__'),
     pageSize: z.number().int().positive().max(10_000).default(100),
     maxMessageSize: ByteSize.default(4 * 1024 * 1024),
     envAllowlist: z
@@ -463,7 +471,8 @@ export const ConfigSchema = z
     checkApiKeys(config, ctx);
     const guardIssues = guardReferenceIssues(
       config.gateway.guards,
-      known,
+      // The gateway's own management server passes the guards too.
+      new Set([...known, BUILTIN_SERVER]),
       new Set(Object.keys(config.tenants)),
     );
     for (const issue of guardIssues) {
@@ -477,6 +486,13 @@ export const ConfigSchema = z
           code: 'custom',
           message: `roots: session forwards one client's roots, so it needs mode: session (this server is mode: ${server.mode}); use a fixed list or none`,
           path: ['servers', name, 'roots'],
+        });
+      }
+      if (name === BUILTIN_SERVER) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${BUILTIN_SERVER}" is the name of the gateway's own management server; pick another`,
+          path: ['servers', name],
         });
       }
       if (name.includes(config.gateway.namespaceSeparator)) {

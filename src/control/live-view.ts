@@ -5,6 +5,7 @@
  * raw config's tenants or the store directly); a change builds a new view and swaps it in.
  */
 import type { Config } from '../config/schema.ts';
+import { grantState } from '../store/grant-state.ts';
 import type { Grant, ResolvedServerConfig, Tenant } from '../store/records.ts';
 
 export type TenantStatus = 'active' | 'suspended' | 'deleted';
@@ -50,11 +51,13 @@ export const EMPTY_SNAPSHOT: StoreSnapshot = { version: 0, tenants: [], serverCo
 
 /**
  * Builds a view. A store tenant whose id a config tenant also uses is left out (the store
- * refuses to create one, so this only guards a config edited afterwards) and reported.
+ * refuses to create one, so this only guards a config edited afterwards) and reported. Grants
+ * that have expired by `now` are left out, so rebuilding from the same snapshot drops them.
  */
 export function buildLiveView(
   config: Config,
   snapshot: StoreSnapshot = EMPTY_SNAPSHOT,
+  now: number = Date.now(),
 ): { view: LiveView; shadowed: string[] } {
   const tenants = new Map<string, TenantView>();
   for (const [id, tenant] of Object.entries(config.tenants)) {
@@ -90,7 +93,7 @@ export function buildLiveView(
   const view: LiveView = Object.freeze({
     config,
     tenants,
-    grants: Object.freeze([...snapshot.grants]),
+    grants: Object.freeze(snapshot.grants.filter((grant) => grantState(grant, now) === 'active')),
     storeVersion: snapshot.version,
   });
   return { view, shadowed };

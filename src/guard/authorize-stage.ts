@@ -45,10 +45,15 @@ export type AuthorizeStageOptions = {
   readonly facts: (call: Call) => CallFacts;
   /**
    * The server a listed item comes from and its bare name (for resources, its URI or URI
-   * template), given the name as listed (`server__tool` when name-spaced) or the URI. An item
-   * it cannot place is left out of the list.
+   * template), given the name as listed (`server__tool` when name-spaced, `owner.server__tool`
+   * when shared by a grant) or the URI, for the list's call (whose session decides what its
+   * names mean). An item it cannot place is left out of the list.
    */
-  readonly owner: (kind: ListedKind, listed: string) => { server: string; name: string } | undefined;
+  readonly owner: (
+    kind: ListedKind,
+    listed: string,
+    call: Call,
+  ) => { server: string; name: string } | undefined;
   readonly now?: () => Date;
 };
 
@@ -121,7 +126,7 @@ export function authorizeStage(options: AuthorizeStageOptions): Stage {
     const time = now();
     const visible = items.filter((item: unknown) => {
       const listed = (item as Record<string, unknown> | null)?.[listing.id];
-      const owner = typeof listed === 'string' ? options.owner(listing.kind, listed) : undefined;
+      const owner = typeof listed === 'string' ? options.owner(listing.kind, listed, call) : undefined;
       if (owner === undefined) return false;
       return policies.listed(policyInput(call, facts, time, listing.as, owner.server, owner.name, {}));
     });

@@ -3,12 +3,11 @@
  * route for, and to relay progress to) and the forwarding step. Kept beside the call rather
  * than in it, so the stages see only the pipeline's contract.
  */
-import type { Route } from '../router/router.ts';
-import type { SessionLink } from '../upstream/session-link.ts';
+import type { Route, RoutedSession } from '../router/router.ts';
 import type { Call, Next } from './pipeline.ts';
 
 export type CallContext = {
-  readonly link: SessionLink;
+  readonly link: RoutedSession;
   /** The pipeline's last step for this call: forward to the routed server, or aggregate a list. */
   readonly forward: Next;
   /** Set by the route stage. */

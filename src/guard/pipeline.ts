@@ -28,9 +28,15 @@ export type CallSession = {
   readonly face: Face;
 };
 
-/** Where a call goes, once the route stage knows. */
+/**
+ * Where a call goes, once the route stage knows. For a server another tenant shares with the
+ * session's tenant, `server` is still the real server's name (policies and guard profiles written
+ * for `kb` apply to `acme.kb` too) and `owner` names the tenant whose instance serves it.
+ */
 export type CallTarget = {
   readonly server: string;
+  /** The grant owner whose tenant pool serves the call; absent for the tenant's own servers. */
+  readonly owner?: string;
   /** The item's name as the server knows it (bare, not name-spaced). */
   readonly tool?: string;
   readonly prompt?: string;

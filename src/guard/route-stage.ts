@@ -1,6 +1,7 @@
 /**
  * The `route` stage: which server a call goes to, and its params as that server knows them
- * (bare tool and prompt names). It sets `call.target`, which policy, guards and audit read.
+ * (bare tool and prompt names). It sets `call.target`, which policy, guards and audit read; a
+ * server shared by a grant is targeted by its real name, with the grant's owner beside it.
  * Lists are aggregated over every server at the end and have no single target.
  */
 import { LIST_METHODS, type Router } from '../router/router.ts';
@@ -15,7 +16,8 @@ export function routeStage(router: () => Router): Stage {
       const context = contextOf(call);
       const route = await router().route(context.link, call.method, call.params);
       context.route = route;
-      call.target = targetOf(route.server.name, call.method, route.params);
+      const target = targetOf(route.server.name, call.method, route.params);
+      call.target = route.grant === undefined ? target : { ...target, owner: route.grant.owner };
       call.params = route.params;
       return next(call);
     },

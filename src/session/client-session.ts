@@ -23,7 +23,7 @@ import {
 } from '../jsonrpc/message.ts';
 import { attachContext, contextOf } from '../guard/call-context.ts';
 import { newCall, type Call, type Face, type Next } from '../guard/pipeline.ts';
-import { LIST_METHODS, type ListMethod, type Router } from '../router/router.ts';
+import { LIST_METHODS, type ListMethod, type Route, type Router } from '../router/router.ts';
 import { CancelledError, RemoteError, type SessionLink } from '../upstream/session-link.ts';
 import type { ProgressParams } from '../upstream/session-multiplexer.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
@@ -250,12 +250,16 @@ export class ClientSession implements SessionLink {
     if (request.method === 'ping') return { result: {} };
     if (!this.#protocolVersion) throw new GatewayError('NOT_INITIALIZED');
     if (request.method === 'logging/setLevel') return { result: await this.#setLogLevel(params.level) };
-    // Everything else passes the pipeline: admit, route, authorize, guards, forward, audit.
+    // Everything else passes the pipeline: admit, route, authorize, guards, forward, audit. A call
+    // to the gateway's own management tools does so as face `admin-mcp`, for policy and audit.
+    const face = this.#core.router.isBuiltinCall(this.principal, request.method, params)
+      ? 'admin-mcp'
+      : this.face;
     const call = newCall({
       id: request.id,
       method: request.method,
       params,
-      session: { key: this.key, principal: this.principal, face: this.face },
+      session: { key: this.key, principal: this.principal, face },
       signal,
     });
     attachContext(call, { link: this, forward: (routed) => this.#forward(routed, request) });
@@ -269,18 +273,26 @@ export class ClientSession implements SessionLink {
     }
     const route = contextOf(call).route;
     if (!route) throw new GatewayError('INTERNAL', 'a call reached the server without a route');
+    // The gateway's own server answers here; it lists tools only, so only tools/call reaches it.
+    if (route.kind === 'builtin') {
+      return { result: await route.server.call(this.principal, call.params, call.signal) };
+    }
     if (call.method === 'resources/subscribe' || call.method === 'resources/unsubscribe') {
-      return this.#subscription(call.method, route.server, call.params);
+      return this.#subscription(call.method, route, call.params);
     }
     const onProgress = this.#progressRelay(request);
     this.#used.add(route.server);
-    return route.server.use(this, (process) =>
-      process.forward(call.method, call.params, {
-        session: this,
-        clientRequestId: request.id,
-        signal: call.signal,
-        onProgress,
-      }),
+    // On the route's pool: the session's own tenant's, or a grant owner's for a shared server.
+    return route.server.use(
+      this,
+      (process) =>
+        process.forward(call.method, call.params, {
+          session: this,
+          clientRequestId: request.id,
+          signal: call.signal,
+          onProgress,
+        }),
+      route.poolTenant,
     );
   }
 
@@ -288,9 +300,11 @@ export class ClientSession implements SessionLink {
     if (this.#protocolVersion)
       throw new GatewayError('INVALID_REQUEST', 'The session is already initialized');
     this.#clientCapabilities = params.capabilities ?? {};
-    const servers = this.#core.router.serversFor(this.tenantId);
+    const routes = this.#core.router.routesFor(this.tenantId);
     // Profiles, not processes: opening a session claims no session-mode process.
-    const settled = await Promise.allSettled(servers.map((server) => server.profile(this)));
+    const settled = await Promise.allSettled(
+      routes.map((route) => route.server.profile(this, route.poolTenant)),
+    );
     const profiles = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const result = initializeResult(params.protocolVersion, profiles, this.#core.version);
     this.#protocolVersion = result.protocolVersion;
@@ -307,17 +321,19 @@ export class ClientSession implements SessionLink {
   /** Subscriptions are counted per process, so one upstream subscription serves every session. */
   async #subscription(
     method: 'resources/subscribe' | 'resources/unsubscribe',
-    server: UpstreamServer,
+    route: Route & { readonly kind: 'upstream' },
     params: Record<string, unknown>,
   ): Promise<Outcome> {
     const uri = params.uri as string;
+    const { server, poolTenant } = route;
     if (method === 'resources/unsubscribe') {
       // Only processes that hold the subscription act on it; none is claimed to unsubscribe.
-      await Promise.all(server.processesFor(this).map((process) => process.unsubscribe(this, uri)));
+      const holding = server.processesFor(this, poolTenant);
+      await Promise.all(holding.map((process) => process.unsubscribe(this, uri)));
       return { result: {} };
     }
     this.#used.add(server);
-    const process = await server.representative(this);
+    const process = await server.representative(this, poolTenant);
     const refused = await process.subscribe(this, uri);
     return refused && 'error' in refused ? { error: refused.error } : { result: {} };
   }

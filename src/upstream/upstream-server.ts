@@ -2,6 +2,10 @@
  * One configured server and its processes, whatever its mode: one pool for everyone (`shared`),
  * one pool per tenant with that tenant's env and args (`tenant`), or one process per session
  * (`session`). Callers ask for "a process for this session" and never see the difference.
+ *
+ * The methods that serve a session take `poolTenant`: whose tenant pool serves it, the session's
+ * own tenant by default, or the owner of a server shared with it by a grant (the router's route
+ * says which). Shared and session-mode servers have no tenant pools and ignore it.
  */
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -32,6 +36,8 @@ export type UpstreamServerOptions = {
   sessionByKey(key: string): SessionLink | undefined;
   /** The open sessions of a tenant that may use the server. */
   sessionsOf(tenantId: string, server: string): Iterable<SessionLink>;
+  /** Whether a session may be served by this tenant's pool of the server (its own, or shared with it). */
+  mayServe(session: SessionLink, server: string, poolTenant: string): boolean;
   /** A tenant's override of this server (from the config or the store), read when its pool starts. */
   tenantOverride(tenantId: string, server: string): ServerOverride | undefined;
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
@@ -102,48 +108,60 @@ export class UpstreamServer {
   }
 
   /** Runs `work` on a process that may serve this session; in session mode this claims the session's process. */
-  async use<T>(session: SessionLink, work: (process: UpstreamProcess) => Promise<T>): Promise<T> {
+  async use<T>(
+    session: SessionLink,
+    work: (process: UpstreamProcess) => Promise<T>,
+    poolTenant: string = session.tenantId,
+  ): Promise<T> {
     if (this.#dedicated) return work(await this.#dedicated.processFor(session));
-    return this.#poolFor(session.tenantId).use(work);
+    return this.#poolFor(poolTenant).use(work);
   }
 
   /** A process to keep per-process state on for this session (subscriptions); in session mode this claims one. */
-  async representative(session: SessionLink): Promise<UpstreamProcess> {
+  async representative(
+    session: SessionLink,
+    poolTenant: string = session.tenantId,
+  ): Promise<UpstreamProcess> {
     if (this.#dedicated) return this.#dedicated.processFor(session);
-    return this.#poolFor(session.tenantId).representative();
+    return this.#poolFor(poolTenant).representative();
   }
 
   /** What the session sees of the server (capabilities, instructions, catalog); never claims a process. */
-  async profile(session: SessionLink): Promise<ServerProfile> {
+  async profile(session: SessionLink, poolTenant: string = session.tenantId): Promise<ServerProfile> {
     if (this.#dedicated) return this.#dedicated.profile(session);
-    return this.#poolFor(session.tenantId).representative();
+    return this.#poolFor(poolTenant).representative();
   }
 
-  async catalog(session: SessionLink): Promise<ServerCatalog> {
-    return (await this.profile(session)).catalog;
+  async catalog(session: SessionLink, poolTenant: string = session.tenantId): Promise<ServerCatalog> {
+    return (await this.profile(session, poolTenant)).catalog;
   }
 
   /**
    * Every live process this session's requests may reach (for per-process settings such as log
    * level); in session mode the session's own process, if it has claimed one.
    */
-  processesFor(session: SessionLink): UpstreamProcess[] {
+  processesFor(session: SessionLink, poolTenant: string = session.tenantId): UpstreamProcess[] {
     if (this.#dedicated) {
       const own = this.#dedicated.claimed(session);
       return own ? [own] : [];
     }
-    return this.#poolFor(session.tenantId).processes();
+    return this.#poolFor(poolTenant).processes();
   }
 
-  /** Forgets a closed session: ends its subscriptions and, in session mode, its process. */
-  async release(session: SessionLink): Promise<void> {
+  /**
+   * Forgets a closed session: ends its subscriptions and, in session mode, its process. With
+   * `poolTenant`, only what it holds on that tenant's pools (a grant to it ended).
+   */
+  async release(session: SessionLink, poolTenant?: string): Promise<void> {
     if (this.#dedicated) {
-      await this.#dedicated.release(session);
+      if (poolTenant === undefined) await this.#dedicated.release(session);
       return;
     }
     // Any pool may hold the session's subscriptions: the current one, or one still draining.
     const pools = this.#shared ? [this.#shared] : this.#pools();
-    const processes = pools.flatMap((pool) => pool.processes());
+    const processes = pools
+      .flatMap((pool) => pool.processes())
+      .filter((process) => poolTenant === undefined || process.tenantId === poolTenant);
     await Promise.allSettled(processes.map((process) => process.release(session)));
   }
 
@@ -350,12 +368,12 @@ export class UpstreamServer {
 
   /**
    * A session-aware server may only name sessions it could be serving: in a tenant pool, the
-   * sessions of that tenant.
+   * sessions of that tenant and of tenants it shares the server with.
    */
   #sessionByKey(key: string, tenantId: string | undefined): SessionLink | undefined {
     const session = this.#options.sessionByKey(key);
-    if (!session || (tenantId !== undefined && session.tenantId !== tenantId)) return undefined;
-    return session;
+    if (!session || tenantId === undefined || session.tenantId === tenantId) return session;
+    return this.#options.mayServe(session, this.name, tenantId) ? session : undefined;
   }
 
   /** The child's command line and environment: allowlisted gateway env, then the server's, then the tenant's. */

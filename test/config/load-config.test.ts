@@ -165,6 +165,32 @@ describe('parseConfig', () => {
     expect(problem?.message).toMatch(/reserved by MCP/);
   });
 
+  it('a namespace separator holding a dot is refused: the dot names the owner of a shared server', () => {
+    const [problem] = problemsIn(
+      yaml('gateway:', '  namespaceSeparator: "."', 'servers:', '  echo: { command: node }'),
+    );
+    expect(problem).toMatchObject({ path: 'gateway.namespaceSeparator', line: 2 });
+    expect(problem?.message).toMatch(/must not contain "\."/);
+    expect(() =>
+      parse(yaml('gateway:', '  namespaceSeparator: "::"', 'servers:', '  echo: { command: node }')),
+    ).not.toThrow();
+  });
+
+  it("a server named mcplane is refused: it is the gateway's own management server, which guards may name", () => {
+    const [problem] = problemsIn(yaml('servers:', '  mcplane:', '    command: node'));
+    expect(problem).toMatchObject({ path: 'servers.mcplane', line: 2 });
+    expect(problem?.message).toMatch(/management server/);
+    const guarded = parse(
+      yaml(
+        'gateway:',
+        '  guards: { servers: { mcplane: { detectors: { secrets: { output: flag } } } } }',
+        'servers:',
+        '  echo: { command: node }',
+      ),
+    );
+    expect(guarded.gateway.guards.servers.mcplane).toBeDefined();
+  });
+
   it('roots: session is refused for a shared or tenant server, saying it needs mode: session', () => {
     const problems = problemsIn(
       yaml(
