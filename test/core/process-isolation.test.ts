@@ -78,7 +78,8 @@ describe.skipIf(unavailable !== undefined)(
       // bwrap dies of SIGTERM and takes its namespace down with SIGKILL: had the group been
       // signalled, the handler's 300 ms would never have passed.
       expect(readFileSync(log, 'utf8')).toBe('finished after SIGTERM\n');
-      expect(tree.filter((pid) => isAlive(pid))).toEqual([]);
+      // The namespace's init leaves a moment after the server it ran, on a busy machine.
+      await eventually(() => tree.every((pid) => !isAlive(pid)), 5_000);
     });
 
     it('that ignore SIGTERM are ended by SIGKILL, grandchildren included', async () => {
