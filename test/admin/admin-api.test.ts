@@ -9,6 +9,7 @@ import {
   stopHttpGateways,
   type HttpGateway,
 } from '../http/http-harness.ts';
+import { capturedLog } from '../support/captured-log.ts';
 import { eventually, fixtureServer, textJson } from '../support/harness.ts';
 import { adminClient, platformKey, postgresBackend, sqliteBackend, type Backend } from './admin-harness.ts';
 
@@ -314,6 +315,44 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect(await store.apiKeys.list('blue')).toEqual([]);
       expect(await store.projects.list('blue')).toEqual([]);
       expect((await store.tenants.get('red'))?.status).toBe('active');
+    });
+
+    it('a secret canary reaches no log line, even from a child that prints its environment or fails with it', async () => {
+      const store = await backend.open();
+      const rootKey = await platformKey(store);
+      const captured = capturedLog('debug');
+      const http = await startHttpGateway(
+        {
+          ...CONFIG,
+          servers: {
+            ...CONFIG.servers,
+            kb: fixtureServer({ mode: 'tenant', env: { FIXTURE_PRINT_ENV: '1' } }),
+          },
+        },
+        { store, log: captured.log },
+      );
+      const root = adminClient(http.origin, rootKey);
+      const { key } = await tenantWithAdmin(root, http, 'blue');
+      const canary = `canary-${Math.random().toString(36).slice(2)}`;
+      expect(
+        (
+          await root('PUT', '/tenants/blue/servers/kb', {
+            env: { FIXTURE_FAIL_STARTUP: '1', API_TOKEN: canary },
+          })
+        ).status,
+      ).toBe(422);
+      expect((await root('PUT', '/tenants/blue/servers/kb', { env: { API_TOKEN: canary } })).status).toBe(
+        200,
+      );
+      const { client } = await connectHttpClient(http, bearer(key));
+      await eventually(async () => {
+        const seen = textJson<{ values: Record<string, string | null> }>(
+          await client.callTool({ name: 'kb__env', arguments: { names: ['API_TOKEN'] } }),
+        );
+        return seen.values.API_TOKEN === canary;
+      });
+      expect(captured.text()).toContain('API_TOKEN');
+      expect(captured.text()).not.toContain(canary);
     });
 
     it('serves its OpenAPI document without a credential', async () => {
