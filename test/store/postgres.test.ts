@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SCHEMA_VERSION } from '../../src/store/migrations/migrations.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { TENANT_TABLES } from '../../src/store/sql/tenant-tables.ts';
 import { DATABASE_URL, startPostgresRun, type PostgresRun } from './postgres-harness.ts';
@@ -168,7 +169,7 @@ describe('PostgreSQL store', () => {
           `GRANT CREATE ON DATABASE ${new URL(DATABASE_URL).pathname.slice(1)} TO ${run().role}`,
         );
         const store = await h.open();
-        expect((await store.info()).schemaVersion).toBe(1);
+        expect((await store.info()).schemaVersion).toBe(SCHEMA_VERSION);
         await refusal(openStore(DATABASE_URL, { schema: 'Bad-Schema' }), 'INVALID_PARAMS');
       } finally {
         await h.cleanup();

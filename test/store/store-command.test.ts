@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeCommand } from '../../src/cli/store-command.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/migrations/migrations.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { generateMasterKey, loadMasterKeys, parseMasterKey } from '../../src/store/secrets/master-keys.ts';
 import { ACTOR } from './store-harness.ts';
@@ -40,9 +41,16 @@ describe('mcplane store', () => {
 
   it('migrate brings a new store to the current schema, and a second run applies nothing', async () => {
     const first = await run(['migrate', '--store', url]);
-    expect(first).toMatchObject({ code: 0, stdout: `store ${url}: schema version 0 -> 1 (applied 1)\n` });
+    const every = MIGRATIONS.map((migration) => migration.version).join(', ');
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: `store ${url}: schema version 0 -> ${SCHEMA_VERSION} (applied ${every})\n`,
+    });
     const second = await run(['migrate'], { MCPLANE_STORE_URL: url });
-    expect(second).toMatchObject({ code: 0, stdout: `store ${url}: schema version 1, nothing to apply\n` });
+    expect(second).toMatchObject({
+      code: 0,
+      stdout: `store ${url}: schema version ${SCHEMA_VERSION}, nothing to apply\n`,
+    });
   });
 
   it('migrate refuses an unknown scheme and an unreachable database clearly, without the password', async () => {
@@ -117,6 +125,6 @@ describe('mcplane store', () => {
 
   it('the real CLI runs store migrate', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'store', 'migrate', '--store', url]);
-    expect(stdout).toContain('schema version 0 -> 1');
+    expect(stdout).toContain(`schema version 0 -> ${SCHEMA_VERSION}`);
   });
 });

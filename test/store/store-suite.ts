@@ -13,6 +13,7 @@ import { serverConfigTests } from './suite/server-configs.ts';
 import { tenantAndProjectTests } from './suite/tenants-and-projects.ts';
 import { tenantDataTests } from './suite/tenant-data.ts';
 import { tenantScopingTests } from './suite/tenant-scoping.ts';
+import { toolPinTests } from './suite/tool-pins.ts';
 
 export function storeSuite(factory: HarnessFactory): void {
   let current: StoreHarness | undefined;
@@ -36,5 +37,6 @@ export function storeSuite(factory: HarnessFactory): void {
   changeLogTests(harness);
   tenantScopingTests(harness);
   tenantDataTests(harness);
+  toolPinTests(harness);
   migrationTests(harness);
 }

@@ -1,8 +1,9 @@
 /** Every migration, in order. Append only. */
 import { initial } from './001-initial.ts';
+import { toolPins } from './002-tool-pins.ts';
 import type { Migration } from './migration.ts';
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, toolPins];
 
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,6 +16,7 @@ import { createSecretRotation } from './secret-rotation-sql.ts';
 import { createServerConfigs } from './server-configs-sql.ts';
 import { createStoreContext } from './store-context.ts';
 import { createTenants } from './tenants-sql.ts';
+import { createToolPins } from './tool-pins-sql.ts';
 import { createVersionWatch } from './version-watch.ts';
 
 export type SqlStoreOptions = {
@@ -57,6 +58,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     serverConfigs: createServerConfigs(ctx),
     grants: createGrants(ctx),
     changes: createChangeLog(ctx),
+    pins: createToolPins(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

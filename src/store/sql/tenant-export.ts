@@ -1,7 +1,8 @@
 /**
  * A tenant's export (seed 004): everything the store holds for it, read in one transaction in
  * the tenant's own scope. Keys come without hashes and secrets masked, so an export is safe to
- * hand to the tenant. A later table (usage, audit) adds its section here.
+ * hand to the tenant. A later table (usage, audit) adds its section here. Global tool pins (of
+ * shared and session-mode servers) belong to no tenant and are not exported.
  */
 import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
@@ -10,6 +11,7 @@ import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
 import { changeFromRow, type StoreContext } from './store-context.ts';
 import { tenantFromRow } from './tenants-sql.ts';
+import { toolChangeFromRow, toolPinFromRow } from './tool-pins-sql.ts';
 
 export async function exportTenant(ctx: StoreContext, tenantId: string): Promise<TenantExport | undefined> {
   return ctx.read({ tenantId }, async (sql) => {
@@ -37,6 +39,12 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       adminChanges: (await rows('SELECT * FROM admin_changes WHERE tenant_id = $1 ORDER BY seq')).map(
         changeFromRow,
       ),
+      toolPins: (await rows('SELECT * FROM tool_pins WHERE tenant_id = $1 ORDER BY server, tool')).map(
+        toolPinFromRow,
+      ),
+      toolChanges: (
+        await rows('SELECT * FROM tool_changes WHERE tenant_id = $1 ORDER BY created_at, id')
+      ).map(toolChangeFromRow),
     };
   });
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { initial } from '../../../src/store/migrations/001-initial.ts';
 import type { Migration } from '../../../src/store/migrations/migration.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../../src/store/migrations/migrations.ts';
 import { migrate } from '../../../src/store/migrations/migrator.ts';
@@ -9,7 +8,7 @@ const now = () => new Date();
 
 /** A later schema step, as a future migration would add one. */
 const addQuota: Migration = {
-  version: 2,
+  version: SCHEMA_VERSION + 1,
   name: 'tenant quota',
   sqlite: ['ALTER TABLE tenants ADD COLUMN quota_monthly_calls INTEGER'],
   postgres: ['ALTER TABLE tenants ADD COLUMN quota_monthly_calls integer'],
@@ -20,13 +19,14 @@ export function migrationTests(harness: () => StoreHarness): void {
     it("a fresh store is migrated to the code's schema version, and reopening applies nothing", async () => {
       const h = harness();
       const first = await h.open();
-      expect(await first.info()).toMatchObject({ schemaVersion: SCHEMA_VERSION, migrationsApplied: [1] });
+      const every = MIGRATIONS.map((migration) => migration.version);
+      expect(await first.info()).toMatchObject({ schemaVersion: SCHEMA_VERSION, migrationsApplied: every });
       const id = tenantId('kept');
       await first.tenants.create({ id, name: 'Kept' }, ACTOR);
       const second = await h.open();
       expect(await second.info()).toMatchObject({ schemaVersion: SCHEMA_VERSION, migrationsApplied: [] });
       expect((await second.tenants.get(id))?.name).toBe('Kept');
-      expect((await h.rows('schema_migrations')).map((row) => Number(row['version']))).toEqual([1]);
+      expect((await h.rows('schema_migrations')).map((row) => Number(row['version']))).toEqual(every);
     });
 
     it('a store migrated by a newer mcplane is refused, naming both versions', async () => {
@@ -51,14 +51,15 @@ export function migrationTests(harness: () => StoreHarness): void {
       const id = tenantId('old');
       await store.tenants.create({ id, name: 'Old' }, ACTOR);
       const db = await h.database();
-      expect(await migrate(db, [initial, addQuota], { apply: true, now })).toEqual({
-        from: 1,
-        to: 2,
-        applied: [2],
+      const next = SCHEMA_VERSION + 1;
+      expect(await migrate(db, [...MIGRATIONS, addQuota], { apply: true, now })).toEqual({
+        from: SCHEMA_VERSION,
+        to: next,
+        applied: [next],
       });
-      expect(await migrate(db, [initial, addQuota], { apply: true, now })).toEqual({
-        from: 2,
-        to: 2,
+      expect(await migrate(db, [...MIGRATIONS, addQuota], { apply: true, now })).toEqual({
+        from: next,
+        to: next,
         applied: [],
       });
       expect((await h.rows('tenants'))[0]).toMatchObject({ id, quota_monthly_calls: null });
@@ -74,11 +75,15 @@ export function migrationTests(harness: () => StoreHarness): void {
         postgres: [...addQuota.postgres, 'NOT SQL'],
       };
       const db = await h.database();
-      await expect(migrate(db, [initial, broken], { apply: true, now })).rejects.toThrow();
+      await expect(migrate(db, [...MIGRATIONS, broken], { apply: true, now })).rejects.toThrow();
       expect((await h.tables()).find((table) => table.name === 'tenants')?.columns).not.toContain(
         'quota_monthly_calls',
       );
-      expect(await migrate(db, MIGRATIONS, { apply: false, now })).toEqual({ from: 1, to: 1, applied: [] });
+      expect(await migrate(db, MIGRATIONS, { apply: false, now })).toEqual({
+        from: SCHEMA_VERSION,
+        to: SCHEMA_VERSION,
+        applied: [],
+      });
     });
   });
 }
