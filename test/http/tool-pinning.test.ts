@@ -259,6 +259,25 @@ describe('tool-definition pinning', () => {
     expect(log.at(-1)?.action).toBe('tool_change.approve');
   });
 
+  it('while the processes of a pool disagree (a version rolling out), the changed tool is quarantined on all of them', async () => {
+    const { http, root } = await started({
+      tools: fixtureServer({ pool: { min: 2, max: 2, maxInflight: 8 } }),
+    });
+    const { memberKey } = await tenant(root, http, 'blue');
+    const { client } = await session(http, memberKey);
+    const pool = () => http.gateway.servers.get('tools')?.status().pools[0];
+    await eventually(() => pool()?.ready === 2);
+    // Busy the first process, so that describe_tool goes to the other, least loaded one: the
+    // first (which lists are read from) keeps the approved definition.
+    const busy = client.callTool({ name: 'tools__slow', arguments: { ms: 1500 } });
+    await eventually(() => http.gateway.inflight() === 1);
+    await describeTool(client, 'tools__describe_tool', 'echo', 'Echo, on one process only.');
+    await eventually(async () => (await changes(root)).length === 1);
+    expect(await names(client)).not.toContain('tools__echo');
+    await busy;
+    for (let attempt = 0; attempt < 4; attempt++) await refusedAsQuarantined(client, 'tools__echo');
+  });
+
   it('pins survive a restart on the same store: a tool changed while the gateway was down is quarantined at start', async () => {
     const servers = (env: Record<string, string>) => ({
       tools: fixtureServer({ pool: { min: 1, max: 1 }, env }),
@@ -297,12 +316,15 @@ describe('tool-definition pinning', () => {
     const { client } = await session(http, memberKey);
     await describeTool(client, 'warned__describe_tool', 'echo', 'Echo, warned.');
     await describeTool(client, 'loose__describe_tool', 'echo', 'Echo, loose.');
+    // Both changed definitions are listed, once each server's catalog is read again.
+    await eventually(async () => {
+      const tools = (await client.listTools()).tools;
+      const description = (name: string) => tools.find((tool) => tool.name === name)?.description;
+      return description('warned__echo') === 'Echo, warned.' && description('loose__echo') === 'Echo, loose.';
+    });
     await eventually(async () => (await changes(root)).length === 1);
     const [change] = await changes(root);
     expect(change).toMatchObject({ server: 'warned', tool: 'echo', status: 'pending' });
-    const tools = (await client.listTools()).tools;
-    expect(tools.find((tool) => tool.name === 'warned__echo')?.description).toBe('Echo, warned.');
-    expect(tools.find((tool) => tool.name === 'loose__echo')?.description).toBe('Echo, loose.');
     expect(textJson(await client.callTool({ name: 'warned__echo', arguments: { text: 'w' } }))).toMatchObject(
       {
         arguments: { text: 'w' },
