@@ -90,7 +90,11 @@ describe('tool pinning', () => {
     const { ledger, counts } = countingLedger(store.pins);
     const { pinning } = pinningOn(ledger);
     const catalog = [ECHO, PID];
-    await pinning.observe('srv', undefined, catalog);
+    // Two processes starting at once: their comparisons run one after the other.
+    await Promise.all([
+      pinning.observe('srv', undefined, catalog),
+      pinning.observe('srv', undefined, [{ ...ECHO }, { ...PID }]),
+    ]);
     await pinning.observe('srv', undefined, catalog);
     expect(await verdicts(pinning, catalog)).toEqual(['allow', 'allow']);
     await pinning.observe('srv', undefined, [{ ...ECHO }, { ...PID }]);
@@ -173,15 +177,35 @@ describe('tool pinning', () => {
 
   it('when another replica pinned a different definition first, this one is held as a change', async () => {
     const store = await memoryStore();
-    const first = pinningOn(store.pins).pinning;
-    const second = pinningOn(store.pins).pinning;
+    // Both replicas read the pins before either writes: both see a server never seen.
+    let reads = 0;
+    let bothRead: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    const gated: PinLedger = {
+      ...store.pins,
+      state: async (tenantId, server) => {
+        const state = await store.pins.state(tenantId, server);
+        if (++reads === 2) bothRead();
+        await barrier;
+        return state;
+      },
+      pin: (tenantId, server, pins) => store.pins.pin(tenantId, server, pins),
+      recordChange: (tenantId, server, change) => store.pins.recordChange(tenantId, server, change),
+    };
+    const first = pinningOn(gated).pinning;
+    const second = pinningOn(gated).pinning;
     const racing = changedEcho('Seen by the second replica.');
-    await Promise.all([first.observe('srv', undefined, [ECHO]), second.observe('srv', undefined, [racing])]);
-    expect(await second.verdict('srv', 'acme', [racing], racing)).toBe('quarantine');
-    expect(await first.verdict('srv', 'acme', [ECHO], ECHO)).toBe('allow');
+    const [catalog, racingCatalog] = [[ECHO], [racing]];
+    await Promise.all([
+      first.observe('srv', undefined, catalog),
+      second.observe('srv', undefined, racingCatalog),
+    ]);
+    expect(await second.verdict('srv', 'acme', racingCatalog, racing)).toBe('quarantine');
+    expect(await first.verdict('srv', 'acme', catalog, ECHO)).toBe('allow');
     expect((await store.pins.listAllChanges()).map((change) => [change.kind, change.newHash])).toEqual([
       ['changed', definitionHash(racing)],
     ]);
+    expect(reads).toBe(2);
   });
 
   it('a store that fails holds the tools, and the next use compares again', async () => {
