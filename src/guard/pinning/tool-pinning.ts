@@ -175,18 +175,21 @@ export class ToolPinning {
   }
 
   /**
-   * Re-reads the pins of (scope, server) after an admin decided one of its changes, and tells
-   * the sessions that see it: an approved tool is listed and callable again.
+   * Re-reads the pins of (scope, server) after an admin decided one of its changes; when they
+   * changed (an approval), tells the sessions that see the server: the tool is listed and
+   * callable again. Pins this gateway never read concern no session of it.
    */
   async reload(tenantId: string | null, server: string): Promise<void> {
     const key = scopeKey(tenantId, server);
-    if (this.#sets.has(key)) {
-      await this.#serialized(key, async () => {
-        const set = pinSetOf(await this.#options.ledger.state(tenantId, server));
-        this.#sets.set(key, { scope: tenantId, server, set: Promise.resolve(set) });
-      });
-    }
-    this.#options.announce(server, tenantId);
+    const cached = this.#sets.get(key);
+    if (!cached) return;
+    const changed = await this.#serialized(key, async () => {
+      const before = await cached.set.catch(() => undefined);
+      const set = pinSetOf(await this.#options.ledger.state(tenantId, server));
+      this.#sets.set(key, { scope: tenantId, server, set: Promise.resolve(set) });
+      return before === undefined || !samePins(before, set);
+    });
+    if (changed) this.#options.announce(server, tenantId);
   }
 
   stats(): PinningStats {
@@ -424,6 +427,12 @@ export class ToolPinning {
         .catch((error: unknown) => this.#log.warn({ err: error }, 'could not follow tool-change decisions'));
     });
   }
+}
+
+function samePins(a: PinSet, b: PinSet): boolean {
+  if (a.pins.size !== b.pins.size) return false;
+  for (const [tool, pin] of a.pins) if (b.pins.get(tool)?.hash !== pin.hash) return false;
+  return true;
 }
 
 /** Pins are per tenant for a tenant's own pool, global for what every tenant sees alike. */
