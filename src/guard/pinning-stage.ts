@@ -11,6 +11,7 @@
  * quarantined. With `pinning: warn` nothing is withheld, and a call to a tool that would be
  * quarantined carries a `flag` finding for audit.
  */
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.ts';
 import { qualify } from '../router/qualified-name.ts';
 import type { Router } from '../router/router.ts';
@@ -86,7 +87,7 @@ export function pinningStage(options: PinningStageOptions): Stage {
       const owner = typeof listed?.name === 'string' ? judges.get(listed.name) : undefined;
       // Not from a catalog just compared (a list_changed raced this list): left out until it is.
       if (!owner || !listed || owner.elsewhere) return false;
-      return owner.judge(owner.name, listedDefinitionHash(listed, owner.name)) !== 'quarantine';
+      return owner.judge(owner.tool.name, listedHash(listed, owner.tool)) !== 'quarantine';
     });
     return visible.length === items.length ? reply : { result: { ...reply.result, tools: visible } };
   }
@@ -119,8 +120,7 @@ export function pinningStage(options: PinningStageOptions): Stage {
       for (const tool of catalog.tools) {
         const listed = spaced ? qualify(name, tool.name, separator) : tool.name;
         // The first server in config order wins a bare-name clash, as the router routes.
-        if (!owners.has(listed))
-          owners.set(listed, { name: tool.name, judge, elsewhere: elsewhere.has(tool.name) });
+        if (!owners.has(listed)) owners.set(listed, { tool, judge, elsewhere: elsewhere.has(tool.name) });
       }
     });
     return owners;
@@ -145,7 +145,21 @@ export function pinningStage(options: PinningStageOptions): Stage {
   }
 }
 
-type Owner = { readonly name: string; readonly judge: PinJudge; readonly elsewhere: boolean };
+type Owner = { readonly tool: Tool; readonly judge: PinJudge; readonly elsewhere: boolean };
+
+const PINNED_MEMBERS = ['description', 'inputSchema', 'outputSchema', 'annotations'] as const;
+
+/**
+ * The pin hash of a listed item. The router lists a catalog's tool as a copy with the listed
+ * name, sharing its members: then the catalog tool's hash (computed once) is the item's. Any
+ * other item is hashed as it is.
+ */
+function listedHash(listed: Record<string, unknown>, tool: Tool): string {
+  const copied = PINNED_MEMBERS.every(
+    (member) => listed[member] === (tool as Record<string, unknown>)[member],
+  );
+  return copied ? definitionHash(tool) : listedDefinitionHash(listed, tool.name);
+}
 
 /** The catalogs a session's requests to a server may meet: what it lists, and every live process. */
 async function reachable(server: UpstreamServer, link: SessionLink): Promise<Set<ServerCatalog>> {
