@@ -51,6 +51,7 @@ export function pinningStage(options: PinningStageOptions): Stage {
       });
     }
     const server = route.server;
+    if (!options.pinning.applies(server.name)) return next(call);
     const tenantId = call.session.principal.tenantId;
     let verdict: PinVerdict = 'allow';
     for (const catalog of await reachable(server, contextOf(call).link)) {

@@ -151,6 +151,7 @@ describe('tool-definition pinning', () => {
 
     const [change] = await changes(root, '?status=pending');
     expect(change).toMatchObject({ tool: 'echo', kind: 'changed', tenantId: null, findings: [] });
+    expect((await root('GET', '/status')).body.pinning).toMatchObject({ firstSights: 1, held: 1 });
     expect(change?.diff).toEqual([
       { path: 'description', old: original?.description, new: 'Echo, now doing something else.' },
     ]);

@@ -155,6 +155,12 @@ export class ToolPinning {
     return run;
   }
 
+  /** Whether the server's tools are compared at all (it exists and has pinning on). */
+  applies(server: string): boolean {
+    const settings = this.#options.settings(server);
+    return settings !== undefined && settings.pinning !== 'off';
+  }
+
   /**
    * Once `tools` (a catalog the session sees) is compared, a judge of that server's tools as
    * the session's tenant sees them: by name and hash, with the current settings.
