@@ -231,7 +231,8 @@ export class ToolPinning {
       if (pin?.hash === hash || set.open.has(toolKey(tool.name, hash))) continue;
       const definition = definitionOf(tool);
       const findings: Finding[] = [
-        ...scanToolDefinition(definition),
+        // The whole tool, `title` included: not pinned, but read by clients and models too.
+        ...scanToolDefinition(tool),
         ...shadowingFindings(definition, listed(tool.name), neighbours, ownNames),
       ];
       if (!pin && findings.length === 0 && (first || settings.trust === 'auto')) {
