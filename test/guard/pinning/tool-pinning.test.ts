@@ -75,7 +75,9 @@ function countingLedger(inner: PinLedger) {
 }
 
 async function memoryStore(): Promise<Store> {
-  const store = await openStore('sqlite::memory:');
+  // One millisecond later at every reading, so changes recorded in a row list in that order.
+  let at = Date.parse('2026-11-01T00:00:00.000Z');
+  const store = await openStore('sqlite::memory:', { now: () => new Date(at++) });
   closing.push(() => store.close());
   return store;
 }

@@ -26,10 +26,19 @@ async function pinned(store: Store, scope: string | null, server = 'kb'): Promis
   ]);
 }
 
+/**
+ * A clock one millisecond later at every reading: changes recorded one after the other get
+ * distinct times, so "oldest first" has one answer (ties would fall back to random ids).
+ */
+function ticking(): () => Date {
+  let at = Date.parse('2026-11-01T00:00:00.000Z');
+  return () => new Date(at++);
+}
+
 export function toolPinTests(harness: () => StoreHarness): void {
   describe('tool pins', () => {
     it('a pin is kept once per scope: pinning again never replaces it, and it is no admin change', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const acme = tenantId('acme');
       const version = await store.version();
       await pinned(store, null);
@@ -50,7 +59,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('state says whether a server was seen: by a pin, or by a recorded change alone', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       expect(await store.pins.state(null, 'kb')).toEqual({ pins: [], open: [], seen: false });
       await store.pins.recordChange(null, 'kb', {
         ...changed(),
@@ -64,7 +73,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('a change is recorded once per offered hash, also after it was rejected; another hash is another change', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       await pinned(store, null);
       const first = await store.pins.recordChange(null, 'kb', changed());
       expect(first).toMatchObject({
@@ -88,7 +97,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('approving pins the offered definition and is an admin change in the scope of the change', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const acme = tenantId('acme');
       await pinned(store, acme);
       const { change } = await store.pins.recordChange(acme, 'kb', changed());
@@ -111,7 +120,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('rejecting keeps the old pin and is logged; a rejected change may still be approved, never rejected twice', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       await pinned(store, null);
       const { change } = await store.pins.recordChange(null, 'kb', changed());
       const rejected = await store.pins.decide(null, change.id, 'reject', ACTOR);
@@ -124,7 +133,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('an added tool is pinned by its approval; a removal is recorded once, already decided, never pending', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const { change } = await store.pins.recordChange(null, 'kb', {
         ...changed(),
         kind: 'added',
@@ -153,7 +162,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('malformed pins and changes are refused, naming the field', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const cases: [Promise<unknown>, RegExp][] = [
         [store.pins.recordChange(null, 'kb', { ...changed(), oldHash: null }), /old definition/],
         [store.pins.recordChange(null, 'kb', { ...changed(), newHash: 'short' }), /newHash/],
@@ -174,7 +183,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it("a scope sees only its own changes: a tenant's id never finds a global or another tenant's change", async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const [a, b] = [tenantId('a'), tenantId('b')];
       const global = (await store.pins.recordChange(null, 'kb', changed())).change;
       const ofA = (await store.pins.recordChange(a, 'kb', changed())).change;
@@ -196,7 +205,7 @@ export function toolPinTests(harness: () => StoreHarness): void {
     });
 
     it('lists filter by status and server, oldest first, and honour the limit', async () => {
-      const store = await harness().open();
+      const store = await harness().open({ now: ticking() });
       const first = (await store.pins.recordChange(null, 'kb', changed())).change;
       const second = (await store.pins.recordChange(null, 'docs', changed())).change;
       await store.pins.decide(null, first.id, 'reject', ACTOR);
