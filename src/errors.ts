@@ -135,6 +135,14 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'A content guard could not check this call',
   },
+  // Tool-definition pinning: the message names the tool (as the client lists it) and says that
+  // an admin must approve; the definition itself is never in it.
+  TOOL_QUARANTINED: {
+    http: 403,
+    rpc: -32043,
+    expose: true,
+    publicMessage: 'This tool is quarantined until an admin approves its definition',
+  },
   JSON_TOO_DEEP: {
     http: 400,
     rpc: -32600,

@@ -39,6 +39,9 @@ import { GuardProfiles } from './guard/guard-profiles.ts';
 import { InputGuardStage } from './guard/input-guard-stage.ts';
 import { OutputGuardStage } from './guard/output-guard-stage.ts';
 import { composePipeline, type Face, type Next, type Stage } from './guard/pipeline.ts';
+import { memoryPinLedger } from './guard/pinning/pin-ledger.ts';
+import { ToolPinning } from './guard/pinning/tool-pinning.ts';
+import { pinningStage } from './guard/pinning-stage.ts';
 import { compilePolicies } from './guard/policy/load-policies.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
 import { routeStage } from './guard/route-stage.ts';
@@ -98,6 +101,7 @@ export class Gateway {
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
   readonly #usage = new RecentUsage();
   readonly #anomaly: AnomalyDetection;
+  readonly #pinning: ToolPinning;
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
   readonly #openByTenant = new Map<string, number>();
@@ -131,6 +135,16 @@ export class Gateway {
         ? { builtin: mcplaneServer(this.#management(options.store, options), this.log) }
         : {}),
     });
+    this.#pinning = new ToolPinning({
+      ledger: options.store?.pins ?? memoryPinLedger(),
+      ...(options.store ? { store: options.store } : {}),
+      log: this.log,
+      settings: (server) => this.config.servers[server],
+      separator: () => this.config.gateway.namespaceSeparator,
+      allows: (tenantId, server) => this.#router.reaches(tenantId, server),
+      announce: (server, tenantId) =>
+        this.#announceListChanged(server, tenantId === null ? {} : { tenantId }, 'tools'),
+    });
     this.#guarding = options.guarding ?? {
       policies: compilePolicies([]),
       profiles: new GuardProfiles(config.gateway.guards),
@@ -163,6 +177,11 @@ export class Gateway {
 
   get servers(): ReadonlyMap<string, UpstreamServer> {
     return this.#servers;
+  }
+
+  /** Tool-definition pinning, for the admin API's tool-changes decisions. */
+  get pinning(): ToolPinning {
+    return this.#pinning;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -411,6 +430,7 @@ export class Gateway {
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
     this.#unwatchStore?.();
     await this.#anomaly.close();
+    await this.#pinning.close();
     await this.#keys?.close();
     // Last: every call has ended, so its record is queued; close writes it and a checkpoint.
     await this.#audit?.log.close();
@@ -427,6 +447,11 @@ export class Gateway {
       admitStage,
       usageStage(this.#usage),
       routeStage(() => this.#router),
+      pinningStage({
+        pinning: this.#pinning,
+        router: () => this.#router,
+        separator: () => this.config.gateway.namespaceSeparator,
+      }),
       ...this.#anomaly.stages(),
       ...(this.#grantUses ? [sharedUseStage(this.#grantUses.note)] : []),
       authorizeStage({
@@ -466,6 +491,9 @@ export class Gateway {
       mayServe: (session, server, poolTenant) => this.#router.reaches(session.tenantId, server, poolTenant),
       tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
       onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
+      // After list_changed the sessions hear of it anyway; a new process's held tools need telling.
+      onCatalogRead: (server, tenantId, catalog, cause) =>
+        void this.#pinning.observe(server, tenantId, catalog.tools, { announce: cause === 'start' }),
     });
   }
 

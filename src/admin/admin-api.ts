@@ -18,6 +18,7 @@ import { problemResponse } from './problem.ts';
 import { projectsApi } from './projects-api.ts';
 import { serverConfigsApi } from './server-configs-api.ts';
 import { tenantsApi } from './tenants-api.ts';
+import { toolChangesApi } from './tool-changes-api.ts';
 
 export const ADMIN_PATH = '/admin/v1';
 
@@ -27,7 +28,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -52,6 +53,7 @@ function routes(deps: AdminDeps): AdminApp {
   serverConfigsApi(app, deps);
   grantsApi(app, deps);
   gatewayApi(app, deps);
+  toolChangesApi(app, deps);
   return app;
 }
 

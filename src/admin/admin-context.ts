@@ -45,6 +45,8 @@ export type AdminDeps = {
   ): Promise<void>;
   status(): unknown;
   reload(): Promise<ReloadOutcome>;
+  /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
+  readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
 };
 
 export type AdminEnv = { Variables: { actor: AdminActor } };

@@ -130,6 +130,14 @@ export const ServerSchema = z
       .array(EnvName)
       .default([])
       .meta({ description: "Names of the gateway's own environment variables the child may also see." }),
+    pinning: z.enum(['enforce', 'warn', 'off']).default('enforce').meta({
+      description:
+        'Tool-definition pinning. enforce: a tool whose definition changed since it was pinned, a new tool, or one flagged at first sight is left out of tools/list and refused until an admin approves it (GET /admin/v1/tool-changes); warn: the same changes are recorded and logged, but the tools stay usable; off: nothing is pinned or checked.',
+    }),
+    trust: z.enum(['review', 'auto']).default('review').meta({
+      description:
+        'review: a tool the server adds after it was first seen waits for an admin; auto: added tools are pinned at once (unless the scan flags them). Changed definitions always wait.',
+    }),
     description: z.string().optional(),
   })
   .strict();

@@ -29,7 +29,9 @@ export function adminDeps(
       ...gateway.status(),
       sessionsByTenant: gateway.sessionsByTenant(),
       ready: gateway.ready,
+      pinning: gateway.pinning.stats(),
     }),
     reload: () => reloader.reload('admin-api'),
+    pinning: gateway.pinning,
   };
 }

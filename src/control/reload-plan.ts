@@ -34,10 +34,17 @@ const LIVE_GATEWAY_KEYS: ReadonlySet<string> = new Set([
   'retention',
 ]);
 
-/** The parts of the config that decide how a server's processes are started and behave. */
+/**
+ * The parts of the config that decide how a server's processes are started and behave. Its
+ * pinning settings are not among them: they are read from the current config per call, so
+ * changing them applies live and keeps the processes.
+ */
 export function serverSpecFingerprint(config: Config, server: string): string {
   const { envAllowlist, maxMessageSize } = config.gateway;
-  return canonicalJson({ server: config.servers[server], envAllowlist, maxMessageSize });
+  const spec = config.servers[server];
+  // canonicalJson drops undefined members.
+  const started = spec && { ...spec, pinning: undefined, trust: undefined };
+  return canonicalJson({ server: started, envAllowlist, maxMessageSize });
 }
 
 export function planReload(current: Config, incoming: Config): ReloadPlan {

@@ -135,6 +135,58 @@ export type BaselineRecord = {
 };
 
 export type StoredBaseline = BaselineRecord & { readonly updatedAt: string };
+/** What a pinned tool's definition is: name, description, inputSchema, outputSchema, annotations. */
+export type ToolDefinitionRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * The approved definition of one tool of one server, in one scope: a tenant's (for a
+ * `mode: tenant` server's pool) or, with `tenantId` `null`, global (shared and session-mode
+ * servers, which every tenant sees alike).
+ */
+export type ToolPin = {
+  readonly tenantId: string | null;
+  readonly server: string;
+  readonly tool: string;
+  /** SHA-256 of the definition's canonical JSON, hex. */
+  readonly hash: string;
+  readonly definition: ToolDefinitionRecord;
+  readonly approvedAt: string;
+  /** An admin's subject, `first-sight` or `trust:auto`. */
+  readonly approvedBy: string;
+};
+
+export type ToolChangeKind = 'added' | 'changed' | 'removed';
+export type ToolChangeStatus = 'pending' | 'approved' | 'rejected';
+
+/** What the scan of a definition found (tool poisoning, shadowing); never the matched text. */
+export type ToolFinding = {
+  readonly detector: string;
+  readonly action: string;
+  readonly where: string;
+  readonly detail?: string;
+};
+
+/** A tool definition a server offered that differs from its pin, for an admin to decide. */
+export type ToolChange = {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly server: string;
+  readonly tool: string;
+  readonly kind: ToolChangeKind;
+  /** The pinned definition's hash; `null` for an added tool. */
+  readonly oldHash: string | null;
+  /** The offered definition's hash; `null` for a removed tool. */
+  readonly newHash: string | null;
+  readonly oldDefinition: ToolDefinitionRecord | null;
+  readonly newDefinition: ToolDefinitionRecord | null;
+  readonly findings: readonly ToolFinding[];
+  /** `removed` entries, and tools pinned by `trust: auto`, are recorded already approved. */
+  readonly status: ToolChangeStatus;
+  readonly createdAt: string;
+  readonly decidedAt: string | null;
+  /** An admin's subject, or `gateway` for an entry recorded already decided. */
+  readonly decidedBy: string | null;
+};
 
 /** Everything the store holds for one tenant (`GET /tenants/{id}/export`). */
 export type TenantExport = {
@@ -148,4 +200,7 @@ export type TenantExport = {
   readonly grants: readonly Grant[];
   readonly adminChanges: readonly AdminChange[];
   readonly anomalyBaselines: readonly StoredBaseline[];
+  /** Pins of the tenant's own (`mode: tenant`) pools; global pins belong to no tenant. */
+  readonly toolPins: readonly ToolPin[];
+  readonly toolChanges: readonly ToolChange[];
 };

@@ -1,7 +1,8 @@
 /**
  * The durable store of the control plane: tenants, projects, API keys, tenant server configs,
- * grants, the admin change log and anomaly baselines, behind one type with a SQLite and a PostgreSQL backend
- * (`openStore` in open-store.ts picks one from the URL). No SQL lives outside `src/store/`.
+ * grants, tool-definition pins, the admin change log and anomaly baselines, behind one type with
+ * a SQLite and a PostgreSQL backend (`openStore` in open-store.ts picks one from the URL). No SQL
+ * lives outside `src/store/`.
  *
  * Rules every method follows:
  * - A method on tenant data takes the tenant id first and sees only that tenant's rows. Another
@@ -31,6 +32,12 @@ import type {
   Tenant,
   TenantExport,
   TenantStatus,
+  ToolChange,
+  ToolChangeKind,
+  ToolChangeStatus,
+  ToolDefinitionRecord,
+  ToolFinding,
+  ToolPin,
 } from './records.ts';
 
 /** Who is making a change, for the admin change log. */
@@ -232,6 +239,87 @@ export type Baselines = {
   save(batch: readonly BaselineRecord[]): Promise<void>;
 };
 
+export type NewToolPin = {
+  readonly tool: string;
+  readonly hash: string;
+  readonly definition: ToolDefinitionRecord;
+  /** `first-sight`, `trust:auto`. */
+  readonly approvedBy: string;
+};
+
+export type NewToolChange = {
+  readonly tool: string;
+  readonly kind: ToolChangeKind;
+  readonly oldHash: string | null;
+  readonly newHash: string | null;
+  readonly oldDefinition: ToolDefinitionRecord | null;
+  readonly newDefinition: ToolDefinitionRecord | null;
+  readonly findings: readonly ToolFinding[];
+  /**
+   * `pending` (the default) waits for an admin. `approved` records what the gateway did itself:
+   * a removal, or an addition pinned by `trust: auto` (pinned with {@link ToolPins.pin}).
+   */
+  readonly status?: 'pending' | 'approved';
+};
+
+/** What pinning needs of one server in one scope to compare a catalog with. */
+export type PinState = {
+  readonly pins: readonly ToolPin[];
+  /** Changes still open: pending, or rejected (whose definition stays refused). */
+  readonly open: readonly ToolChange[];
+  /** Whether the server was seen in this scope before: it has pins or recorded changes. */
+  readonly seen: boolean;
+};
+
+export type ToolChangeFilter = {
+  readonly status?: ToolChangeStatus;
+  readonly server?: string;
+  /** Default 100, at most 1000. */
+  readonly limit?: number;
+};
+
+/**
+ * Tool-definition pins and the changes waiting for review. The scope is a tenant id (the pins of
+ * that tenant's `mode: tenant` pools) or `null`: global, for shared and session-mode servers.
+ * Reading and pinning what a server offers (`state`, `pin`, `recordChange`) is the gateway's
+ * own bookkeeping, like `apiKeys.recordUse`: not an admin change, no version bump. An admin's
+ * `decide` is an admin change, and its version bump tells every replica to re-read the pins.
+ */
+export type ToolPins = {
+  state(tenantId: string | null, server: string): Promise<PinState>;
+  /** Pins tools not pinned yet; an existing pin is kept. Returns every pin of the server after. */
+  pin(tenantId: string | null, server: string, pins: readonly NewToolPin[]): Promise<ToolPin[]>;
+  /**
+   * Records a change once: while an open change for the same tool and offered hash exists (or,
+   * for a removal, while the tool's latest change is that removal), returns it instead.
+   */
+  recordChange(
+    tenantId: string | null,
+    server: string,
+    change: NewToolChange,
+  ): Promise<{ change: ToolChange; created: boolean }>;
+  /** In this scope only: a tenant's id never finds a global change, nor `null` a tenant's. */
+  getChange(tenantId: string | null, id: string): Promise<ToolChange | undefined>;
+  /** Platform-wide, by id. */
+  findChange(id: string): Promise<ToolChange | undefined>;
+  /** One scope's changes, oldest first. */
+  listChanges(tenantId: string | null, filter?: ToolChangeFilter): Promise<ToolChange[]>;
+  /** Platform-wide, every scope, oldest first. */
+  listAllChanges(filter?: ToolChangeFilter): Promise<ToolChange[]>;
+  listPins(tenantId: string | null, server?: string): Promise<ToolPin[]>;
+  /**
+   * `approve` pins the offered definition (replacing the old pin) and `reject` keeps the old
+   * one; records `tool_change.approve|reject` in the scope's change log. A pending change may
+   * be either; a rejected one may still be approved; anything else is `CONFLICT`.
+   */
+  decide(
+    tenantId: string | null,
+    id: string,
+    decision: 'approve' | 'reject',
+    context: ChangeContext,
+  ): Promise<ToolChange>;
+};
+
 /** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
 export type RetainedTable = 'admin_changes';
 
@@ -276,6 +364,7 @@ export type Store = {
   readonly grants: Grants;
   readonly changes: ChangeLog;
   readonly baselines: Baselines;
+  readonly pins: ToolPins;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

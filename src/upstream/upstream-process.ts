@@ -37,6 +37,12 @@ export type UpstreamProcessHooks = {
   sessionByKey(key: string): SessionLink | undefined;
   onExit(process: UpstreamProcess, exit: ChildExit): void;
   onCatalogChanged(process: UpstreamProcess, kind: CatalogKind): void;
+  /**
+   * The process read its catalog: at start (before it serves anything) and after each
+   * `list_changed` (before anyone can see the new one, and before onCatalogChanged). For
+   * tool-definition pinning.
+   */
+  onCatalogRead?(process: UpstreamProcess, catalog: ServerCatalog, cause: 'start' | 'list_changed'): void;
   /** A log message the process sent that no session could be found for. */
   onStrayLog(notification: JSONRPCNotification): void;
 };
@@ -163,6 +169,7 @@ export class UpstreamProcess {
       this.#initializeResult = reply.result as InitializeResult;
       this.#mux.notify('notifications/initialized');
       this.#catalog = await readCatalog(call, this.capabilities);
+      this.#hooks.onCatalogRead?.(this, this.#catalog, 'start');
     } catch (error) {
       this.#child.kill();
       throw startupError(this.server, error, deadline.aborted, this.#options.timeouts.startup);
@@ -298,6 +305,7 @@ export class UpstreamProcess {
     refreshCatalog(call, this.#catalog, kind).then(
       (catalog) => {
         this.#catalog = catalog;
+        this.#hooks.onCatalogRead?.(this, catalog, 'list_changed');
         this.#hooks.onCatalogChanged(this, kind);
       },
       (error: unknown) =>

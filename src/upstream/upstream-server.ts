@@ -41,6 +41,16 @@ export type UpstreamServerOptions = {
   /** A tenant's override of this server (from the config or the store), read when its pool starts. */
   tenantOverride(tenantId: string, server: string): ServerOverride | undefined;
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
+  /**
+   * A process read its catalog (at start, after list_changed): the pool's tenant, or undefined
+   * for a process that serves every tenant. Not called for a probe's catalog.
+   */
+  onCatalogRead?(
+    server: string,
+    tenantId: string | undefined,
+    catalog: ServerCatalog,
+    cause: 'start' | 'list_changed',
+  ): void;
 };
 
 export type ServerStatus = {
@@ -279,7 +289,9 @@ export class UpstreamServer {
    * last lines the child wrote to stderr (already redacted of the values it was given).
    */
   async probe(tenantId: string, override: ServerOverride, log: Logger): Promise<void> {
-    const process = this.#factory(tenantId, override, log)({ onExit: () => {}, onCatalogChanged: () => {} });
+    // Not observed: a probe's catalog is no pool's, so pinning must not see it.
+    const create = this.#factory(tenantId, override, log, false);
+    const process = create({ onExit: () => {}, onCatalogChanged: () => {} });
     try {
       await process.start();
     } finally {
@@ -314,9 +326,11 @@ export class UpstreamServer {
     tenantId: string | undefined,
     override = tenantId === undefined ? undefined : this.#options.tenantOverride(tenantId, this.name),
     logTo: Logger = this.#log,
+    observed = true,
   ): ProcessFactory {
     const child = this.#childSpec(override);
     const log = logTo.child(tenantId === undefined ? {} : { tenant: tenantId });
+    const options = this.#options;
     return (hooks) =>
       new UpstreamProcess(
         {
@@ -334,6 +348,12 @@ export class UpstreamServer {
           ...hooks,
           sessionByKey: (key) => this.#sessionByKey(key, tenantId),
           onStrayLog: (notification) => this.#onStrayLog(tenantId, notification),
+          ...(observed && options.onCatalogRead
+            ? {
+                onCatalogRead: (_process, catalog, cause) =>
+                  options.onCatalogRead?.(this.name, tenantId, catalog, cause),
+              }
+            : {}),
         },
       );
   }

@@ -34,6 +34,9 @@ describe('the admin OpenAPI document', () => {
       '/tenants/{id}/projects',
       '/tenants/{id}/servers',
       '/tenants/{id}/servers/{server}',
+      '/tool-changes',
+      '/tool-changes/{id}/approve',
+      '/tool-changes/{id}/reject',
     ]);
     expect(document.paths['/tenants']?.post?.responses['404']).toBeDefined();
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

@@ -47,6 +47,15 @@ describe('planReload', () => {
     expect(plan.changed).toEqual([]);
   });
 
+  it('a changed pinning or trust setting keeps the server and its processes: it applies per call', () => {
+    const next = testConfig({
+      servers: { ...base.servers, alpha: { command: 'alpha', pinning: 'warn', trust: 'auto' } },
+    });
+    const plan = planReload(testConfig(base), next);
+    expect(plan.changed).toEqual([]);
+    expect(plan.apply.servers.alpha).toMatchObject({ pinning: 'warn', trust: 'auto' });
+  });
+
   it('sees a tenant change without touching the servers', () => {
     const next = testConfig({ ...base, tenants: { acme: { name: 'Acme', servers: ['alpha'] } } });
     const plan = planReload(testConfig(base), next);

@@ -95,7 +95,8 @@ describe('routing and aggregation', () => {
 
   it('tells every session that sees a server when its tool list changes, and lists the new tool', async () => {
     gateway = await startGateway({
-      servers: { dyn: fixtureServer({ pool: { min: 1, max: 1 } }), other: fixtureServer() },
+      // trust: auto, so the added tool is pinned at once rather than held for review.
+      servers: { dyn: fixtureServer({ pool: { min: 1, max: 1 }, trust: 'auto' }), other: fixtureServer() },
       tenants: { acme: { name: 'Acme' }, globex: { name: 'Globex', servers: ['other'] } },
     });
     const acme = await connectClient(gateway);

@@ -99,7 +99,8 @@ describe('SSE streams', () => {
 
   it('the GET stream carries tools/list_changed caused by another session on the same server', async () => {
     const http = await startHttpGateway({
-      servers: { fixture: fixtureServer({ pool: { min: 1, max: 1 } }) },
+      // trust: auto, so the added tool is pinned at once rather than held for review.
+      servers: { fixture: fixtureServer({ pool: { min: 1, max: 1 }, trust: 'auto' }) },
       tenants: TENANTS,
     });
     const watcher = await openRawSession(http, AUTH);

@@ -41,9 +41,10 @@ describe('mcplane store', () => {
 
   it('migrate brings a new store to the current schema, and a second run applies nothing', async () => {
     const first = await run(['migrate', '--store', url]);
+    const every = MIGRATIONS.map((migration) => migration.version).join(', ');
     expect(first).toMatchObject({
       code: 0,
-      stdout: `store ${url}: schema version 0 -> ${SCHEMA_VERSION} (applied ${MIGRATIONS.map((m) => m.version).join(', ')})\n`,
+      stdout: `store ${url}: schema version 0 -> ${SCHEMA_VERSION} (applied ${every})\n`,
     });
     const second = await run(['migrate'], { MCPLANE_STORE_URL: url });
     expect(second).toMatchObject({

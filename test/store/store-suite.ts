@@ -14,6 +14,7 @@ import { serverConfigTests } from './suite/server-configs.ts';
 import { tenantAndProjectTests } from './suite/tenants-and-projects.ts';
 import { tenantDataTests } from './suite/tenant-data.ts';
 import { tenantScopingTests } from './suite/tenant-scoping.ts';
+import { toolPinTests } from './suite/tool-pins.ts';
 
 export function storeSuite(factory: HarnessFactory): void {
   let current: StoreHarness | undefined;
@@ -38,5 +39,6 @@ export function storeSuite(factory: HarnessFactory): void {
   baselineTests(harness);
   tenantScopingTests(harness);
   tenantDataTests(harness);
+  toolPinTests(harness);
   migrationTests(harness);
 }

@@ -17,6 +17,7 @@ import { createSecretRotation } from './secret-rotation-sql.ts';
 import { createServerConfigs } from './server-configs-sql.ts';
 import { createStoreContext } from './store-context.ts';
 import { createTenants } from './tenants-sql.ts';
+import { createToolPins } from './tool-pins-sql.ts';
 import { createVersionWatch } from './version-watch.ts';
 
 export type SqlStoreOptions = {
@@ -59,6 +60,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     grants: createGrants(ctx),
     changes: createChangeLog(ctx),
     baselines: createBaselines(ctx),
+    pins: createToolPins(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

@@ -1,7 +1,8 @@
 /**
  * A tenant's export (seed 004): everything the store holds for it, read in one transaction in
  * the tenant's own scope. Keys come without hashes and secrets masked, so an export is safe to
- * hand to the tenant. A later table (usage, audit) adds its section here.
+ * hand to the tenant. A later table (usage, audit) adds its section here. Global tool pins (of
+ * shared and session-mode servers) belong to no tenant and are not exported.
  */
 import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
@@ -11,6 +12,7 @@ import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
 import { changeFromRow, type StoreContext } from './store-context.ts';
 import { tenantFromRow } from './tenants-sql.ts';
+import { toolChangeFromRow, toolPinFromRow } from './tool-pins-sql.ts';
 
 export async function exportTenant(ctx: StoreContext, tenantId: string): Promise<TenantExport | undefined> {
   return ctx.read({ tenantId }, async (sql) => {
@@ -41,6 +43,12 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       anomalyBaselines: (
         await rows('SELECT * FROM anomaly_baselines WHERE tenant_id = $1 ORDER BY principal')
       ).map(baselineFromRow),
+      toolPins: (await rows('SELECT * FROM tool_pins WHERE tenant_id = $1 ORDER BY server, tool')).map(
+        toolPinFromRow,
+      ),
+      toolChanges: (
+        await rows('SELECT * FROM tool_changes WHERE tenant_id = $1 ORDER BY created_at, id')
+      ).map(toolChangeFromRow),
     };
   });
 }

@@ -16,6 +16,9 @@ export type TenantTable = {
 export const TENANT_TABLES: readonly TenantTable[] = [
   { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
   { table: 'anomaly_baselines', tenantColumns: ['tenant_id'] },
+  // No time column: retention must never cut a change still waiting for review, nor a pin.
+  { table: 'tool_changes', tenantColumns: ['tenant_id'] },
+  { table: 'tool_pins', tenantColumns: ['tenant_id'] },
   { table: 'grants', tenantColumns: ['owner_tenant_id', 'grantee_tenant_id', 'granted_by_tenant_id'] },
   { table: 'api_keys', tenantColumns: ['tenant_id'] },
   { table: 'tenant_server_configs', tenantColumns: ['tenant_id'] },

@@ -42,6 +42,8 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         ],
         grants: [{ id: a.grantId, granteeTenantId: c }],
         anomalyBaselines: [{ tenantId: a.tenantId, principal: `key:${a.keyId}` }],
+        toolPins: [{ tenantId: a.tenantId, server: 'kb', tool: 'search' }],
+        toolChanges: [{ id: a.toolChangeId, tenantId: a.tenantId, status: 'pending' }],
       });
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
@@ -54,7 +56,9 @@ export function tenantDataTests(harness: () => StoreHarness): void {
       const text = JSON.stringify(exported);
       expect(text).not.toContain(b.tenantId);
       expect(text).not.toContain(a.secret);
-      expect(text).not.toContain('"hash"');
+      // No API key hash, by name or by value (tool pins have a definition hash, which is no secret).
+      expect(JSON.stringify(exported?.apiKeys)).not.toContain('"hash"');
+      expect(text).not.toMatch(/hmac-sha256:|"sha256:/);
       expect(await store.tenants.export('nobody')).toBeUndefined();
     });
 
@@ -107,6 +111,8 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         api_keys: 1,
         tenant_server_configs: 1,
         anomaly_baselines: 1,
+        tool_pins: 1,
+        tool_changes: 1,
       });
 
       const tables = await h.tables();

@@ -21,6 +21,12 @@ const READS: readonly Case[] = [
     (store, a, b) => store.serverConfigs.resolve(a, b.server).then((c) => c?.tenantId === b.tenantId && c),
   ],
   ['grants.get', (store, a, b) => store.grants.get(a, b.grantId)],
+  ['pins.getChange', (store, a, b) => store.pins.getChange(a, b.toolChangeId)],
+  [
+    'pins.listChanges',
+    (store, a, b) =>
+      store.pins.listChanges(a).then((changes) => changes.find((change) => change.id === b.toolChangeId)),
+  ],
 ];
 
 /** Mutations by tenant A on B's rows: each must be NOT_FOUND and change nothing. */
@@ -39,6 +45,8 @@ const WRITES: readonly Case[] = [
     },
   ],
   ['grants.revoke', (store, a, b) => store.grants.revoke(a, b.grantId, ACTOR)],
+  ['pins.decide approve', (store, a, b) => store.pins.decide(a, b.toolChangeId, 'approve', ACTOR)],
+  ['pins.decide reject', (store, a, b) => store.pins.decide(a, b.toolChangeId, 'reject', ACTOR)],
   [
     'apiKeys.create with B project',
     (store, a, b) =>
@@ -90,6 +98,8 @@ export function tenantScopingTests(harness: () => StoreHarness): void {
         serverConfigs: await store.serverConfigs.list(a.tenantId),
         grants: await store.grants.list(a.tenantId, { includeInactive: true }),
         changes: await store.changes.list(a.tenantId),
+        toolPins: await store.pins.listPins(a.tenantId),
+        toolChanges: await store.pins.listChanges(a.tenantId),
       };
       for (const [name, list] of Object.entries(lists)) {
         expect(list.length, name).toBeGreaterThan(0);
