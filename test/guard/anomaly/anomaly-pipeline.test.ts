@@ -22,7 +22,7 @@ import { connectClient, fixtureServer, isRunning, testConfig, eventually } from 
 import { steppedClock } from './history.ts';
 
 const INPUT = {
-  servers: { fx: fixtureServer({ pool: { min: 1, max: 1, maxInflight: 64 } }) },
+  servers: { fx: fixtureServer({ pool: { min: 1, max: 1, maxInflight: 64 }, trust: 'auto' }) },
   gateway: { auth: { anonymous: { tenant: 'acme' } } },
 };
 const WARMUP = 20;
