@@ -4,6 +4,7 @@
  * authenticate, call {@link Gateway.connect} and pass messages.
  */
 import { Writable } from 'node:stream';
+import type { Tracer } from '@opentelemetry/api';
 import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
 import {
@@ -41,7 +42,10 @@ import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
 import type { CatalogKind } from './upstream/server-catalog.ts';
+import { newProcessCounts, type ProcessCounts } from './upstream/process-counts.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
+import { CallTelemetry } from './telemetry/call-telemetry.ts';
+import { GatewayMetrics } from './telemetry/gateway-metrics.ts';
 import { VERSION } from './version.ts';
 
 export type GatewayOptions = {
@@ -56,6 +60,8 @@ export type GatewayOptions = {
   readonly guarding?: CallGuarding;
   /** Where audit records go; none by default. */
   readonly audit?: AuditLog;
+  /** The tracer of a started OpenTelemetry SDK (telemetry/tracing.ts); no spans without one. */
+  readonly tracer?: Tracer;
 };
 
 export type GatewayStatus = {
@@ -85,6 +91,10 @@ export class Gateway {
   readonly #openByTenant = new Map<string, number>();
   readonly #openByPrincipal = new Map<string, number>();
   readonly #core: SessionCore;
+  /** Each server name's running totals, kept across reloads so that counters never go down. */
+  readonly #processCounts = new Map<string, ProcessCounts>();
+  readonly #metrics: GatewayMetrics | undefined;
+  readonly #telemetry: CallTelemetry;
   #closing = false;
 
   constructor(config: Config, options: GatewayOptions = {}, snapshot: StoreSnapshot = EMPTY_SNAPSHOT) {
@@ -111,6 +121,15 @@ export class Gateway {
     this.#audit = options.audit
       ? { log: options.audit, recorder: new AuditRecorder(options.audit, { log: this.log }) }
       : undefined;
+    this.#metrics = config.gateway.metrics.enabled
+      ? new GatewayMetrics(config.gateway.metrics, this.#readings(), VERSION)
+      : undefined;
+    this.#telemetry = new CallTelemetry({
+      ...(this.#metrics ? { metrics: this.#metrics.calls } : {}),
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+      log: this.log,
+      calls: config.gateway.logs.calls,
+    });
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -135,6 +154,11 @@ export class Gateway {
 
   get servers(): ReadonlyMap<string, UpstreamServer> {
     return this.#servers;
+  }
+
+  /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */
+  get metrics(): GatewayMetrics | undefined {
+    return this.#metrics;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -344,6 +368,18 @@ export class Gateway {
     return Object.fromEntries(this.#openByTenant);
   }
 
+  /** Open sessions by face and tenant, for metrics. */
+  sessionCounts(): { face: Face; tenant: string; count: number }[] {
+    const counts = new Map<string, { face: Face; tenant: string; count: number }>();
+    for (const session of this.#sessions.values()) {
+      const key = `${session.face}\n${session.tenantId}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { face: session.face, tenant: session.tenantId, count: 1 });
+    }
+    return [...counts.values()];
+  }
+
   /** Server-initiated messages refused or dropped because no session could be found for them. */
   unattributable(): number {
     return [...this.#servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
@@ -378,24 +414,32 @@ export class Gateway {
    */
   #buildPipeline(): Next {
     const { policies, profiles } = this.#guarding;
+    const telemetry = this.#telemetry;
     const stages: Stage[] = [
-      ...(this.#audit ? [auditStage(this.#audit.recorder)] : []),
+      ...(this.#audit
+        ? [auditStage(this.#audit.recorder, { context: (call) => auditTrace(telemetry.traceIdOf(call)) })]
+        : []),
+      ...telemetry.stages(),
       admitStage,
       usageStage(this.#usage),
       routeStage(() => this.#router),
-      authorizeStage({
-        policies: () => policies,
-        facts: (call) => ({
-          tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
-          role: call.session.principal.role ?? 'member',
-          usage: this.#usage.usage(principalKey(call)),
-          // Anomaly scoring is not built yet; a condition on it sees a score of 0.
-          anomaly: { score: 0 },
+      telemetry.traced(
+        authorizeStage({
+          policies: () => policies,
+          facts: (call) => ({
+            tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
+            role: call.session.principal.role ?? 'member',
+            usage: this.#usage.usage(principalKey(call)),
+            // Anomaly scoring is not built yet; a condition on it sees a score of 0.
+            anomaly: { score: 0 },
+          }),
+          owner: (kind, listed) => this.#ownerOf(kind, listed),
         }),
-        owner: (kind, listed) => this.#ownerOf(kind, listed),
-      }),
-      new InputGuardStage({ profiles }),
-      new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+      ),
+      telemetry.traced(new InputGuardStage({ profiles })),
+      telemetry.traced(
+        new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+      ),
     ];
     return composePipeline(stages, forwardAttached);
   }
@@ -438,6 +482,25 @@ export class Gateway {
     return undefined;
   }
 
+  /** What the metrics collectors read at scrape time. */
+  #readings(): ConstructorParameters<typeof GatewayMetrics>[1] {
+    return {
+      sessionCounts: () => this.sessionCounts(),
+      pools: () => [...this.#servers].map(([name, server]) => [name, server.poolReadings()] as const),
+      processCounts: () => this.#processCounts,
+      auditBacklog: () => this.#audit?.log.backlog(),
+    };
+  }
+
+  #countsOf(name: string): ProcessCounts {
+    let counts = this.#processCounts.get(name);
+    if (!counts) {
+      counts = newProcessCounts();
+      this.#processCounts.set(name, counts);
+    }
+    return counts;
+  }
+
   #newServer(name: string, config: Config): UpstreamServer {
     return new UpstreamServer({
       name,
@@ -450,6 +513,7 @@ export class Gateway {
       sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
       tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
       onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
+      counts: this.#countsOf(name),
     });
   }
 
@@ -514,6 +578,10 @@ export class Gateway {
     });
     await Promise.allSettled(work);
   }
+}
+
+function auditTrace(traceId: string | undefined): { traceId?: string } {
+  return traceId === undefined ? {} : { traceId };
 }
 
 function principalKeyOf(principal: Principal): string {

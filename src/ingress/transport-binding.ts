@@ -2,18 +2,20 @@
  * Joins an SDK `Transport` (stdio, Streamable HTTP, in-memory) to a client session: messages the
  * transport receives go to the session, messages the session emits go out on the transport with
  * the id of the client request they belong to (so Streamable HTTP puts them on that request's
- * stream). Closing either side closes the other.
+ * stream). Closing either side closes the other. A `traceparent` header of the HTTP request that
+ * carried a message joins the message's `_meta`.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import type { ClientSession } from '../session/client-session.ts';
+import { withHeaderTraceContext } from './trace-header.ts';
 
 export async function bindTransport(
   session: ClientSession,
   transport: Transport,
   log: Logger,
 ): Promise<void> {
-  transport.onmessage = (message) => session.receive(message);
+  transport.onmessage = (message, extra) => session.receive(withHeaderTraceContext(message, extra));
   transport.onerror = (error) => log.warn({ err: error }, 'transport error');
   transport.onclose = () => {
     void session.close();
