@@ -37,8 +37,8 @@ const MAX_TEXT = 256;
 
 export const POLICY_SPAN = 'mcplane.policy';
 
-/** Where a stage does its work: before it calls `next`, or on the reply after. */
-export type StagePhase = 'before' | 'after';
+/** Where a stage does its work: before it calls `next`, on the reply after, or (for this call) not at all. */
+export type StagePhase = 'before' | 'after' | 'none';
 
 export type CallSpan = {
   readonly traceId: string;
@@ -79,8 +79,9 @@ export class CallSpans {
       name: stage.name,
       handle: (call, next) => {
         const parent = this.#contexts.get(call);
-        if (parent === undefined) return stage.handle(call, next);
-        return phase(call) === 'before'
+        const where = phase(call);
+        if (parent === undefined || where === 'none') return stage.handle(call, next);
+        return where === 'before'
           ? this.#before(stage, name, call, next, parent)
           : this.#after(stage, name, call, next, parent);
       },

@@ -8,6 +8,8 @@
  * A failure to record (a bug here) is logged once and never turns into a failure of the call.
  */
 import type { Tracer } from '@opentelemetry/api';
+import { INPUT_GUARDED_METHODS } from '../guard/input-guard-stage.ts';
+import { OUTPUT_GUARDED_METHODS } from '../guard/output-guard-stage.ts';
 import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
 import type { Logger } from '../log.ts';
 import { callLogFields, type CallTrace } from './call-log.ts';
@@ -20,8 +22,14 @@ import { traceIdFromMeta } from './trace-context.ts';
 /** The stages that get a span of their own, by stage name. */
 const TRACED_STAGES: Readonly<Record<string, { span: string; phase: (call: Call) => StagePhase }>> = {
   authorize: { span: POLICY_SPAN, phase: policyPhase },
-  'guard-input': { span: 'mcplane.guard.input', phase: () => 'before' },
-  'guard-output': { span: 'mcplane.guard.output', phase: () => 'after' },
+  'guard-input': {
+    span: 'mcplane.guard.input',
+    phase: (call) => (INPUT_GUARDED_METHODS.has(call.method) ? 'before' : 'none'),
+  },
+  'guard-output': {
+    span: 'mcplane.guard.output',
+    phase: (call) => (OUTPUT_GUARDED_METHODS.has(call.method) ? 'after' : 'none'),
+  },
 };
 
 export type CallTelemetryOptions = {
