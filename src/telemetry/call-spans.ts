@@ -4,7 +4,8 @@
  *   tools/call fixture__echo      SERVER  the client's request, child of the client's context
  *     mcplane.policy              INTERNAL the authorize stage's decision
  *     mcplane.guard.input         INTERNAL the input guard
- *     mcplane.pool.wait           INTERNAL waiting for a process (a pool slot, a session's own)
+ *     mcplane.pool.wait           INTERNAL waiting for a process (a pool slot, a session's own),
+ *                                          when the call had to wait (1 ms or more)
  *     tools/call echo             CLIENT   the exchange with the child; its context is what the
  *                                          child receives in `_meta.traceparent`
  *     mcplane.guard.output        INTERNAL the output guard
@@ -36,6 +37,9 @@ import { extractFromMeta, injectIntoMeta } from './trace-context.ts';
 const MAX_TEXT = 256;
 
 export const POLICY_SPAN = 'mcplane.policy';
+
+/** A wait for a process this long (ms) or longer gets a span of its own. */
+export const POOL_WAIT_SPAN_MS = 1;
 
 /** Where a stage does its work: before it calls `next`, on the reply after, or (for this call) not at all. */
 export type StagePhase = 'before' | 'after' | 'none';
@@ -123,33 +127,31 @@ export class CallSpans {
   }
 
   /**
-   * The call has its process: the wait for it becomes a span (it is over), the exchange starts
-   * one, and that span's context goes into the `_meta` of the request to the child.
+   * The call has its process: a wait for it becomes a span (it is over), the exchange starts one,
+   * and that span's context goes into the `_meta` of the request to the child. A call that found
+   * a free slot at once has no wait worth a span (every span costs the gateway CPU to make and
+   * export); its wait is an attribute of the upstream span.
    */
   #upstream(call: Call, pid: number | undefined, parent: Context): () => void {
     const now = performance.now();
-    const waited = call.notes.poolWaitMs ?? 0;
-    this.#tracer
-      .startSpan(
-        'mcplane.pool.wait',
-        { kind: SpanKind.INTERNAL, startTime: now - waited, attributes: serverAttributes(call) },
-        parent,
-      )
-      .end(now);
+    const waited = Math.round((call.notes.poolWaitMs ?? 0) * 1000) / 1000;
+    if (waited >= POOL_WAIT_SPAN_MS) {
+      this.#tracer
+        .startSpan('mcplane.pool.wait', { kind: SpanKind.INTERNAL, startTime: now - waited }, parent)
+        .end(now);
+    }
     const tool = call.method === 'tools/call' ? call.target?.tool : call.target?.prompt;
+    const attributes: Attributes = {
+      [ATTR.mcpMethodName]: call.method,
+      [ATTR.poolWaitMs]: waited,
+    };
+    if (call.target !== undefined) attributes[ATTR.server] = call.target.server;
+    if (pid !== undefined) attributes[ATTR.processPid] = pid;
+    if (tool !== undefined)
+      attributes[call.method === 'tools/call' ? ATTR.genAiToolName : ATTR.genAiPromptName] = tool;
     const span = this.#tracer.startSpan(
       tool === undefined ? call.method : `${call.method} ${tool}`,
-      {
-        kind: SpanKind.CLIENT,
-        startTime: now,
-        attributes: {
-          ...serverAttributes(call),
-          [ATTR.mcpMethodName]: call.method,
-          ...(pid === undefined ? {} : { [ATTR.processPid]: pid }),
-          ...(call.method === 'tools/call' && tool !== undefined ? { [ATTR.genAiToolName]: tool } : {}),
-          ...(call.method === 'prompts/get' && tool !== undefined ? { [ATTR.genAiPromptName]: tool } : {}),
-        },
-      },
+      { kind: SpanKind.CLIENT, startTime: now, attributes },
       parent,
     );
     call.params = injectIntoMeta(call.params, trace.setSpan(parent, span));
@@ -177,13 +179,6 @@ function requestAttributes(call: Call): Attributes {
   const uri = call.params.uri;
   if (typeof uri === 'string') attributes[ATTR.mcpResourceUri] = text(uri);
   return attributes;
-}
-
-function serverAttributes(call: Call): Attributes {
-  return {
-    [ATTR.tenant]: call.session.principal.tenantId,
-    ...(call.target === undefined ? {} : { [ATTR.server]: call.target.server }),
-  };
 }
 
 function endRequest(

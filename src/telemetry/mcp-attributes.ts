@@ -23,6 +23,7 @@ export const ATTR = {
   face: 'mcplane.face',
   outcome: 'mcplane.outcome',
   processPid: 'mcplane.process.pid',
+  poolWaitMs: 'mcplane.pool.wait_ms',
   policyEffect: 'mcplane.policy.effect',
   policyRule: 'mcplane.policy.rule',
   policyMode: 'mcplane.policy.mode',

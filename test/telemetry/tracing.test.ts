@@ -20,7 +20,7 @@ import {
   stopHttpGateways,
   type HttpGateway,
 } from '../http/http-harness.ts';
-import { fixtureServer, testConfig, textJson } from '../support/harness.ts';
+import { eventually, fixtureServer, testConfig, textJson } from '../support/harness.ts';
 import { openRawLegacySession } from '../http/raw-legacy-session.ts';
 
 const exporter = new InMemorySpanExporter();
@@ -85,7 +85,7 @@ function only(spans: ReadableSpan[], name: string): ReadableSpan {
 const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
 
 describe('traces', () => {
-  it("a call's trace holds the gateway's request span, its policy, guard and pool-wait spans and the upstream span, under the client's span from the traceparent header; the child sees the upstream span in _meta.traceparent", async () => {
+  it("a call's trace holds the gateway's request span, its policy and guard spans and the upstream span, under the client's span from the traceparent header; the child sees the upstream span in _meta.traceparent", async () => {
     const http = await start();
     const { client, transport } = await connectHttpClient(http, { traceparent: TRACEPARENT });
     const result = await client.callTool({ name: 'fixture__echo', arguments: { text: 'hi' } });
@@ -117,12 +117,7 @@ describe('traces', () => {
       'mcplane.server': 'fixture',
       'mcplane.process.pid': http.gateway.pids()[0],
     });
-    for (const name of [
-      'mcplane.policy',
-      'mcplane.guard.input',
-      'mcplane.pool.wait',
-      'mcplane.guard.output',
-    ]) {
+    for (const name of ['mcplane.policy', 'mcplane.guard.input', 'mcplane.guard.output']) {
       expect(parentOf(only(spans, name)), name).toBe(request.spanContext().spanId);
     }
     expect(parentOf(upstream)).toBe(request.spanContext().spanId);
@@ -130,9 +125,40 @@ describe('traces', () => {
       'mcplane.policy.effect': 'allow',
       'mcplane.policy.rule': 'default',
     });
-    expect(spans).toHaveLength(6);
+    // Its process was free: the wait is an attribute, and a span only if it still took 1 ms or
+    // more (a busy machine can stall even a free slot's hand-over that long).
+    const waited = upstream.attributes['mcplane.pool.wait_ms'] as number;
+    expect(waited).toEqual(expect.any(Number) as unknown);
+    const waits = spans.filter((span) => span.name === 'mcplane.pool.wait');
+    expect(waits).toHaveLength(waited >= 1 ? 1 : 0);
+    expect(spans).toHaveLength(5 + waits.length);
     // The server's own spans would join the trace under the gateway's upstream span.
     expect(seen.traceparent).toBe(`00-${TRACE_ID}-${upstream.spanContext().spanId}-01`);
+  });
+
+  it('a call that has to wait for a process gets a pool-wait span as long as the wait, before its upstream span', async () => {
+    const http = await startHttpGateway(
+      {
+        servers: { fixture: fixtureServer({ pool: { min: 1, max: 1, maxInflight: 1 } }) },
+        gateway: { auth: { anonymous: { tenant: 'acme' } } },
+      },
+      { tracer: tracing.tracer },
+    );
+    const { client } = await connectHttpClient(http, { traceparent: TRACEPARENT });
+    const { client: other } = await connectHttpClient(http, {});
+    const busy = other.callTool({ name: 'fixture__slow', arguments: { ms: 400, steps: 1 } });
+    await eventually(() => http.gateway.inflight() === 1);
+    await client.callTool({ name: 'fixture__echo', arguments: {} });
+    await busy;
+    const spans = traceOf(TRACE_ID);
+    const wait = only(spans, 'mcplane.pool.wait');
+    const upstream = only(spans, 'tools/call echo');
+    const ms = (time: [number, number]): number => time[0] * 1e3 + time[1] / 1e6;
+    expect(ms(wait.duration)).toBeGreaterThan(100);
+    // Each span converts times with its own clock offset: equal to within a millisecond.
+    expect(Math.abs(ms(wait.endTime) - ms(upstream.startTime))).toBeLessThan(1);
+    expect(upstream.attributes['mcplane.pool.wait_ms']).toBeGreaterThan(100);
+    expect(parentOf(wait)).toBe(parentOf(upstream));
   });
 
   it('_meta.traceparent in the request is the client context, and wins over a traceparent header', async () => {
