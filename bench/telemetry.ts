@@ -8,8 +8,15 @@
  * log line per call (at info, to a pipe) on top of everything. Numbers only: it never fails on a
  * missed target.
  *
+ * `--core` measures instead the gateway core in-process (no HTTP, no load generator), each arm
+ * in a process of its own, by the CPU it spends per call: the least disturbed by other work on a
+ * shared machine, since CPU time is not the wall time others take.
+ *
  *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000]
+ *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000]
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './http/load-generator.ts';
 import type { LoopResult } from './http/load-worker.ts';
@@ -104,9 +111,18 @@ function push(map: Map<number, number[]>, key: number, value: number): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string', default: '5' }, 'measure-ms': { type: 'string', default: '3000' } },
+    options: {
+      rounds: { type: 'string', default: '5' },
+      'measure-ms': { type: 'string', default: '3000' },
+      core: { type: 'boolean', default: false },
+      calls: { type: 'string', default: '20000' },
+    },
   });
   const rounds = Number(values.rounds);
+  if (values.core) {
+    core(rounds, Number(values.calls));
+    return;
+  }
   const measureMs = Number(values['measure-ms']);
   const loadgen = new LoadGenerator();
   const running: Running[] = [];
@@ -197,6 +213,56 @@ async function exported(running: readonly Running[]): Promise<void> {
       : '';
     console.log(`${arm.name}: /metrics counted ${calls} tools/call in ${samples} samples${spans}`);
   }
+}
+
+const CORE_ARM = fileURLToPath(new URL('./telemetry/core-arm.ts', import.meta.url));
+const CORE_ARMS = ['off', 'metrics', 'tracing', 'sampled'] as const;
+const CORE_NAMES: Record<(typeof CORE_ARMS)[number], string> = {
+  off: 'off',
+  metrics: 'metrics',
+  tracing: ON,
+  sampled: 'metrics + tracing 10%',
+};
+
+/** The core in-process, each arm a fresh process, arms in turn; min and median CPU per call. */
+function core(rounds: number, calls: number): void {
+  console.log(
+    machineFacts([
+      `core in-process, ${calls} tools/call echo at concurrency 10 per run, ${rounds} rounds, arms in turn`,
+    ]).join('\n'),
+  );
+  const runs = new Map<string, { cpu: number; rate: number; spans: number }[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const arm of round % 2 === 0 ? CORE_ARMS : [...CORE_ARMS].reverse()) {
+      const out = execFileSync(process.execPath, [CORE_ARM, arm, String(calls)], { encoding: 'utf8' });
+      const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
+        callsPerSecond: number;
+        cpuMicrosPerCall: number;
+        spans: number;
+      };
+      runs.set(arm, [
+        ...(runs.get(arm) ?? []),
+        { cpu: result.cpuMicrosPerCall, rate: result.callsPerSecond, spans: result.spans },
+      ]);
+      console.log(
+        `  round ${round + 1} ${CORE_NAMES[arm]}: ${result.callsPerSecond.toFixed(0)} calls/s, ${result.cpuMicrosPerCall.toFixed(1)} µs CPU/call, ${(result.spans / (calls + 2_000)).toFixed(2)} spans/call`,
+      );
+    }
+  }
+  const offCpu = Math.min(...(runs.get('off') ?? []).map((run) => run.cpu));
+  console.log('\narm                    CPU µs/call min  median  vs off (min)  calls/s (median)');
+  for (const arm of CORE_ARMS) {
+    const list = runs.get(arm) ?? [];
+    const min = Math.min(...list.map((run) => run.cpu));
+    console.log(
+      `${CORE_NAMES[arm].padEnd(21)}  ${min.toFixed(1).padStart(15)}  ${median(list.map((run) => run.cpu))
+        .toFixed(1)
+        .padStart(6)}  ${(min / offCpu).toFixed(3).padStart(12)}  ${median(list.map((run) => run.rate))
+        .toFixed(0)
+        .padStart(16)}`,
+    );
+  }
+  console.log(`load average at end: ${loadAverage()}`);
 }
 
 await main();

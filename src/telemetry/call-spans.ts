@@ -67,17 +67,26 @@ export class CallSpans {
       parent,
     );
     const context = trace.setSpan(parent, span);
-    this.#contexts.set(call, context);
     const callContext = findContext(call);
-    if (callContext)
-      callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
+    if (span.isRecording()) {
+      this.#contexts.set(call, context);
+      if (callContext)
+        callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
+    } else if (callContext) {
+      // Not sampled: no child spans, but the child still hears of the trace (flagged unsampled),
+      // so a server that traces keeps to the same decision.
+      callContext.onUpstream = (routed) => {
+        routed.params = injectIntoMeta(routed.params, context);
+        return undefined;
+      };
+    }
     const { traceId, spanId } = span.spanContext();
     // The name as the client asked for it (routing replaces it with the server's bare name).
     const asked = typeof call.params.name === 'string' ? call.params.name : undefined;
     return { traceId, spanId, end: (outcome, ending) => endRequest(span, call, asked, outcome, ending) };
   }
 
-  /** A stage whose own work gets a span of its own under the call's request span. */
+  /** A stage whose own work gets a span of its own under the call's request span (if it is sampled). */
   traced(stage: Stage, name: string, phase: (call: Call) => StagePhase): Stage {
     return {
       name: stage.name,

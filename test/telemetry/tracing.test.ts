@@ -255,6 +255,16 @@ describe('traces', () => {
     }
   });
 
+  it('a call the sampler drops (the client sent sampled=0) makes no spans, and the child still gets the trace, unsampled', async () => {
+    const http = await start();
+    const { client } = await connectHttpClient(http, { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-00` });
+    const result = await client.callTool({ name: 'fixture__echo', arguments: {} });
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(String(textJson<{ meta: Record<string, unknown> }>(result).meta.traceparent)).toMatch(
+      new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`),
+    );
+  });
+
   it('a gateway without a tracer makes no spans and passes the client context to the child as it came', async () => {
     const http = await start(false);
     const { client } = await connectHttpClient(http, { traceparent: TRACEPARENT });
