@@ -34,6 +34,7 @@ import { OutputGuardStage } from './guard/output-guard-stage.ts';
 import { composePipeline, type Face, type Next, type Stage } from './guard/pipeline.ts';
 import { compilePolicies } from './guard/policy/load-policies.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
+import { secretScrubber } from './guard/secret-scrubber.ts';
 import { routeStage } from './guard/route-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
 import { unqualify } from './router/qualified-name.ts';
@@ -95,6 +96,8 @@ export class Gateway {
   readonly #processCounts = new Map<string, ProcessCounts>();
   readonly #metrics: GatewayMetrics | undefined;
   readonly #telemetry: CallTelemetry;
+  /** What a child prints to stderr passes the guard's secrets detector before it is logged. */
+  readonly #scrubStderr = secretScrubber();
   #closing = false;
 
   constructor(config: Config, options: GatewayOptions = {}, snapshot: StoreSnapshot = EMPTY_SNAPSHOT) {
@@ -514,6 +517,7 @@ export class Gateway {
       tenantOverride: (tenantId, server) => this.#view.tenants.get(tenantId)?.overrides[server],
       onCatalogChanged: (server, scope, kind) => this.#announceListChanged(server, scope, kind),
       counts: this.#countsOf(name),
+      scrubStderr: this.#scrubStderr,
     });
   }
 

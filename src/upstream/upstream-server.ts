@@ -38,6 +38,8 @@ export type UpstreamServerOptions = {
   onCatalogChanged(server: string, scope: CatalogScope, kind: CatalogKind): void;
   /** Running totals shared by every server of this name (a reload's replacement too), for metrics. */
   readonly counts?: ProcessCounts;
+  /** Run over each line of a child's stderr before it is logged (the guard's secrets detector). */
+  readonly scrubStderr?: (text: string) => string;
 };
 
 /** What one pool holds now, for metrics: read at scrape time. */
@@ -426,6 +428,7 @@ export class UpstreamServer {
       cwd: this.settings.cwd,
       maxMessageBytes: gateway.maxMessageSize,
       ...(this.#options.isolation === undefined ? {} : { isolation: this.#options.isolation }),
+      ...(this.#options.scrubStderr === undefined ? {} : { scrubStderr: this.#options.scrubStderr }),
       // What this server was given on purpose may be a secret; the basics every child gets are not.
       secrets: [
         ...this.settings.envPassthrough.flatMap((name) => this.#options.env[name] ?? []),

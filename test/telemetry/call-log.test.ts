@@ -129,6 +129,28 @@ describe('the call log', () => {
     expect(text).not.toContain(ENV_CANARY);
   });
 
+  it("a secret the child found itself and printed to stderr is caught by the guard's secrets detector", async () => {
+    const captured = gatewayLog();
+    const http = await startHttpGateway(
+      { servers: { fixture: fixtureServer() }, gateway: { auth: { anonymous: { tenant: 'acme' } } } },
+      { log: captured.log },
+    );
+    const { client } = await connectHttpClient(http, {});
+    const token = `ghp_${'a1B2c3D4e5'.repeat(3)}Zz9Yy8`;
+    await client.callTool({
+      name: 'fixture__stderr',
+      arguments: { line: `using token ${token} for the API` },
+    });
+    await eventually(() =>
+      captured.lines().some((line) => line.stream === 'stderr' && /using token/.test(String(line.msg))),
+    );
+    const line = captured
+      .lines()
+      .find((entry) => entry.stream === 'stderr' && /using token/.test(String(entry.msg)));
+    expect(line?.msg).toBe('using token [redacted:github-token] for the API');
+    expect(captured.text()).not.toContain(token);
+  });
+
   it('gateway.logs.calls: debug writes call lines at debug, and off writes none', async () => {
     for (const [setting, expected] of [
       ['debug', 20],
