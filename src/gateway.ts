@@ -4,6 +4,7 @@
  * authenticate, call {@link Gateway.connect} and pass messages.
  */
 import { Writable } from 'node:stream';
+import type { Tracer } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { mcplaneServer } from './admin/mcplane-server.ts';
 import type { ManagementDeps } from './admin/tenant-management.ts';
@@ -44,6 +45,7 @@ import { ToolPinning } from './guard/pinning/tool-pinning.ts';
 import { pinningStage } from './guard/pinning-stage.ts';
 import { compilePolicies } from './guard/policy/load-policies.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
+import { secretScrubber } from './guard/secret-scrubber.ts';
 import { routeStage } from './guard/route-stage.ts';
 import { sharedUseStage } from './guard/shared-use-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
@@ -52,7 +54,10 @@ import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
 import type { CatalogKind } from './upstream/server-catalog.ts';
+import { newProcessCounts, type ProcessCounts } from './upstream/process-counts.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
+import { CallTelemetry } from './telemetry/call-telemetry.ts';
+import { GatewayMetrics } from './telemetry/gateway-metrics.ts';
 import { VERSION } from './version.ts';
 
 export type GatewayOptions = {
@@ -71,6 +76,8 @@ export type GatewayOptions = {
   readonly anomaly?: AnomalyDetection;
   /** The config file, named when a config-managed tenant refuses a change. */
   readonly configPath?: string;
+  /** The tracer of a started OpenTelemetry SDK (telemetry/tracing.ts); no spans without one. */
+  readonly tracer?: Tracer;
 };
 
 export type GatewayStatus = {
@@ -107,6 +114,12 @@ export class Gateway {
   readonly #openByTenant = new Map<string, number>();
   readonly #openByPrincipal = new Map<string, number>();
   readonly #core: SessionCore;
+  /** Each server name's running totals, kept across reloads so that counters never go down. */
+  readonly #processCounts = new Map<string, ProcessCounts>();
+  readonly #metrics: GatewayMetrics | undefined;
+  readonly #telemetry: CallTelemetry;
+  /** What a child prints to stderr passes the guard's secrets detector before it is logged. */
+  readonly #scrubStderr = secretScrubber();
   #closing = false;
 
   constructor(config: Config, options: GatewayOptions = {}, snapshot: StoreSnapshot = EMPTY_SNAPSHOT) {
@@ -153,6 +166,15 @@ export class Gateway {
       ? { log: options.audit, recorder: new AuditRecorder(options.audit, { log: this.log }) }
       : undefined;
     this.#anomaly = options.anomaly ?? new AnomalyDetection(config.gateway.anomaly);
+    this.#metrics = config.gateway.metrics.enabled
+      ? new GatewayMetrics(config.gateway.metrics, this.#readings(), VERSION)
+      : undefined;
+    this.#telemetry = new CallTelemetry({
+      ...(this.#metrics ? { metrics: this.#metrics.calls } : {}),
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+      log: this.log,
+      calls: config.gateway.logs.calls,
+    });
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -182,6 +204,11 @@ export class Gateway {
   /** Tool-definition pinning, for the admin API's tool-changes decisions. */
   get pinning(): ToolPinning {
     return this.#pinning;
+  }
+
+  /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */
+  get metrics(): GatewayMetrics | undefined {
+    return this.#metrics;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -400,6 +427,18 @@ export class Gateway {
     return Object.fromEntries(this.#openByTenant);
   }
 
+  /** Open sessions by face and tenant, for metrics. */
+  sessionCounts(): { face: Face; tenant: string; count: number }[] {
+    const counts = new Map<string, { face: Face; tenant: string; count: number }>();
+    for (const session of this.#sessions.values()) {
+      const key = `${session.face}\n${session.tenantId}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { face: session.face, tenant: session.tenantId, count: 1 });
+    }
+    return [...counts.values()];
+  }
+
   /** Server-initiated messages refused or dropped because no session could be found for them. */
   unattributable(): number {
     return [...this.#servers.values()].reduce((sum, server) => sum + server.unattributable(), 0);
@@ -442,8 +481,12 @@ export class Gateway {
    */
   #buildPipeline(): Next {
     const { policies, profiles } = this.#guarding;
+    const telemetry = this.#telemetry;
     const stages: Stage[] = [
-      ...(this.#audit ? [auditStage(this.#audit.recorder)] : []),
+      ...(this.#audit
+        ? [auditStage(this.#audit.recorder, { context: (call) => auditTrace(telemetry.traceIdOf(call)) })]
+        : []),
+      ...telemetry.stages(),
       admitStage,
       usageStage(this.#usage),
       routeStage(() => this.#router),
@@ -454,18 +497,22 @@ export class Gateway {
       }),
       ...this.#anomaly.stages(),
       ...(this.#grantUses ? [sharedUseStage(this.#grantUses.note)] : []),
-      authorizeStage({
-        policies: () => policies,
-        facts: (call) => ({
-          tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
-          role: call.session.principal.role ?? 'member',
-          usage: this.#usage.usage(principalKey(call)),
-          anomaly: anomalyOf(call),
+      telemetry.traced(
+        authorizeStage({
+          policies: () => policies,
+          facts: (call) => ({
+            tier: this.#view.tenants.get(call.session.principal.tenantId)?.tier ?? 'standard',
+            role: call.session.principal.role ?? 'member',
+            usage: this.#usage.usage(principalKey(call)),
+            anomaly: anomalyOf(call),
+          }),
+          owner: (kind, listed, call) => this.#router.place(call.session.principal, kind, listed),
         }),
-        owner: (kind, listed, call) => this.#router.place(call.session.principal, kind, listed),
-      }),
-      new InputGuardStage({ profiles }),
-      new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+      ),
+      telemetry.traced(new InputGuardStage({ profiles })),
+      telemetry.traced(
+        new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+      ),
     ];
     return composePipeline(stages, forwardAttached);
   }
@@ -476,6 +523,25 @@ export class Gateway {
       if (found) return found.outputSchema;
     }
     return undefined;
+  }
+
+  /** What the metrics collectors read at scrape time. */
+  #readings(): ConstructorParameters<typeof GatewayMetrics>[1] {
+    return {
+      sessionCounts: () => this.sessionCounts(),
+      pools: () => [...this.#servers].map(([name, server]) => [name, server.poolReadings()] as const),
+      processCounts: () => this.#processCounts,
+      auditBacklog: () => this.#audit?.log.backlog(),
+    };
+  }
+
+  #countsOf(name: string): ProcessCounts {
+    let counts = this.#processCounts.get(name);
+    if (!counts) {
+      counts = newProcessCounts();
+      this.#processCounts.set(name, counts);
+    }
+    return counts;
   }
 
   #newServer(name: string, config: Config): UpstreamServer {
@@ -494,6 +560,8 @@ export class Gateway {
       // After list_changed the sessions hear of it anyway; a new process's held tools need telling.
       onCatalogRead: (server, tenantId, catalog, cause) =>
         void this.#pinning.observe(server, tenantId, catalog.tools, { announce: cause === 'start' }),
+      counts: this.#countsOf(name),
+      scrubStderr: this.#scrubStderr,
     });
   }
 
@@ -592,6 +660,10 @@ export class Gateway {
     });
     await Promise.allSettled(work);
   }
+}
+
+function auditTrace(traceId: string | undefined): { traceId?: string } {
+  return traceId === undefined ? {} : { traceId };
 }
 
 function principalKeyOf(principal: Principal): string {

@@ -1,16 +1,53 @@
 /**
  * The gateway's structured log. It always goes to stderr: on the stdio face, stdout carries only
  * MCP messages (spec 2025-11-25, "Transports" §stdio).
+ *
+ * No code logs a credential, an environment value or call arguments on purpose; the `redact`
+ * paths are the second line, for an object logged whole by mistake (a request's headers, a
+ * child's spec): those fields are replaced by `[redacted]` before the line is written.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino(
-    { name: options.name ?? 'mcplane', level: options.level ?? 'info' },
-    pino.destination({ dest: 2, sync: false }),
-  );
+/** Fields never written as given, at the top level or one object down. */
+const SECRET_FIELDS = [
+  'authorization',
+  'cookie',
+  'x-api-key',
+  'apiKey',
+  'key',
+  'token',
+  'secret',
+  'password',
+  'pepper',
+  'masterKey',
+  'env',
+  'arguments',
+  'args',
+];
+
+/** pino's `redact` paths for {@link SECRET_FIELDS}, also under `headers` (a request's or a fetch's). */
+export const REDACT_PATHS: readonly string[] = SECRET_FIELDS.flatMap((field) => {
+  const name = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`;
+  const top = name.startsWith('.') ? name.slice(1) : name;
+  return [top, `*${name}`, `headers${name}`, `*.headers${name}`];
+});
+
+export const REDACTED = '[redacted]';
+
+export function loggerOptions(options: { level?: string; name?: string } = {}): LoggerOptions {
+  return {
+    name: options.name ?? 'mcplane',
+    level: options.level ?? 'info',
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+  };
+}
+
+export function createLogger(
+  options: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  return pino(loggerOptions(options), options.destination ?? pino.destination({ dest: 2, sync: false }));
 }
 
 /** A logger that writes nothing, for tests and benchmarks. */

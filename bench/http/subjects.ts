@@ -48,11 +48,19 @@ process.once('exit', () => {
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcplane-bench-http-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
-/** `nodeArgs` go to the node running mcplane (e.g. `--cpu-prof`). */
+/**
+ * `nodeArgs` go to the node running mcplane (e.g. `--cpu-prof`); `extra.gateway` is merged into
+ * the config's `gateway:` and `extra.env` into its environment (bench/telemetry.ts).
+ */
 export function startMcplane(
   mode: PoolMode,
   pool: { min: number; max: number },
   nodeArgs: readonly string[] = [],
+  extra: {
+    readonly name?: string;
+    readonly gateway?: Record<string, unknown>;
+    readonly env?: Record<string, string>;
+  } = {},
 ): Promise<Subject> {
   const config = {
     // `admin` lets the benchmark read the spare counts off /ready (never do this on a network).
@@ -60,6 +68,7 @@ export function startMcplane(
     gateway: {
       auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } },
       sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+      ...extra.gateway,
     },
     servers: {
       fx: { command: NODE, args: [FIXTURE], mode, pool: { ...pool, maxInflight: 1000 } },
@@ -67,18 +76,14 @@ export function startMcplane(
     tenants: { t: { name: 'Benchmark tenant' } },
   };
   // JSON is YAML, so the config needs no YAML writer.
-  const file = path.join(scratch, `mcplane-${mode}.yaml`);
+  const name = extra.name ?? `mcplane (${mode})`;
+  const file = path.join(scratch, `${name.replace(/[^a-z0-9-]+/gi, '-')}.yaml`);
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = launch([
-    ...nodeArgs,
-    path.join(ROOT, 'bin/mcplane.js'),
-    'serve',
-    '--config',
-    file,
-    '--port',
-    '0',
-  ]);
-  return started(`mcplane (${mode})`, child, 'fx__echo', /mcplane is serving MCP at (\S+)/);
+  const child = launch(
+    [...nodeArgs, path.join(ROOT, 'bin/mcplane.js'), 'serve', '--config', file, '--port', '0'],
+    extra.env,
+  );
+  return started(name, child, 'fx__echo', /mcplane is serving MCP at (\S+)/);
 }
 
 export async function startSupergateway(): Promise<Subject> {
@@ -121,9 +126,14 @@ export function startBare(): Promise<Subject> {
   return started('bare node:http', child, 'echo', /listening at (\S+)/);
 }
 
-function launch(args: string[]): ChildProcessWithoutNullStreams {
+function launch(args: string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {
   // stdin stays open: supergateway stops when its stdin ends.
-  return spawn(NODE, args, { cwd: ROOT, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(NODE, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+  });
 }
 
 /** Waits until the subject serves (a URL printed on stdout, or a port accepting connections). */
@@ -188,7 +198,7 @@ async function started(
   return { name, url, pid, tool, sampler, stop };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

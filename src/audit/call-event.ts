@@ -55,7 +55,7 @@ export function callEvent(end: CallEnd): AuditEvent {
     args: argumentsOf(kind, params),
     outcome: 'reply' in end ? replyOutcome(end.reply) : thrownOutcome(end.thrown, call.signal),
     latencyMs: Math.round(end.latencyMs * 1000) / 1000,
-    ...(upstreamMs === undefined ? {} : { upstreamMs }),
+    ...(upstreamMs === undefined ? {} : { upstreamMs: Math.round(upstreamMs * 1000) / 1000 }),
     ...(servedBy === undefined ? {} : { servedBy }),
     ...(extra?.traceId === undefined ? {} : { traceId: extra.traceId }),
   };

@@ -17,8 +17,12 @@ import { createGateway, type Gateway } from '../gateway.ts';
 import { openStore } from '../store/open-store.ts';
 import { loadMasterKeys } from '../store/secrets/master-keys.ts';
 import type { Store } from '../store/store.ts';
+import { bindAdmin, METRICS_PATH, type AdminListener } from '../ingress/admin-listener.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../ingress/http/http-app.ts';
 import { createLogger, type Logger } from '../log.ts';
+import type { ListenAddress } from '../telemetry/telemetry-schema.ts';
+import { startTracing, type Tracing } from '../telemetry/tracing.ts';
+import { VERSION } from '../version.ts';
 import type { CommandIo } from './command-io.ts';
 import { setUpCommand } from './command-setup.ts';
 import { bindHttp, listenProblem, type HttpListener } from './http-listener.ts';
@@ -50,20 +54,42 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     return 1;
   }
   const log = createLogger({ level: logLevel });
+  const adminListen = config.gateway.admin.listen;
+  let adminListener: AdminListener | undefined;
+  try {
+    adminListener = adminListen === undefined ? undefined : await bindAdmin(adminListen, log);
+  } catch (error) {
+    listener.server.close();
+    const problem = adminListenProblem(error, adminListen as ListenAddress);
+    if (problem === undefined) throw error;
+    io.stderr(`mcplane serve: ${problem}\n`);
+    return 1;
+  }
   let store: Store;
   let gateway: Gateway;
   try {
     store = await openGatewayStore(io.env.MCPLANE_STORE_URL ?? config.gateway.store.url, io.env, log);
   } catch (error) {
     listener.server.close();
+    await adminListener?.close();
     if (!(error instanceof GatewayError)) throw error;
     io.stderr(`mcplane serve: ${error.message}\n`);
     return 1;
   }
+  // Only when the OTEL_* variables ask for traces; otherwise no SDK is started.
+  const tracing = startTracing(io.env, { version: VERSION, log });
   try {
-    gateway = await createGateway(config, { log, env: io.env, store, configPath: setup.configPath });
+    gateway = await createGateway(config, {
+      log,
+      env: io.env,
+      store,
+      configPath: setup.configPath,
+      ...(tracing ? { tracer: tracing.tracer } : {}),
+    });
   } catch (error) {
     listener.server.close();
+    await adminListener?.close();
+    await tracing?.shutdown();
     await store.close();
     // An invalid policy file, or an audit key that cannot be read: say what, and stop.
     if (error instanceof ConfigError) {
@@ -96,6 +122,10 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
   });
   listener.attach(front.app);
+  gateway.metrics?.addProcessMetrics();
+  adminListener?.attach(gateway.metrics);
+  if (adminListener) log.info({ url: `${adminListener.origin}${METRICS_PATH}` }, 'admin listener: metrics');
+  if (tracing) log.info('tracing: exporting spans as the OTEL_* variables say');
   const watcher = config.gateway.reload.watch
     ? new ConfigWatcher({
         path: setup.configPath,
@@ -112,8 +142,44 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
   process.off('SIGHUP', onHangup);
   watcher?.close();
   await retention.stop();
+  await adminListener?.close();
+  await shutDownTracing(tracing, log);
   await store.close();
   return code;
+}
+
+/** Exports the spans still buffered; an unreachable collector does not hold up the exit. */
+async function shutDownTracing(tracing: Tracing | undefined, log: Logger): Promise<void> {
+  if (!tracing) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn('tracing: spans still buffered were not exported within 5 s of shutdown');
+      resolve();
+    }, TRACING_SHUTDOWN_MS);
+  });
+  await Promise.race([
+    tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'tracing shutdown failed')),
+    timeout,
+  ]);
+  clearTimeout(timer);
+}
+
+const TRACING_SHUTDOWN_MS = 5_000;
+
+function adminListenProblem(error: unknown, listen: ListenAddress): string | undefined {
+  const at = `${listen.host}:${listen.port}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return `gateway.admin.listen: port ${listen.port} on ${listen.host} is already in use; choose another (${at})`;
+    case 'EACCES':
+      return `gateway.admin.listen: not allowed to listen on ${at}`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `gateway.admin.listen: cannot listen on host ${listen.host}`;
+    default:
+      return undefined;
+  }
 }
 
 /** Opens (and migrates) the store; warns when PostgreSQL's row-level security cannot apply. */

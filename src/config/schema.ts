@@ -8,6 +8,7 @@ import { AuditSchema } from '../audit/audit-schema.ts';
 import { AnomalySchema } from '../guard/anomaly/anomaly-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
+import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -403,6 +404,14 @@ export const GatewaySettingsSchema = z
       .strict()
       .prefault({})
       .meta({ description: 'Hot reload of this file: a file watch, SIGHUP, or POST /admin/v1/reload.' }),
+    admin: AdminListenerSchema.prefault({}).meta({
+      description:
+        'The admin listener of `mcplane serve`, apart from the MCP port: /metrics (docs/observability.md).',
+    }),
+    metrics: MetricsSchema.prefault({}).meta({
+      description: 'Prometheus metrics: what is labelled, and how many label values (docs/observability.md).',
+    }),
+    logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
   })
   .strict();
 

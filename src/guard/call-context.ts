@@ -12,12 +12,23 @@ export type CallContext = {
   readonly forward: Next;
   /** Set by the route stage. */
   route?: Route;
+  /**
+   * Set by a stage that follows the exchange with the server (tracing): called once the call has
+   * its process, just before the request is written, so it may still add to `call.params._meta`
+   * (the trace context); what it returns is called when the exchange has ended.
+   */
+  onUpstream?: (call: Call, process: { readonly pid: number | undefined }) => (() => void) | undefined;
 };
 
 const contexts = new WeakMap<Call, CallContext>();
 
 export function attachContext(call: Call, context: CallContext): void {
   contexts.set(call, context);
+}
+
+/** The call's context, or undefined for a call that was built without one (a unit test's). */
+export function findContext(call: Call): CallContext | undefined {
+  return contexts.get(call);
 }
 
 export function contextOf(call: Call): CallContext {

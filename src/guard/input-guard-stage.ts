@@ -15,7 +15,8 @@ import type { GuardProfiles } from './guard-profiles.ts';
 import { runGuards } from './guard-run.ts';
 import type { Call, Finding, Next, Reply, Stage } from './pipeline.ts';
 
-const GUARDED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get']);
+/** The methods whose arguments the input guard reads. */
+export const INPUT_GUARDED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get']);
 
 /** What the session needs to know to guard a server-to-client request. */
 export type RelayContext = {
@@ -38,7 +39,8 @@ export class InputGuardStage implements Stage {
 
   async handle(call: Call, next: Next): Promise<Reply> {
     const args = call.params.arguments;
-    if (!GUARDED_METHODS.has(call.method) || args === null || typeof args !== 'object') return next(call);
+    if (!INPUT_GUARDED_METHODS.has(call.method) || args === null || typeof args !== 'object')
+      return next(call);
     const profile = this.#profiles.profile(call.session.principal.tenantId, call.target?.server);
     const classifier = profile.classifier?.input;
     const outcome = await runGuards({

@@ -44,6 +44,9 @@ const PARTS: ReadonlyMap<string, readonly Part[]> = new Map(
   }),
 );
 
+/** The methods whose results the output guard reads. */
+export const OUTPUT_GUARDED_METHODS: ReadonlySet<string> = new Set(PARTS.keys());
+
 export class OutputGuardStage implements Stage {
   readonly name = 'guard-output';
   readonly #profiles: GuardProfiles;

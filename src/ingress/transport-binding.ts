@@ -2,7 +2,8 @@
  * Joins an SDK `Transport` (stdio, Streamable HTTP, in-memory) to a client session: messages the
  * transport receives go to the session, messages the session emits go out on the transport with
  * the id of the client request they belong to (so Streamable HTTP puts them on that request's
- * stream). Closing either side closes the other.
+ * stream). Closing either side closes the other. A `traceparent` header of the HTTP request that
+ * carried a message joins the message's `_meta`.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { GatewayError } from '../errors.ts';
 import { errorResponse, isRequestId, type JSONRPCMessage } from '../jsonrpc/message.ts';
 import { valueNestsDeeperThan } from '../jsonrpc/nesting-depth.ts';
 import type { ClientSession } from '../session/client-session.ts';
+import { withHeaderTraceContext } from './trace-header.ts';
 
 export type BindOptions = {
   /**
@@ -26,12 +28,12 @@ export async function bindTransport(
   options: BindOptions = {},
 ): Promise<void> {
   const { maxJsonDepth } = options;
-  transport.onmessage = (message) => {
+  transport.onmessage = (message, extra) => {
     if (maxJsonDepth !== undefined && valueNestsDeeperThan(message, maxJsonDepth)) {
       refuseTooDeep(message, maxJsonDepth, session, transport, log);
       return;
     }
-    session.receive(message);
+    session.receive(withHeaderTraceContext(message, extra));
   };
   transport.onerror = (error) => log.warn({ err: error }, 'transport error');
   transport.onclose = () => {

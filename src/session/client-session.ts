@@ -271,7 +271,8 @@ export class ClientSession implements SessionLink {
     if (LIST_METHODS.has(call.method)) {
       return { result: await this.#core.router.list(this, call.method as ListMethod, call.params) };
     }
-    const route = contextOf(call).route;
+    const context = contextOf(call);
+    const route = context.route;
     if (!route) throw new GatewayError('INTERNAL', 'a call reached the server without a route');
     // The gateway's own server answers here; it lists tools only, so only tools/call reaches it.
     if (route.kind === 'builtin') {
@@ -283,15 +284,26 @@ export class ClientSession implements SessionLink {
     const onProgress = this.#progressRelay(request);
     this.#used.add(route.server);
     // On the route's pool: the session's own tenant's, or a grant owner's for a shared server.
+    const queued = performance.now();
     return route.server.use(
       this,
-      (process) =>
-        process.forward(call.method, call.params, {
-          session: this,
-          clientRequestId: request.id,
-          signal: call.signal,
-          onProgress,
-        }),
+      async (process) => {
+        // The gateway's own time is told apart from the wait for a process and the server's time.
+        const began = performance.now();
+        call.notes.poolWaitMs = began - queued;
+        const ended = context.onUpstream?.(call, process);
+        try {
+          return await process.forward(call.method, call.params, {
+            session: this,
+            clientRequestId: request.id,
+            signal: call.signal,
+            onProgress,
+          });
+        } finally {
+          call.notes.upstreamMs = performance.now() - began;
+          ended?.();
+        }
+      },
       route.poolTenant,
     );
   }

@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
 import type { PoolConfig } from '../config/schema.ts';
+import type { ProcessCounts } from './process-counts.ts';
 import type { ProcessFactory } from './process-pool.ts';
 import type { CatalogKind, ServerProfile } from './server-catalog.ts';
 import type { SessionLink } from './session-link.ts';
@@ -30,6 +31,7 @@ export class DedicatedProcesses {
   readonly #log: Logger;
   readonly #onCatalogChanged: (session: SessionLink, kind: CatalogKind) => void;
   readonly #onClaimed: (process: UpstreamProcess, session: SessionLink) => Promise<void>;
+  readonly #counts: ProcessCounts | undefined;
   readonly #spares = new Set<UpstreamProcess>();
   readonly #startingSpares = new Set<Promise<void>>();
   readonly #bySession = new Map<SessionLink, Promise<UpstreamProcess>>();
@@ -54,6 +56,8 @@ export class DedicatedProcesses {
     onCatalogChanged: (session: SessionLink, kind: CatalogKind) => void;
     /** Runs before a newly claimed process serves its session (to apply the session's settings). */
     onClaimed: (process: UpstreamProcess, session: SessionLink) => Promise<void>;
+    /** The server's running totals; replacing a spare that died adds a restart. */
+    counts?: ProcessCounts;
   }) {
     this.name = options.name;
     this.#config = options.config;
@@ -61,6 +65,7 @@ export class DedicatedProcesses {
     this.#log = options.log;
     this.#onCatalogChanged = options.onCatalogChanged;
     this.#onClaimed = options.onClaimed;
+    this.#counts = options.counts;
     const every = Math.max(1_000, Math.min(options.config.idleTimeout / 2, 30_000));
     this.#sweep = setInterval(() => this.#releaseIdle(), every);
     this.#sweep.unref();
@@ -74,6 +79,11 @@ export class DedicatedProcesses {
 
   get spareCount(): number {
     return this.#spares.size;
+  }
+
+  /** Spares being started. */
+  get startingCount(): number {
+    return this.#startingSpares.size;
   }
 
   get dedicatedCount(): number {
@@ -336,7 +346,10 @@ export class DedicatedProcesses {
    * is replaced at once, so readiness does not wait for the next session.
    */
   #onExit(process: UpstreamProcess): void {
-    if (this.#spares.delete(process)) this.#refill();
+    if (this.#spares.delete(process)) {
+      if (!this.#closed && this.#counts) this.#counts.restarts++;
+      this.#refill();
+    }
     const owner = this.#owner.get(process);
     if (!owner) return;
     this.#owner.delete(process);

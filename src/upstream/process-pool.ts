@@ -13,6 +13,7 @@ import type { PoolConfig } from '../config/schema.ts';
 import type { ChildExit } from './stdio-child.ts';
 import type { UpstreamProcess } from './upstream-process.ts';
 import type { CatalogKind } from './server-catalog.ts';
+import type { ProcessCounts } from './process-counts.ts';
 
 export type ProcessFactory = (hooks: {
   onExit(process: UpstreamProcess, exit: ChildExit): void;
@@ -31,10 +32,13 @@ const DRAIN_POLL_MS = 25;
 
 export class ProcessPool {
   readonly name: string;
+  /** The tenant of a tenant pool; undefined for a pool shared by everyone. */
+  readonly tenantId: string | undefined;
   readonly #config: PoolConfig;
   readonly #create: ProcessFactory;
   readonly #log: Logger;
   readonly #onCatalogChanged: (kind: CatalogKind) => void;
+  readonly #counts: ProcessCounts | undefined;
   /** Every live process with the slots it has lent. */
   readonly #leases = new Map<UpstreamProcess, number>();
   readonly #starting = new Set<Promise<UpstreamProcess | undefined>>();
@@ -47,16 +51,21 @@ export class ProcessPool {
 
   constructor(options: {
     name: string;
+    tenantId?: string;
     config: PoolConfig;
     create: ProcessFactory;
     log: Logger;
     onCatalogChanged: (kind: CatalogKind) => void;
+    /** The server's running totals; the pool adds its restarts. */
+    counts?: ProcessCounts;
   }) {
     this.name = options.name;
+    this.tenantId = options.tenantId;
     this.#config = options.config;
     this.#create = options.create;
     this.#log = options.log;
     this.#onCatalogChanged = options.onCatalogChanged;
+    this.#counts = options.counts;
     const every = Math.max(1_000, Math.min(options.config.idleTimeout / 2, 30_000));
     this.#evictTimer = setInterval(() => this.#evictIdle(), every);
     this.#evictTimer.unref();
@@ -270,7 +279,10 @@ export class ProcessPool {
     const wasMember = this.#leases.delete(process);
     this.#retiring.delete(process);
     if (!wasMember || this.#closed) return;
-    if (this.#deficit() > 0 || this.#waiters.length > 0) void this.#grow();
+    if (this.#deficit() > 0 || this.#waiters.length > 0) {
+      if (this.#counts) this.#counts.restarts++;
+      void this.#grow();
+    }
   }
 
   #retire(process: UpstreamProcess, why: string): void {

@@ -44,6 +44,8 @@ export type MultiplexerHooks = {
   onResourceUpdated(notification: JSONRPCNotification): void;
   /** A log message (`notifications/message`) no session could be found for. */
   onStrayLog(notification: JSONRPCNotification): void;
+  /** A server-initiated message no session could be found for was dropped or refused (counted). */
+  onUnattributable?(): void;
 };
 
 export type MultiplexerStats = {
@@ -273,6 +275,7 @@ export class SessionMultiplexer {
       this.#hooks.onStrayLog(message);
     } else {
       this.stats.unattributable++;
+      this.#hooks.onUnattributable?.();
       this.#log.debug({ method: message.method }, 'dropped an unattributable notification');
     }
   }
@@ -301,6 +304,7 @@ export class SessionMultiplexer {
     const target = this.#attribute(params ?? {});
     if (!target) {
       this.stats.unattributable++;
+      this.#hooks.onUnattributable?.();
       // With no session work in flight this is startup chatter (a spare asking a client that does
       // not exist yet); with work in flight it is a real request the gateway had to refuse.
       this.#log[this.#inflightBySession.size === 0 ? 'debug' : 'warn'](

@@ -23,6 +23,8 @@ export type ChildSpec = {
   readonly maxMessageBytes: number;
   /** Values the gateway itself passed to the child (its configured env): hidden in logged stderr. */
   readonly secrets?: readonly string[];
+  /** Run over every stderr line after `secrets` are hidden: the guard's secrets detector. */
+  readonly scrubStderr?: (text: string) => string;
   /** Whether the child runs under bubblewrap, so that it cannot outlive the gateway. */
   readonly isolation?: ProcessIsolation;
 };
@@ -73,7 +75,9 @@ export class StdioChild {
 
     const framer = new LineFramer(spec.maxMessageBytes, events);
     this.#subprocess.stdout.on('data', (chunk: Buffer) => framer.push(chunk));
-    this.#pipeStderr(secretRedactor(spec.secrets ?? []));
+    const byValue = secretRedactor(spec.secrets ?? []);
+    const scrub = spec.scrubStderr;
+    this.#pipeStderr(scrub ? (text) => scrub(byValue(text)) : byValue);
     // A write after the child died raises EPIPE on stdin; the exit handler reports the death.
     this.#subprocess.stdin.on('error', () => {});
 

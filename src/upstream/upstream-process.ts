@@ -20,6 +20,7 @@ import { SessionMultiplexer, type ProgressParams } from './session-multiplexer.t
 import type { RootsPolicy } from './roots-policy.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
+import type { ProcessCounts } from './process-counts.ts';
 
 export type UpstreamProcessOptions = {
   readonly server: string;
@@ -31,6 +32,8 @@ export type UpstreamProcessOptions = {
   readonly timeouts: { readonly startup: number; readonly call: number; readonly shutdown: number };
   readonly log: Logger;
   readonly gatewayVersion: string;
+  /** The server's running totals (spawns, exits, unattributable messages), for metrics. */
+  readonly counts?: ProcessCounts;
 };
 
 export type UpstreamProcessHooks = {
@@ -95,6 +98,7 @@ export class UpstreamProcess {
       oversized: (info) => this.#mux.receiveOversized(info, options.child.maxMessageBytes),
       exit: (exit) => this.#onExit(exit),
     });
+    if (options.counts) options.counts.spawned++;
     this.#log = options.log.child({ pid: this.#child.pid });
     this.#mux = new SessionMultiplexer({
       write: (message) => this.#child.write(JSON.stringify(message)),
@@ -106,6 +110,9 @@ export class UpstreamProcess {
         onListChanged: (kind) => this.#onListChanged(kind),
         onResourceUpdated: (notification) => this.#onResourceUpdated(notification),
         onStrayLog: (notification) => hooks.onStrayLog(notification),
+        onUnattributable: () => {
+          if (options.counts) options.counts.unattributable++;
+        },
       },
     });
   }
@@ -321,6 +328,7 @@ export class UpstreamProcess {
 
   #onExit(exit: ChildExit): void {
     const expected = this.#state === 'stopping';
+    this.#countExit();
     this.#state = 'exited';
     const how = exit.spawnError ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
     this.#mux.close(
@@ -330,6 +338,15 @@ export class UpstreamProcess {
     if (expected) this.#log.debug({ exit }, 'server stopped');
     else this.#log.warn({ exit }, 'server exited unexpectedly');
     this.#hooks.onExit(this, exit);
+  }
+
+  /** An exit while starting is a failed start, whoever ended it; after that, stopped or crashed. */
+  #countExit(): void {
+    const counts = this.#options.counts;
+    if (!counts) return;
+    if (this.#state === 'stopping') counts.stopped++;
+    else if (this.#state === 'starting') counts.startFailed++;
+    else counts.crashed++;
   }
 }
 

@@ -14,6 +14,7 @@ import type { ServerOverride } from '../control/live-view.ts';
 import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
+import { newProcessCounts, type ProcessCounts } from './process-counts.ts';
 import { ProcessPool, type ProcessFactory } from './process-pool.ts';
 import type { ProcessIsolation } from './process-isolation.ts';
 import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
@@ -51,6 +52,25 @@ export type UpstreamServerOptions = {
     catalog: ServerCatalog,
     cause: 'start' | 'list_changed',
   ): void;
+  /** Running totals shared by every server of this name (a reload's replacement too), for metrics. */
+  readonly counts?: ProcessCounts;
+  /** Run over each line of a child's stderr before it is logged (the guard's secrets detector). */
+  readonly scrubStderr?: (text: string) => string;
+};
+
+/** What one pool holds now, for metrics: read at scrape time. */
+export type PoolReading = {
+  /** The tenant of a tenant pool; undefined for a shared pool and for session mode. */
+  readonly tenant: string | undefined;
+  readonly ready: number;
+  /** Processes spawned and not ready yet (starting), or for session mode unclaimed spares. */
+  readonly starting: number;
+  /** Session mode: processes dedicated to a session, and warm spares. */
+  readonly dedicated?: number;
+  readonly spares?: number;
+  readonly inflight: number;
+  readonly queued: number;
+  readonly queueLimit: number;
 };
 
 export type ServerStatus = {
@@ -74,12 +94,14 @@ export class UpstreamServer {
   readonly #draining = new Set<ProcessPool>();
   readonly #dedicated: DedicatedProcesses | undefined;
   readonly #roots: RootsPolicy;
+  readonly #counts: ProcessCounts;
   #droppedLogs = 0;
 
   constructor(options: UpstreamServerOptions) {
     this.name = options.name;
     this.settings = options.config.servers[options.name] as ServerConfig;
     this.#options = options;
+    this.#counts = options.counts ?? newProcessCounts();
     this.#log = options.log.child({ server: options.name });
     // Relative roots name what a relative path names to the child: a path under its cwd.
     this.#roots = rootsPolicy(this.settings.roots, resolve(this.settings.cwd ?? '.'));
@@ -92,6 +114,7 @@ export class UpstreamServer {
         log: this.#log,
         onCatalogChanged: (session, kind) => options.onCatalogChanged(this.name, { session }, kind),
         onClaimed: (process, session) => this.#onClaimed(process, session),
+        counts: this.#counts,
       });
     }
   }
@@ -196,6 +219,33 @@ export class UpstreamServer {
       spares: this.#dedicated.spareCount,
       droppedLogs,
     };
+  }
+
+  /** What each pool holds now (every pool, draining ones too), for metrics. */
+  poolReadings(): PoolReading[] {
+    const { queue } = this.settings.pool;
+    const readings: PoolReading[] = this.#pools().map((pool) => ({
+      tenant: pool.tenantId,
+      ready: pool.readyCount,
+      starting: pool.size - pool.readyCount,
+      inflight: pool.inflight,
+      queued: pool.waiting,
+      queueLimit: queue.max,
+    }));
+    if (this.#dedicated) {
+      const processes = this.#dedicated.processes();
+      readings.push({
+        tenant: undefined,
+        ready: processes.filter((process) => process.ready).length,
+        starting: this.#dedicated.startingCount,
+        dedicated: this.#dedicated.dedicatedCount,
+        spares: this.#dedicated.spareCount,
+        inflight: processes.reduce((sum, process) => sum + process.inflight, 0),
+        queued: 0,
+        queueLimit: 0,
+      });
+    }
+    return readings;
   }
 
   /** Log messages dropped because the process that sent them is shared across tenants. */
@@ -314,11 +364,13 @@ export class UpstreamServer {
   #pool(tenantId: string | undefined): ProcessPool {
     return new ProcessPool({
       name: tenantId === undefined ? this.name : `${this.name}@${tenantId}`,
+      ...(tenantId === undefined ? {} : { tenantId }),
       config: this.settings.pool,
       create: this.#factory(tenantId),
       log: this.#log.child(tenantId === undefined ? {} : { tenant: tenantId }),
       onCatalogChanged: (kind) =>
         this.#options.onCatalogChanged(this.name, tenantId === undefined ? {} : { tenantId }, kind),
+      counts: this.#counts,
     });
   }
 
@@ -343,6 +395,7 @@ export class UpstreamServer {
           timeouts: this.settings.timeouts,
           log,
           gatewayVersion: this.#options.gatewayVersion,
+          counts: this.#counts,
         },
         {
           ...hooks,
@@ -378,6 +431,7 @@ export class UpstreamServer {
   #onStrayLog(tenantId: string | undefined, notification: JSONRPCNotification): void {
     if (tenantId === undefined) {
       this.#droppedLogs++;
+      this.#counts.droppedLogs++;
       this.#log.debug('dropped a log message from a process shared across tenants');
       return;
     }
@@ -412,6 +466,7 @@ export class UpstreamServer {
       cwd: this.settings.cwd,
       maxMessageBytes: gateway.maxMessageSize,
       ...(this.#options.isolation === undefined ? {} : { isolation: this.#options.isolation }),
+      ...(this.#options.scrubStderr === undefined ? {} : { scrubStderr: this.#options.scrubStderr }),
       // What this server was given on purpose may be a secret; the basics every child gets are not.
       secrets: [
         ...this.settings.envPassthrough.flatMap((name) => this.#options.env[name] ?? []),

@@ -392,6 +392,17 @@ describe('the Deployment fits the gateway it runs', () => {
     expect(imagePathProblems(config)).toEqual([]);
   });
 
+  it('the admin listener serves /metrics on the container port the ServiceMonitor scrapes', () => {
+    const { config } = podStart(deployment(), configText(), {
+      namespace: 'mcplane',
+      secrets: { 'mcplane-secrets': secrets },
+    });
+    const metrics = gatewayPod(deployment()).container.ports?.find((port) => port.name === 'metrics');
+    // On every interface of the pod: Prometheus scrapes by pod IP.
+    expect(config.gateway.admin.listen).toEqual({ host: '0.0.0.0', port: metrics?.containerPort });
+    expect(config.gateway.metrics.enabled).toBe(true);
+  });
+
   it("the base's placeholder secrets are refused, so a pod built from the base does not start", () => {
     const placeholders = parseEnvFile(readFileSync(join(BASE, 'secrets.env'), 'utf8'));
     expect(Object.keys(placeholders)).toEqual(

@@ -5,6 +5,7 @@
  * and reports any child process still running.
  */
 import type { Server } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -49,6 +50,8 @@ export async function startHttpGateway(
     /** Policies and guard profiles, instead of none and the config's guards. */
     guarding?: CallGuarding;
     audit?: AuditLog;
+    /** A started OpenTelemetry SDK's tracer: the gateway makes spans. */
+    tracer?: Tracer;
   } = {},
 ): Promise<HttpGateway> {
   const log = options.log ?? silentLogger();
@@ -59,6 +62,7 @@ export async function startHttpGateway(
     ...(options.store === undefined ? {} : { store: options.store }),
     ...(options.guarding === undefined ? {} : { guarding: options.guarding }),
     ...(options.audit === undefined ? {} : { audit: options.audit }),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
   const reloader = new ConfigReloader({
     path: options.configPath ?? '/nonexistent',

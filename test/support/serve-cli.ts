@@ -52,8 +52,12 @@ export function runServe(
 }
 
 /** Starts `mcplane serve --config <file> --port 0` and resolves once it prints where it serves. */
-export async function startServe(config: string, args: readonly string[] = []): Promise<ServeProcess> {
-  const run = runServe(['--config', config, '--port', '0', ...args]);
+export async function startServe(
+  config: string,
+  args: readonly string[] = [],
+  env: Record<string, string | undefined> = {},
+): Promise<ServeProcess> {
+  const run = runServe(['--config', config, '--port', '0', ...args], env);
   const lines = createInterface({ input: run.child.stdout as NodeJS.ReadableStream });
   const first = await Promise.race([
     new Promise<string>((resolve) => lines.once('line', resolve)),

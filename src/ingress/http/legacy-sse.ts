@@ -51,7 +51,10 @@ export class LegacySseFace {
       if (!entry || !samePrincipal(entry.principal, principal)) throw new GatewayError('SESSION_NOT_FOUND');
       const message = asMessage(await readJsonBody(c.req.raw, this.#options.http.maxJsonDepth));
       admit(message, principal, this.#options.draining());
-      await entry.transport.handleMessage(message);
+      // The headers go along, for the trace context (the SDK's own POST handler passes them too).
+      await entry.transport.handleMessage(message, {
+        requestInfo: { headers: Object.fromEntries(c.req.raw.headers.entries()) },
+      });
       return new Response('Accepted', { status: 202 });
     } catch (error) {
       return this.#fail(error);

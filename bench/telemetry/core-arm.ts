@@ -1,0 +1,83 @@
+/**
+ * One arm of `bench/telemetry.ts --core`, in a process of its own (the OpenTelemetry SDK is
+ * process-wide): the gateway core in-process with the SDK client over an in-memory transport,
+ * `calls` tools/call echo at concurrency 10, and the CPU this process spent per call (gateway and
+ * client together: no HTTP, no load-generator thread, so the difference between arms is what the
+ * arm adds). Prints one JSON line.
+ *
+ *   node bench/telemetry/core-arm.ts <off|metrics|tracing|sampled> <calls>
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ConfigSchema } from '../../src/config/schema.ts';
+import { createGateway } from '../../src/gateway.ts';
+import { localPrincipal } from '../../src/identity/principal.ts';
+import { bindTransport } from '../../src/ingress/transport-binding.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startTracing } from '../../src/telemetry/tracing.ts';
+import { FIXTURE } from '../http/subjects.ts';
+import { startSpanSink } from './span-sink.ts';
+
+const arm = process.argv[2] ?? 'off';
+const calls = Number(process.argv[3] ?? 20_000);
+const sink = await startSpanSink();
+const env = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+  OTEL_BSP_SCHEDULE_DELAY: '200',
+  OTEL_BSP_MAX_QUEUE_SIZE: '100000',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
+  ...(arm === 'sampled'
+    ? { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }
+    : {}),
+};
+// The SDK reads its settings from the process environment.
+if (arm === 'tracing' || arm === 'sampled') Object.assign(process.env, env);
+const tracing =
+  arm === 'tracing' || arm === 'sampled'
+    ? startTracing(env, { version: 'bench', log: silentLogger() })
+    : undefined;
+const config = ConfigSchema.parse({
+  gateway: { processIsolation: 'none', metrics: { enabled: arm !== 'off' }, logs: { calls: 'off' } },
+  servers: {
+    fx: { command: process.execPath, args: [FIXTURE], pool: { min: 1, max: 1, maxInflight: 1000 } },
+  },
+  tenants: { t: { name: 'Benchmark tenant' } },
+});
+const gateway = await createGateway(config, {
+  log: silentLogger(),
+  env: process.env,
+  ...(tracing ? { tracer: tracing.tracer } : {}),
+});
+const session = gateway.connect(localPrincipal('t'));
+const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+await bindTransport(session, serverSide, gateway.log);
+const client = new Client({ name: 'bench', version: '1' });
+await client.connect(clientSide);
+
+async function run(count: number): Promise<void> {
+  let left = count;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (left-- > 0) await client.callTool({ name: 'fx__echo', arguments: { text: 'x' } });
+    }),
+  );
+}
+
+await run(2_000);
+const cpu = process.cpuUsage();
+const started = performance.now();
+await run(calls);
+const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpu);
+await client.close();
+await gateway.close();
+await tracing?.shutdown();
+await sink.close();
+console.log(
+  JSON.stringify({
+    arm,
+    callsPerSecond: calls / seconds,
+    cpuMicrosPerCall: (used.user + used.system) / calls,
+    spans: sink.counts.spans,
+  }),
+);

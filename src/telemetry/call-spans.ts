@@ -1,0 +1,249 @@
+/**
+ * The spans of a call, named and attributed after the OpenTelemetry MCP semantic conventions:
+ *
+ *   tools/call fixture__echo      SERVER  the client's request, child of the client's context
+ *     mcplane.policy              INTERNAL the authorize stage's decision
+ *     mcplane.guard.input         INTERNAL the input guard
+ *     mcplane.pool.wait           INTERNAL waiting for a process (a pool slot, a session's own),
+ *                                          when the call had to wait (1 ms or more)
+ *     tools/call echo             CLIENT   the exchange with the child; its context is what the
+ *                                          child receives in `_meta.traceparent`
+ *     mcplane.guard.output        INTERNAL the output guard
+ *
+ * Parents are passed explicitly (a WeakMap from the call to its request span's context), not
+ * through the SDK's async context, so nothing depends on how promises are chained in between.
+ * A stage span covers only that stage's own work, as Express middleware spans do: up to its call
+ * of `next` for a stage that decides before (policy, input guard), from `next`'s return for one
+ * that works on the reply (output guard; policy on lists, which it filters on the way back).
+ */
+import {
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type { AuditOutcome } from '../audit/audit-record.ts';
+import { findContext } from '../guard/call-context.ts';
+import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
+import { LIST_METHODS } from '../router/router.ts';
+import type { CallEnding } from './call-outcome.ts';
+import { ATTR } from './mcp-attributes.ts';
+import { extractFromMeta, injectIntoMeta } from './trace-context.ts';
+
+/** Client input kept in a span attribute is cut to this many characters. */
+const MAX_TEXT = 256;
+
+export const POLICY_SPAN = 'mcplane.policy';
+
+/** A wait for a process this long (ms) or longer gets a span of its own. */
+export const POOL_WAIT_SPAN_MS = 1;
+
+/** Where a stage does its work: before it calls `next`, on the reply after, or (for this call) not at all. */
+export type StagePhase = 'before' | 'after' | 'none';
+
+export type CallSpan = {
+  readonly traceId: string;
+  readonly spanId: string;
+  end(outcome: AuditOutcome, ending: CallEnding): void;
+};
+
+export class CallSpans {
+  readonly #tracer: Tracer;
+  readonly #contexts = new WeakMap<Call, Context>();
+
+  constructor(tracer: Tracer) {
+    this.#tracer = tracer;
+  }
+
+  /** Starts the request span of a call that enters the pipeline. */
+  begin(call: Call): CallSpan {
+    const parent = extractFromMeta(call.params);
+    const span = this.#tracer.startSpan(
+      call.method,
+      { kind: SpanKind.SERVER, attributes: requestAttributes(call), startTime: call.startedAt },
+      parent,
+    );
+    const context = trace.setSpan(parent, span);
+    const callContext = findContext(call);
+    if (span.isRecording()) {
+      this.#contexts.set(call, context);
+      if (callContext)
+        callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
+    } else if (callContext) {
+      // Not sampled: no child spans, but the child still hears of the trace (flagged unsampled),
+      // so a server that traces keeps to the same decision.
+      callContext.onUpstream = (routed) => {
+        routed.params = injectIntoMeta(routed.params, context);
+        return undefined;
+      };
+    }
+    const { traceId, spanId } = span.spanContext();
+    // The name as the client asked for it (routing replaces it with the server's bare name).
+    const asked = typeof call.params.name === 'string' ? call.params.name : undefined;
+    return { traceId, spanId, end: (outcome, ending) => endRequest(span, call, asked, outcome, ending) };
+  }
+
+  /** A stage whose own work gets a span of its own under the call's request span (if it is sampled). */
+  traced(stage: Stage, name: string, phase: (call: Call) => StagePhase): Stage {
+    return {
+      name: stage.name,
+      handle: (call, next) => {
+        const parent = this.#contexts.get(call);
+        const where = phase(call);
+        if (parent === undefined || where === 'none') return stage.handle(call, next);
+        return where === 'before'
+          ? this.#before(stage, name, call, next, parent)
+          : this.#after(stage, name, call, next, parent);
+      },
+    };
+  }
+
+  async #before(stage: Stage, name: string, call: Call, next: Next, parent: Context): Promise<Reply> {
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+    const from = call.notes.findings.length;
+    let open = true;
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      endStage(span, call, from, name === POLICY_SPAN);
+    };
+    try {
+      return await stage.handle(call, (passed) => {
+        close();
+        return next(passed);
+      });
+    } finally {
+      close();
+    }
+  }
+
+  async #after(stage: Stage, name: string, call: Call, next: Next, parent: Context): Promise<Reply> {
+    let span: Span | undefined;
+    let from = 0;
+    try {
+      return await stage.handle(call, async (passed) => {
+        const answer = await next(passed);
+        from = call.notes.findings.length;
+        span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+        return answer;
+      });
+    } finally {
+      if (span) endStage(span, call, from, name === POLICY_SPAN);
+    }
+  }
+
+  /**
+   * The call has its process: a wait for it becomes a span (it is over), the exchange starts one,
+   * and that span's context goes into the `_meta` of the request to the child. A call that found
+   * a free slot at once has no wait worth a span (every span costs the gateway CPU to make and
+   * export); its wait is an attribute of the upstream span.
+   */
+  #upstream(call: Call, pid: number | undefined, parent: Context): () => void {
+    const now = performance.now();
+    const waited = Math.round((call.notes.poolWaitMs ?? 0) * 1000) / 1000;
+    if (waited >= POOL_WAIT_SPAN_MS) {
+      this.#tracer
+        .startSpan('mcplane.pool.wait', { kind: SpanKind.INTERNAL, startTime: now - waited }, parent)
+        .end(now);
+    }
+    const tool = call.method === 'tools/call' ? call.target?.tool : call.target?.prompt;
+    const attributes: Attributes = {
+      [ATTR.mcpMethodName]: call.method,
+      [ATTR.poolWaitMs]: waited,
+    };
+    if (call.target !== undefined) attributes[ATTR.server] = call.target.server;
+    if (pid !== undefined) attributes[ATTR.processPid] = pid;
+    if (tool !== undefined)
+      attributes[call.method === 'tools/call' ? ATTR.genAiToolName : ATTR.genAiPromptName] = tool;
+    const span = this.#tracer.startSpan(
+      tool === undefined ? call.method : `${call.method} ${tool}`,
+      { kind: SpanKind.CLIENT, startTime: now, attributes },
+      parent,
+    );
+    call.params = injectIntoMeta(call.params, trace.setSpan(parent, span));
+    return () => span.end();
+  }
+}
+
+function requestAttributes(call: Call): Attributes {
+  const attributes: Attributes = {
+    [ATTR.mcpMethodName]: call.method,
+    [ATTR.mcpSessionId]: call.session.key,
+    [ATTR.jsonrpcRequestId]: text(String(call.id)),
+    [ATTR.tenant]: call.session.principal.tenantId,
+    [ATTR.principal]: call.session.principal.subject,
+    [ATTR.face]: call.session.face,
+    [ATTR.networkTransport]: call.session.face === 'stdio' ? 'pipe' : 'tcp',
+  };
+  const name = call.params.name;
+  if (call.method === 'tools/call' && typeof name === 'string') {
+    attributes[ATTR.genAiToolName] = text(name);
+    attributes[ATTR.genAiOperationName] = 'execute_tool';
+  }
+  if (call.method === 'prompts/get' && typeof name === 'string')
+    attributes[ATTR.genAiPromptName] = text(name);
+  const uri = call.params.uri;
+  if (typeof uri === 'string') attributes[ATTR.mcpResourceUri] = text(uri);
+  return attributes;
+}
+
+function endRequest(
+  span: Span,
+  call: Call,
+  asked: string | undefined,
+  outcome: AuditOutcome,
+  ending: CallEnding,
+): void {
+  if (call.target !== undefined) span.setAttribute(ATTR.server, call.target.server);
+  span.setAttribute(ATTR.outcome, outcome);
+  // Only a name the router resolved goes into the span name, which must stay low in cardinality.
+  const resolved = call.target?.tool ?? call.target?.prompt;
+  if (resolved !== undefined && asked !== undefined) span.updateName(`${call.method} ${text(asked)}`);
+  const error = errorType(outcome, ending);
+  if (error !== undefined) {
+    span.setAttribute(ATTR.errorType, error.type);
+    if (error.code !== undefined) span.setAttribute(ATTR.rpcResponseStatusCode, String(error.code));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
+/** Per the MCP conventions: the JSON-RPC error code, or `tool_error` for a result with isError. */
+function errorType(outcome: AuditOutcome, ending: CallEnding): { type: string; code?: number } | undefined {
+  if (outcome === 'ok' || outcome === 'cancelled') return undefined;
+  if (outcome === 'tool-error') return { type: 'tool_error' };
+  if ('reply' in ending && 'error' in ending.reply) {
+    return { type: String(ending.reply.error.code), code: ending.reply.error.code };
+  }
+  return { type: outcome };
+}
+
+/** Ends a stage's span with what the stage decided: the policy decision, its own findings. */
+function endStage(span: Span, call: Call, fromFinding: number, withDecision: boolean): void {
+  const { decision } = call.notes;
+  const findings = call.notes.findings.slice(fromFinding);
+  if (decision !== undefined && withDecision) {
+    span.setAttributes({
+      [ATTR.policyEffect]: decision.effect,
+      [ATTR.policyRule]: decision.rule,
+      [ATTR.policyMode]: decision.mode,
+    });
+  }
+  if (findings.length > 0) {
+    span.setAttribute(ATTR.guardFindings, findings.length);
+    span.setAttribute(ATTR.guardDetectors, [...new Set(findings.map((finding) => finding.detector))]);
+  }
+  span.end();
+}
+
+/** Lists are filtered on the way back; calls are decided before they go on. */
+export function policyPhase(call: Call): StagePhase {
+  return LIST_METHODS.has(call.method) ? 'after' : 'before';
+}
+
+function text(value: string): string {
+  return value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
+}

@@ -1,0 +1,122 @@
+/**
+ * What the pipeline feeds telemetry with: one stage, placed right inside audit, that starts the
+ * call's request span on the way in and, once the rest of the pipeline has answered, counts the
+ * call, ends its span and writes its log line, all from the call's notes; plus spans around the
+ * policy and guard stages. Whatever is switched off costs nothing: with metrics, tracing and the
+ * call log all off the stage is not in the pipeline, and without tracing no stage is wrapped.
+ *
+ * A failure to record (a bug here) is logged once and never turns into a failure of the call.
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { INPUT_GUARDED_METHODS } from '../guard/input-guard-stage.ts';
+import { OUTPUT_GUARDED_METHODS } from '../guard/output-guard-stage.ts';
+import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
+import type { Logger } from '../log.ts';
+import { callLogFields, type CallTrace } from './call-log.ts';
+import type { CallMetrics } from './call-metrics.ts';
+import { callOutcome, type CallEnding } from './call-outcome.ts';
+import { CallSpans, policyPhase, POLICY_SPAN, type CallSpan, type StagePhase } from './call-spans.ts';
+import type { LogsSettings } from './telemetry-schema.ts';
+import { traceIdFromMeta } from './trace-context.ts';
+
+/** The stages that get a span of their own, by stage name. */
+const TRACED_STAGES: Readonly<Record<string, { span: string; phase: (call: Call) => StagePhase }>> = {
+  authorize: { span: POLICY_SPAN, phase: policyPhase },
+  'guard-input': {
+    span: 'mcplane.guard.input',
+    phase: (call) => (INPUT_GUARDED_METHODS.has(call.method) ? 'before' : 'none'),
+  },
+  'guard-output': {
+    span: 'mcplane.guard.output',
+    phase: (call) => (OUTPUT_GUARDED_METHODS.has(call.method) ? 'after' : 'none'),
+  },
+};
+
+export type CallTelemetryOptions = {
+  readonly metrics?: CallMetrics;
+  readonly tracer?: Tracer;
+  readonly log: Logger;
+  readonly calls: LogsSettings['calls'];
+};
+
+export class CallTelemetry {
+  readonly #metrics: CallMetrics | undefined;
+  readonly #spans: CallSpans | undefined;
+  readonly #log: Logger;
+  readonly #level: 'info' | 'debug' | undefined;
+  readonly #traces = new WeakMap<Call, CallTrace>();
+  #failed = false;
+
+  constructor(options: CallTelemetryOptions) {
+    this.#metrics = options.metrics;
+    this.#spans = options.tracer === undefined ? undefined : new CallSpans(options.tracer);
+    this.#log = options.log;
+    this.#level = options.calls === 'off' ? undefined : options.calls;
+  }
+
+  /** The telemetry stage, or none when there is nothing to record. */
+  stages(): Stage[] {
+    if (!this.#metrics && !this.#spans && !this.#level) return [];
+    return [{ name: 'telemetry', handle: (call, next) => this.#handle(call, next) }];
+  }
+
+  /** A stage with a span of its own when tracing is on (policy, the guards); else the stage itself. */
+  traced(stage: Stage): Stage {
+    const traced = TRACED_STAGES[stage.name];
+    if (!this.#spans || traced === undefined) return stage;
+    return this.#spans.traced(stage, traced.span, traced.phase);
+  }
+
+  /** The trace a call belongs to, for its audit record: its span's, else the client's traceparent. */
+  traceIdOf(call: Call): string | undefined {
+    return this.#traces.get(call)?.traceId ?? traceIdFromMeta(call.params);
+  }
+
+  async #handle(call: Call, next: Next): Promise<Reply> {
+    const span = this.#begin(call);
+    let ending: CallEnding;
+    try {
+      ending = { reply: await next(call) };
+    } catch (thrown) {
+      ending = { thrown };
+    }
+    this.#end(call, span, ending);
+    if ('thrown' in ending) throw ending.thrown;
+    return ending.reply;
+  }
+
+  #begin(call: Call): CallSpan | undefined {
+    try {
+      const span = this.#spans?.begin(call);
+      const traceId = span?.traceId ?? traceIdFromMeta(call.params);
+      if (traceId !== undefined)
+        this.#traces.set(call, span ? { traceId, spanId: span.spanId } : { traceId });
+      return span;
+    } catch (error) {
+      this.#recordingFailed(error);
+      return undefined;
+    }
+  }
+
+  #end(call: Call, span: CallSpan | undefined, ending: CallEnding): void {
+    try {
+      const latencyMs = performance.now() - call.startedAt;
+      const outcome = callOutcome(call, ending);
+      this.#metrics?.record(call, outcome, latencyMs);
+      span?.end(outcome, ending);
+      if (this.#level)
+        this.#log[this.#level](callLogFields(call, outcome, latencyMs, this.#traces.get(call)), 'call');
+    } catch (error) {
+      this.#recordingFailed(error);
+    }
+  }
+
+  #recordingFailed(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#log.error(
+      { err: error },
+      'telemetry could not record a call (logged once); the call itself went on',
+    );
+  }
+}
