@@ -20,7 +20,8 @@ afterEach(async () => {
 
 async function start(metrics: Record<string, unknown>, tenants = ['acme']): Promise<Gateway> {
   const gateway = await startGateway({
-    servers: { fx: fixtureServer({ pool: { min: 1, max: 1, maxInflight: 64 } }) },
+    // Trusted: the test adds tools at run time, which pinning would otherwise hold for review.
+    servers: { fx: fixtureServer({ pool: { min: 1, max: 1, maxInflight: 64 }, trust: 'auto' }) },
     tenants: Object.fromEntries(tenants.map((id) => [id, { name: id }])),
     gateway: { metrics },
   });
