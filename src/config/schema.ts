@@ -9,6 +9,7 @@ import { AnomalySchema } from '../guard/anomaly/anomaly-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
+import { TierSchema } from './tiers-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -451,6 +452,13 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
+    tiers: z
+      .record(z.string().min(1), TierSchema)
+      .default({})
+      .meta({
+        description:
+          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {
