@@ -530,6 +530,7 @@ export class Gateway {
         router: () => this.#router,
         metaPrefix: () => this.config.gateway.metaPrefix,
         log: this.log,
+        pinning: this.#pinning,
       }),
     ];
     return composePipeline(stages, forwardAttached);

@@ -23,6 +23,8 @@ import { LIST_METHODS, type Route, type Router } from '../router/router.ts';
 import type { ServerRoute } from '../router/server-route.ts';
 import type { Logger } from '../log.ts';
 import { contextOf } from './call-context.ts';
+import { definitionHash } from './pinning/tool-definition.ts';
+import type { ToolPinning } from './pinning/tool-pinning.ts';
 import type { Call, Next, Reply, Stage } from './pipeline.ts';
 
 export type ResilienceStageOptions = {
@@ -30,6 +32,8 @@ export type ResilienceStageOptions = {
   router(): Router;
   metaPrefix(): string;
   readonly log: Logger;
+  /** Tool-definition pinning, which a fallback's tool passes too. */
+  readonly pinning?: ToolPinning;
   readonly random?: () => number;
 };
 
@@ -105,8 +109,8 @@ class ResilientCall {
     const retryable = mayRetry(this.#settings, this.#call.method, this.#call.target?.tool, this.#annotations);
     const budget = retry && retryable ? this.#options.resilience.budgetOf(server, retry.budget) : undefined;
     budget?.deposit();
-    // The call's deadline: what its server's call timeout allows from when it entered the pipeline.
-    const deadline = this.#call.startedAt + this.#settings.timeouts.call;
+    // The call's deadline over every attempt, from when it entered the pipeline.
+    const deadline = this.#call.startedAt + (retry?.deadline ?? this.#settings.timeouts.call);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#attempt(this.#route, this.#call.params);
@@ -135,7 +139,9 @@ class ResilientCall {
       server.settings.breaker,
       () => server.startBackoff(poolTenant),
       async () => {
-        contextOf(this.#call).route = route;
+        const context = contextOf(this.#call);
+        if (route === this.#route && context.unverified) throw context.unverified;
+        context.route = route;
         this.#call.params = params;
         return this.#next(this.#call);
       },
@@ -148,7 +154,7 @@ class ResilientCall {
       .router()
       .routesFor(this.#tenant)
       .find((candidate) => candidate.server.name === fallback.server && candidate.grant === undefined);
-    if (!route || tool === undefined) return undefined;
+    if (!route || tool === undefined || !(await this.#mayCallFallback(route, tool))) return undefined;
     const primary = this.#route.server.name;
     const args = fallbackArguments(fallback, this.#call.params.arguments);
     const params: Record<string, unknown> = {
@@ -173,6 +179,25 @@ class ResilientCall {
       if (!isGatewayFailure(error) && !isBreakerOpen(error)) throw error;
       this.#options.log.debug({ server: primary, fallback: fallback.server }, 'the fallback failed too');
       return undefined;
+    }
+  }
+
+  /**
+   * Whether the fallback's tool may be called: it is listed by the fallback server for this
+   * session, and its definition is not held by pinning (a fallback is no way around quarantine).
+   */
+  async #mayCallFallback(route: ServerRoute, tool: string): Promise<boolean> {
+    try {
+      const catalog = await route.server.catalog(contextOf(this.#call).link, route.poolTenant);
+      const found = catalog.tools.find((item) => item.name === tool);
+      if (!found) return false;
+      const pinning = this.#options.pinning;
+      if (!pinning?.applies(route.server.name)) return true;
+      const judge = await pinning.judge(route.server.name, route.poolTenant, catalog.tools);
+      return judge(found.name, definitionHash(found)) !== 'quarantine';
+    } catch (error) {
+      if (isGatewayFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -38,6 +38,10 @@ export const RetrySchema = z
       description:
         'Tools (bare names) retried whatever their annotations say, unless they are marked destructive.',
     }),
+    deadline: Duration.optional().meta({
+      description:
+        "The call's deadline over every attempt, from when it reached the gateway: no retry starts past it. Left out: the server's timeouts.call (enough to retry a process that exited, not one that timed out).",
+    }),
     budget: z.number().min(0).max(0.1).default(0.1).meta({
       description: 'Retries allowed per call made, over the server (a token bucket): at most 0.1.',
     }),

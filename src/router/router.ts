@@ -281,6 +281,18 @@ export class Router {
     return undefined;
   }
 
+  /**
+   * While a route's server has no ready process (it crashed and is restarting, or is backing
+   * off), the catalog it last read, so that routing a call to it does not wait for a process:
+   * the resilience stage then answers at once if its breaker is open, and otherwise the call
+   * waits in the pool as it would anyway.
+   */
+  #knownWhileDown(route: SessionRoute): ServerCatalog | undefined {
+    if (route.kind !== 'upstream' || route.server.reachable(route.poolTenant)) return undefined;
+    const known = route.server.lastKnownCatalog(route.poolTenant);
+    return known ? grantedCatalog(known, route.grant) : undefined;
+  }
+
   async #catalogOf(session: SessionLink, route: SessionRoute): Promise<ServerCatalog> {
     if (route.kind === 'builtin') return route.server.catalog;
     return grantedCatalog(await route.server.catalog(session, route.poolTenant), route.grant);
@@ -327,7 +339,7 @@ export class Router {
       // Only names the server lists (to this session): an unlisted name must answer exactly as a
       // tool that policy hides does (the gateway's own "Unknown tool"), not with the server's own
       // wording; a tool a read grant does not share is unknown too.
-      const catalog = await this.#catalogOf(session, spaced.route);
+      const catalog = this.#knownWhileDown(spaced.route) ?? (await this.#catalogOf(session, spaced.route));
       const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
       if (!items.some((item) => item.name === spaced.name)) throw new GatewayError(code);
       return { ...spaced.route, params: { ...params, [field]: spaced.name } };
