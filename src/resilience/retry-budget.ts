@@ -26,8 +26,9 @@ export class RetryBudget {
 
   /** Takes a token for one retry; false when the budget is spent. */
   withdraw(): boolean {
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
+    // Tenths added up in floating point fall just short of whole numbers (0.1 × 10 < 1).
+    if (this.#tokens >= 1 - 1e-9) {
+      this.#tokens = Math.max(0, this.#tokens - 1);
       this.granted++;
       return true;
     }
