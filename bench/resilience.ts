@@ -44,8 +44,11 @@ async function driver(gw: Gateway, tenant: string): Promise<SessionDriver> {
   return session;
 }
 
-const call = (session: SessionDriver, name: string, args: Record<string, unknown> = {}): Promise<SessionReply> =>
-  session.request('tools/call', { name, arguments: args }, 30_000);
+const call = (
+  session: SessionDriver,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<SessionReply> => session.request('tools/call', { name, arguments: args }, 30_000);
 
 async function openBreaker(): Promise<string[][]> {
   const gw = await gateway({
@@ -74,7 +77,8 @@ async function openBreaker(): Promise<string[][]> {
       const start = process.hrtime.bigint();
       const reply = await call(session, 'looping__echo');
       samples.add(since(start));
-      if (reply.error?.code !== -32054) throw new Error(`expected BREAKER_OPEN, got ${JSON.stringify(reply)}`);
+      if (reply.error?.code !== -32054)
+        throw new Error(`expected BREAKER_OPEN, got ${JSON.stringify(reply)}`);
       calls++;
     }
     const elapsed = since(began);
@@ -91,7 +95,13 @@ async function openBreaker(): Promise<string[][]> {
         fixed(calls / (elapsed / 1e9), 0),
       ],
       ['healthy server, before', '300', fixed(healthyBefore.mean / 1e3, 1), ...pcts(healthyBefore), ''],
-      ['healthy server, breaker open beside it', '300', fixed(healthyDuring.mean / 1e3, 1), ...pcts(healthyDuring), ''],
+      [
+        'healthy server, breaker open beside it',
+        '300',
+        fixed(healthyDuring.mean / 1e3, 1),
+        ...pcts(healthyDuring),
+        '',
+      ],
     ];
   } finally {
     await gw.close();
@@ -115,7 +125,17 @@ async function healthyLatency(session: SessionDriver, count: number): Promise<La
 
 async function retries(): Promise<string[][]> {
   const rows: string[][] = [
-    ['retry', 'calls', 'success %', 'p50 ms', 'p99 ms', 'ok p50 ms', 'ok p99 ms', 'retries', 'refused by budget'],
+    [
+      'retry',
+      'calls',
+      'success %',
+      'p50 ms',
+      'p99 ms',
+      'ok p50 ms',
+      'ok p99 ms',
+      'retries',
+      'refused by budget',
+    ],
   ];
   for (const withRetry of [false, true]) {
     const gw = await gateway({
@@ -128,7 +148,9 @@ async function retries(): Promise<string[][]> {
           env: { FIXTURE_FLAKY_RATE: '0.3', FIXTURE_FLAKY_MODE: 'hang', FIXTURE_IDEMPOTENT_TOOLS: 'flaky' },
           // The breaker would open at 30% failures and hide the retries; this part measures retries.
           breaker: { enabled: false },
-          ...(withRetry ? { retry: { attempts: 3, baseDelay: '10ms', maxDelay: '100ms', deadline: '1s' } } : {}),
+          ...(withRetry
+            ? { retry: { attempts: 3, baseDelay: '10ms', maxDelay: '100ms', deadline: '1s' } }
+            : {}),
         }),
       },
     });
@@ -187,7 +209,16 @@ type Arm = 'alone' | 'fifo' | 'fair';
 
 async function fairness(): Promise<{ rows: string[][]; quietP99: Record<Arm, number> }> {
   const rows: string[][] = [
-    ['arm', 'quiet ok', 'quiet refused', 'quiet p50 ms', 'quiet p99 ms', 'noisy calls', 'noisy ok', 'noisy p99 ms'],
+    [
+      'arm',
+      'quiet ok',
+      'quiet refused',
+      'quiet p50 ms',
+      'quiet p99 ms',
+      'noisy calls',
+      'noisy ok',
+      'noisy p99 ms',
+    ],
   ];
   const quietP99 = {} as Record<Arm, number>;
   for (const arm of ['alone', 'fifo', 'fair'] as const) {
@@ -238,7 +269,8 @@ async function fairness(): Promise<{ rows: string[][]; quietP99: Record<Arm, num
         const elapsed = (Date.now() - began) / 1000;
         for (; quietDue < elapsed * QUIET_PER_SECOND; quietDue++) fire(quiet, quietSamples, false);
         if (arm !== 'alone') {
-          for (; noisyDue < elapsed * QUIET_PER_SECOND * NOISY_FACTOR; noisyDue++) fire(noisy, noisySamples, true);
+          for (; noisyDue < elapsed * QUIET_PER_SECOND * NOISY_FACTOR; noisyDue++)
+            fire(noisy, noisySamples, true);
         }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }

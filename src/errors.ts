@@ -161,7 +161,7 @@ export const ERROR_CODES = {
     http: 429,
     rpc: -32055,
     expose: true,
-    publicMessage: "This tenant has as many calls waiting for the server as its tier allows; retry later",
+    publicMessage: 'This tenant has as many calls waiting for the server as its tier allows; retry later',
   },
   RESUME_GAP: {
     http: 410,

@@ -458,13 +458,10 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
-    tiers: z
-      .record(z.string().min(1), TierSchema)
-      .default({})
-      .meta({
-        description:
-          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
-      }),
+    tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
+      description:
+        'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -521,7 +518,9 @@ export const ConfigSchema = z
       }
       for (const [path, fallback] of [
         [['fallback'], server.fallback] as const,
-        ...Object.entries(server.toolFallbacks).map(([tool, entry]) => [['toolFallbacks', tool], entry] as const),
+        ...Object.entries(server.toolFallbacks).map(
+          ([tool, entry]) => [['toolFallbacks', tool], entry] as const,
+        ),
       ]) {
         if (fallback && (!known.has(fallback.server) || fallback.server === name)) {
           ctx.addIssue({

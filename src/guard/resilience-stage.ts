@@ -252,5 +252,7 @@ function isBreakerOpen(error: unknown): error is GatewayError {
 function failureReply(error: GatewayError): Reply {
   const rpc = error.toJsonRpcError();
   if (error.code !== 'BREAKER_OPEN' || !error.detail) return { error: rpc };
-  return { error: { ...rpc, data: { ...rpc.data, server: error.detail.server, retryAt: error.detail.retryAt } } };
+  return {
+    error: { ...rpc, data: { ...rpc.data, server: error.detail.server, retryAt: error.detail.retryAt } },
+  };
 }

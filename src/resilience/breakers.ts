@@ -26,7 +26,11 @@ import type { BreakerSettings } from './resilience-schema.ts';
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 /** A breaker as the admin status and /ready show it. */
-export type BreakerView = { readonly tenant: string; readonly state: BreakerState; readonly retryAt?: string };
+export type BreakerView = {
+  readonly tenant: string;
+  readonly state: BreakerState;
+  readonly retryAt?: string;
+};
 
 const IDLE_MS = 10 * 60_000;
 const MAX_BREAKERS = 10_000;

@@ -27,7 +27,10 @@ function withoutOwnKeys(meta: unknown, prefix: string): Record<string, unknown> 
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return {};
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(meta as Record<string, unknown>)) {
-    const suffix = key.slice(key.indexOf('/') + 1).trim().toLowerCase();
+    const suffix = key
+      .slice(key.indexOf('/') + 1)
+      .trim()
+      .toLowerCase();
     const ours = isGatewayMetaKey(key, prefix) && META_KEYS.some((name) => name.toLowerCase() === suffix);
     if (!ours) kept[key] = value;
   }

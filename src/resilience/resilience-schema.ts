@@ -51,7 +51,11 @@ export const RetrySchema = z
 export const FallbackSchema = z
   .object({
     server: ServerName.meta({ description: 'The server that serves the call instead.' }),
-    tool: z.string().min(1).optional().meta({ description: 'Its tool (bare name); the same name if left out.' }),
+    tool: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Its tool (bare name); the same name if left out.' }),
     arguments: z.record(z.string(), z.string()).optional().meta({
       description:
         'Argument mapping: fallback argument name → primary argument name. Only the mapped arguments are passed; left out, all pass unchanged.',
@@ -65,12 +69,17 @@ export const StaleIfErrorSchema = z
     maxEntries: z.number().int().positive().default(1_000).meta({
       description: 'Results kept for this server, over every tenant.',
     }),
-    maxBytes: ByteSize.default(8 * 1024 * 1024).meta({ description: 'Bytes of results kept for this server.' }),
+    maxBytes: ByteSize.default(8 * 1024 * 1024).meta({
+      description: 'Bytes of results kept for this server.',
+    }),
     tools: z.array(z.string().min(1)).optional().meta({
       description:
         'Tools (bare names) that opt in; they must be read-only (readOnlyHint). Left out: every read-only tool.',
     }),
-    resources: z.boolean().default(true).meta({ description: 'Whether resources/read results are kept too.' }),
+    resources: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Whether resources/read results are kept too.' }),
   })
   .strict();
 
@@ -87,7 +96,8 @@ export const ResilienceFields = {
     description: 'Per-tool fallbacks (bare tool name → fallback); they win over `fallback`.',
   }),
   staleIfError: StaleIfErrorSchema.optional().meta({
-    description: "Serve the last good result (per tenant and arguments), marked stale, while the server is down.",
+    description:
+      'Serve the last good result (per tenant and arguments), marked stale, while the server is down.',
   }),
 };
 

@@ -31,7 +31,9 @@ export function registerResilienceCollectors(
     collect() {
       const worst = new Map<string, { labels: Record<string, string>; value: number }>();
       for (const { server, tenant, state } of readings.breakers?.() ?? []) {
-        const labels: Record<string, string> = tenants ? { server, tenant: tenants.value(tenant) } : { server };
+        const labels: Record<string, string> = tenants
+          ? { server, tenant: tenants.value(tenant) }
+          : { server };
         const key = JSON.stringify(labels);
         const value = STATE_VALUE[state];
         if ((worst.get(key)?.value ?? -1) < value) worst.set(key, { labels, value });
@@ -69,5 +71,9 @@ export function registerResilienceCollectors(
     (t) => t.retriesRefused,
   );
   total('mcplane_fallbacks_total', 'Calls served by a fallback server.', (t) => t.fallbacks);
-  total('mcplane_stale_served_total', 'Calls served from a stale copy while the server was down.', (t) => t.staleServed);
+  total(
+    'mcplane_stale_served_total',
+    'Calls served from a stale copy while the server was down.',
+    (t) => t.staleServed,
+  );
 }

@@ -6,7 +6,13 @@ import { RetryBudget, fullJitterDelay } from '../../src/resilience/retry-budget.
 import { StaleCache } from '../../src/resilience/stale-cache.ts';
 import { RemoteError } from '../../src/upstream/session-link.ts';
 
-const SETTINGS = { enabled: true, window: 10_000, volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeout: 1_000 };
+const SETTINGS = {
+  enabled: true,
+  window: 10_000,
+  volumeThreshold: 2,
+  errorThresholdPercentage: 50,
+  resetTimeout: 1_000,
+};
 const boards: BreakerBoard[] = [];
 afterEach(() => {
   for (const board of boards.splice(0)) board.close();
@@ -27,16 +33,24 @@ describe('breaker board', () => {
     const breakers = board();
     for (let call = 0; call < 10; call++) {
       await expect(
-        breakers.run('s', 't', SETTINGS, () => undefined, async () => {
-          throw new RemoteError({ code: -32602, message: 'bad' });
-        }),
+        breakers.run(
+          's',
+          't',
+          SETTINGS,
+          () => undefined,
+          async () => {
+            throw new RemoteError({ code: -32602, message: 'bad' });
+          },
+        ),
       ).rejects.toBeInstanceOf(RemoteError);
       await expect(breakers.run('s', 't', SETTINGS, () => undefined, fail('UNKNOWN_TOOL'))).rejects.toThrow();
     }
     expect(breakers.stateOf('s', 't')).toBe('closed');
     // The same number of gateway-side failures opens a breaker (another tenant's, fresh).
     for (let call = 0; call < 2; call++) {
-      await expect(breakers.run('s', 'u', SETTINGS, () => undefined, fail('UPSTREAM_EXITED'))).rejects.toThrow();
+      await expect(
+        breakers.run('s', 'u', SETTINGS, () => undefined, fail('UPSTREAM_EXITED')),
+      ).rejects.toThrow();
     }
     expect(breakers.stateOf('s', 'u')).toBe('open');
     expect(breakers.stateOf('s', 't')).toBe('closed');
@@ -52,7 +66,9 @@ describe('breaker board', () => {
     const [view] = breakers.viewsOf('s');
     expect(view?.state).toBe('open');
     expect(Date.parse(String(view?.retryAt))).toBeGreaterThanOrEqual(nextStartAt - 5);
-    const refused = await breakers.run('s', 't', SETTINGS, backoff, async () => 1).catch((error: unknown) => error);
+    const refused = await breakers
+      .run('s', 't', SETTINGS, backoff, async () => 1)
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 'BREAKER_OPEN', detail: { server: 's', retryAt: view?.retryAt } });
   });
 
@@ -60,14 +76,34 @@ describe('breaker board', () => {
     let now = 1_000_000;
     const breakers = board({ maxBreakers: 3, idleMs: 60_000, now: () => now });
     for (let call = 0; call < 2; call++) {
-      await expect(breakers.run('s', 'open-one', SETTINGS, () => undefined, fail('UPSTREAM_EXITED'))).rejects.toThrow();
+      await expect(
+        breakers.run('s', 'open-one', SETTINGS, () => undefined, fail('UPSTREAM_EXITED')),
+      ).rejects.toThrow();
     }
-    for (let tenant = 0; tenant < 50; tenant++) await breakers.run('s', `t${tenant}`, SETTINGS, () => undefined, async () => 1);
+    for (let tenant = 0; tenant < 50; tenant++)
+      await breakers.run(
+        's',
+        `t${tenant}`,
+        SETTINGS,
+        () => undefined,
+        async () => 1,
+      );
     expect(breakers.size).toBeLessThanOrEqual(3);
     expect(breakers.stateOf('s', 'open-one')).toBe('open');
     now += 120_000;
-    await breakers.run('s', 'fresh', SETTINGS, () => undefined, async () => 1);
-    expect(breakers.viewsOf('s').map((view) => view.tenant).sort()).toEqual(['fresh', 'open-one']);
+    await breakers.run(
+      's',
+      'fresh',
+      SETTINGS,
+      () => undefined,
+      async () => 1,
+    );
+    expect(
+      breakers
+        .viewsOf('s')
+        .map((view) => view.tenant)
+        .sort(),
+    ).toEqual(['fresh', 'open-one']);
   });
 
   it('a disabled breaker only runs the call', async () => {
@@ -116,6 +152,8 @@ describe('retry budget, backoff and stale copies', () => {
     expect(StaleCache.keyOf('t', 'tools/call', 'x', { a: 1, b: 2 })).toBe(
       StaleCache.keyOf('t', 'tools/call', 'x', { b: 2, a: 1 }),
     );
-    expect(StaleCache.keyOf('t', 'tools/call', 'x', {})).not.toBe(StaleCache.keyOf('u', 'tools/call', 'x', {}));
+    expect(StaleCache.keyOf('t', 'tools/call', 'x', {})).not.toBe(
+      StaleCache.keyOf('u', 'tools/call', 'x', {}),
+    );
   });
 });

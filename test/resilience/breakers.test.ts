@@ -6,7 +6,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, fixtureServer } from '../support/harness.ts';
-import { bearer, connectHttpClient, newApiKey, startHttpGateway, stopHttpGateways } from '../http/http-harness.ts';
+import {
+  bearer,
+  connectHttpClient,
+  newApiKey,
+  startHttpGateway,
+  stopHttpGateways,
+} from '../http/http-harness.ts';
 import { parseExposition } from '../telemetry/prometheus-text.ts';
 import { flagPath, rpcFailure, tempDir, textOf, twoTenants } from './resilience-harness.ts';
 
@@ -74,13 +80,17 @@ describe('circuit breakers', () => {
     const { acme, globex, tenants } = twoTenants();
     const http = await startHttpGateway({
       servers: {
-        looping: fixtureServer({ env: { FIXTURE_CRASH_AFTER: '1' }, breaker: { ...BREAKER, resetTimeout: '30s' } }),
+        looping: fixtureServer({
+          env: { FIXTURE_CRASH_AFTER: '1' },
+          breaker: { ...BREAKER, resetTimeout: '30s' },
+        }),
       },
       tenants,
     });
     const a = (await connectHttpClient(http, bearer(acme.key))).client;
     const g = (await connectHttpClient(http, bearer(globex.key))).client;
-    for (let call = 0; call < 3; call++) await rpcFailure(a.callTool({ name: 'looping__echo', arguments: {} }));
+    for (let call = 0; call < 3; call++)
+      await rpcFailure(a.callTool({ name: 'looping__echo', arguments: {} }));
     expect((await rpcFailure(a.callTool({ name: 'looping__echo', arguments: {} }))).code).toBe(-32054);
     // globex's calls still reach the server (and see its own failure, not acme's breaker).
     expect((await rpcFailure(g.callTool({ name: 'looping__echo', arguments: {} }))).code).toBe(-32011);
@@ -89,7 +99,9 @@ describe('circuit breakers', () => {
   it('upstream JSON-RPC errors and isError results never open the breaker', async () => {
     const { acme, tenants } = twoTenants();
     const http = await startHttpGateway({
-      servers: { fixture: fixtureServer({ breaker: { ...BREAKER, volumeThreshold: 1, errorThresholdPercentage: 1 } }) },
+      servers: {
+        fixture: fixtureServer({ breaker: { ...BREAKER, volumeThreshold: 1, errorThresholdPercentage: 1 } }),
+      },
       tenants,
     });
     const { client } = await connectHttpClient(http, bearer(acme.key));

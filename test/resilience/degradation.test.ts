@@ -6,7 +6,13 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, fixtureServer } from '../support/harness.ts';
-import { bearer, connectHttpClient, startHttpGateway, stopHttpGateways, type HttpGateway } from '../http/http-harness.ts';
+import {
+  bearer,
+  connectHttpClient,
+  startHttpGateway,
+  stopHttpGateways,
+  type HttpGateway,
+} from '../http/http-harness.ts';
 import { flagPath, rpcFailure, tempDir, textOf, twoTenants } from './resilience-harness.ts';
 
 afterEach(async () => {
@@ -14,6 +20,11 @@ afterEach(async () => {
 });
 
 const META = 'dev.mcplane';
+
+/** The arguments the echo tool says it received. */
+function argumentsOf(result: unknown): unknown {
+  return (JSON.parse(textOf(result)) as { arguments: unknown }).arguments;
+}
 
 /** Takes a server down: its restarts fail while the flag file exists, and its processes are killed. */
 async function takeDown(http: HttpGateway, server: string, flag: string): Promise<void> {
@@ -42,14 +53,18 @@ describe('fallbacks', () => {
       const { client } = await connectHttpClient(http, bearer(acme.key));
       const fresh = await client.callTool({ name: 'primary__echo', arguments: { query: 'q1', other: 1 } });
       expect(fresh._meta?.[`${META}/servedBy`]).toBeUndefined();
-      expect(JSON.parse(textOf(fresh)).arguments).toEqual({ query: 'q1', other: 1 });
+      expect(argumentsOf(fresh)).toEqual({ query: 'q1', other: 1 });
 
       await takeDown(http, 'primary', flagPath(dir));
       const served = await client.callTool({ name: 'primary__echo', arguments: { query: 'q2', other: 2 } });
       expect(served._meta?.[`${META}/servedBy`]).toBe('fallback');
-      expect(served._meta?.[`${META}/fallback`]).toMatchObject({ primary: 'primary', server: 'backup', tool: 'echo' });
+      expect(served._meta?.[`${META}/fallback`]).toMatchObject({
+        primary: 'primary',
+        server: 'backup',
+        tool: 'echo',
+      });
       // Only the mapped argument, under its new name.
-      expect(JSON.parse(textOf(served)).arguments).toEqual({ text: 'q2' });
+      expect(argumentsOf(served)).toEqual({ text: 'q2' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -124,14 +139,18 @@ describe('stale-if-error', () => {
       // The same arguments in another key order are the same call (canonical hash).
       const stale = await a.callTool({ name: 'kb__echo', arguments: { y: 2, z: 1, text: 'cached' } });
       expect(stale._meta?.[`${META}/servedBy`]).toBe('stale');
-      expect(stale._meta?.[`${META}/stale`]).toMatchObject({ reason: expect.stringMatching(/UPSTREAM_|POOL_/) });
+      expect(stale._meta?.[`${META}/stale`]).toMatchObject({
+        reason: expect.stringMatching(/UPSTREAM_|POOL_/) as unknown,
+      });
       expect((stale._meta?.[`${META}/stale`] as { ageMs: number }).ageMs).toBeGreaterThanOrEqual(0);
       expect(textOf(stale)).toBe(freshText);
 
       // Other arguments were never answered, and another tenant never sees acme's copy.
       const other = await rpcFailure(a.callTool({ name: 'kb__echo', arguments: { text: 'never seen' } }));
       expect(other.code).toBeLessThan(-32000);
-      const foreign = await rpcFailure(g.callTool({ name: 'kb__echo', arguments: { text: 'cached', z: 1, y: 2 } }));
+      const foreign = await rpcFailure(
+        g.callTool({ name: 'kb__echo', arguments: { text: 'cached', z: 1, y: 2 } }),
+      );
       expect(foreign.code).toBeLessThan(-32000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -161,7 +180,9 @@ describe('stale-if-error', () => {
       const stale = await client.readResource({ uri: 'fixture://static/1' });
       expect(stale._meta?.[`${META}/servedBy`]).toBe('stale');
       expect(stale.contents).toEqual(fresh.contents);
-      const refused = await rpcFailure(client.callTool({ name: 'kb__echo', arguments: { text: 'not read-only' } }));
+      const refused = await rpcFailure(
+        client.callTool({ name: 'kb__echo', arguments: { text: 'not read-only' } }),
+      );
       expect(refused.code).toBeLessThan(-32000);
     } finally {
       rmSync(dir, { recursive: true, force: true });

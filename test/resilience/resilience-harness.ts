@@ -32,7 +32,11 @@ export async function rpcFailure(
     await request;
   } catch (error) {
     if (error instanceof McpError) {
-      return { code: error.code, message: error.message, data: (error.data ?? {}) as Record<string, unknown> };
+      return {
+        code: error.code,
+        message: error.message,
+        data: (error.data ?? {}) as Record<string, unknown>,
+      };
     }
     throw error;
   }

@@ -19,7 +19,9 @@ const NO_BREAKER = { enabled: false };
 
 function attempts(log: string): number {
   try {
-    return readFileSync(log, 'utf8').split('\n').filter((line) => line === 'flaky').length;
+    return readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((line) => line === 'flaky').length;
   } catch {
     return 0;
   }

@@ -13,7 +13,12 @@ function servedOrder(queue: ReturnType<typeof newWaitQueue<Item>>): string[] {
 describe('wait queues', () => {
   it('fifo serves in arrival order whoever waits', () => {
     const queue = newWaitQueue<Item>('fifo');
-    for (const [tenant, id] of [['noisy', 'n1'], ['noisy', 'n2'], ['noisy', 'n3'], ['quiet', 'q1']] as const) {
+    for (const [tenant, id] of [
+      ['noisy', 'n1'],
+      ['noisy', 'n2'],
+      ['noisy', 'n3'],
+      ['quiet', 'q1'],
+    ] as const) {
       queue.push(item(tenant, 1, id));
     }
     expect(servedOrder(queue)).toEqual(['n1', 'n2', 'n3', 'q1']);
@@ -26,7 +31,9 @@ describe('wait queues', () => {
     const order = servedOrder(queue);
     expect(order.indexOf('q1')).toBeLessThanOrEqual(1);
     // Each tenant's own calls keep their order.
-    expect(order.filter((id) => id.startsWith('n'))).toEqual(Array.from({ length: 10 }, (_, n) => `n${n + 1}`));
+    expect(order.filter((id) => id.startsWith('n'))).toEqual(
+      Array.from({ length: 10 }, (_, n) => `n${n + 1}`),
+    );
   });
 
   it('fair serves backlogged tenants in proportion to their weights', () => {
