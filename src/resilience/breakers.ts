@@ -142,6 +142,15 @@ export class BreakerBoard {
     }
   }
 
+  /** Drops the breakers of servers no longer configured (a reload removed them). */
+  retain(servers: ReadonlySet<string>): void {
+    for (const [entryKey, entry] of this.#entries) {
+      if (servers.has(splitKey(entryKey)[0])) continue;
+      entry.breaker.shutdown();
+      this.#entries.delete(entryKey);
+    }
+  }
+
   /** Stops every breaker's timers. */
   close(): void {
     for (const entry of this.#entries.values()) entry.breaker.shutdown();

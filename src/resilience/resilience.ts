@@ -56,6 +56,7 @@ export class Resilience {
 
   /** Forgets what is kept for servers no longer configured. */
   retain(servers: ReadonlySet<string>): void {
+    this.breakers.retain(servers);
     for (const name of [...this.#stale.keys()]) if (!servers.has(name)) this.#stale.delete(name);
     for (const name of [...this.#budgets.keys()]) if (!servers.has(name)) this.#budgets.delete(name);
   }
