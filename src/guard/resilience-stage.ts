@@ -106,7 +106,10 @@ class ResilientCall {
   async #withRetries(): Promise<Reply> {
     const server = this.#route.server.name;
     const retry = this.#settings.retry;
-    const retryable = mayRetry(this.#settings, this.#call.method, this.#call.target?.tool, this.#annotations);
+    // A call pinning could not judge fails the same way every time: nothing to retry.
+    const retryable =
+      contextOf(this.#call).unverified === undefined &&
+      mayRetry(this.#settings, this.#call.method, this.#call.target?.tool, this.#annotations);
     const budget = retry && retryable ? this.#options.resilience.budgetOf(server, retry.budget) : undefined;
     budget?.deposit();
     // The call's deadline over every attempt, from when it entered the pipeline.
@@ -162,6 +165,8 @@ class ResilientCall {
       name: tool,
       ...(args === undefined ? {} : { arguments: args }),
     };
+    const primaryTarget = this.#call.target;
+    const primaryParams = this.#call.params;
     this.#call.target = { server: fallback.server, tool };
     try {
       const reply = await this.#attempt({ ...route, params }, params);
@@ -178,6 +183,10 @@ class ResilientCall {
     } catch (error) {
       if (!isGatewayFailure(error) && !isBreakerOpen(error)) throw error;
       this.#options.log.debug({ server: primary, fallback: fallback.server }, 'the fallback failed too');
+      // What audit records is then the primary's call (answered stale, or failed).
+      if (primaryTarget) this.#call.target = primaryTarget;
+      this.#call.params = primaryParams;
+      contextOf(this.#call).route = this.#route;
       return undefined;
     }
   }

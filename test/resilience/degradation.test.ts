@@ -13,6 +13,10 @@ import {
   stopHttpGateways,
   type HttpGateway,
 } from '../http/http-harness.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { silentLogger } from '../../src/log.ts';
+import { signingKey } from '../audit/audit-fixture.ts';
+import { MemorySink } from '../audit/memory-sink.ts';
 import { flagPath, rpcFailure, tempDir, textOf, twoTenants } from './resilience-harness.ts';
 
 afterEach(async () => {
@@ -85,6 +89,49 @@ describe('fallbacks', () => {
     expect(served._meta?.[`${META}/servedBy`]).toBe('fallback');
     expect(textOf(served)).toContain('via backup');
     expect((await rpcFailure(client.callTool({ name: 'lonely__echo', arguments: {} }))).code).toBe(-32010);
+  });
+
+  it('the audit record says who served the call: the fallback, or a stale copy', async () => {
+    const dir = tempDir();
+    try {
+      const sink = new MemorySink();
+      const audit = await AuditLog.open({ sink, key: signingKey(), log: silentLogger() });
+      const { acme, tenants } = twoTenants();
+      const http = await startHttpGateway(
+        {
+          servers: {
+            primary: fixtureServer({
+              trust: 'auto',
+              pool: { min: 1, max: 1 },
+              env: { FIXTURE_FAIL_STARTUP_FLAG: flagPath(dir), FIXTURE_READ_ONLY_TOOLS: 'pid' },
+              toolFallbacks: { echo: { server: 'backup' } },
+              staleIfError: { ttl: '1m' },
+            }),
+            backup: fixtureServer(),
+          },
+          tenants,
+        },
+        { audit },
+      );
+      const { client } = await connectHttpClient(http, bearer(acme.key));
+      await client.callTool({ name: 'primary__pid', arguments: {} });
+      await client.callTool({ name: 'primary__echo', arguments: { text: 'fresh' } });
+      await takeDown(http, 'primary', flagPath(dir));
+      await client.callTool({ name: 'primary__echo', arguments: { text: 'elsewhere' } });
+      await client.callTool({ name: 'primary__pid', arguments: {} });
+      await audit.flush();
+      const served = sink.records
+        .filter((record) => record.kind === 'tool-call')
+        .map((record) => [record.tool, record.server, record.servedBy]);
+      expect(served).toEqual([
+        ['primary__pid', 'primary', 'primary'],
+        ['primary__echo', 'primary', 'primary'],
+        ['primary__echo', 'backup', 'fallback'],
+        ['primary__pid', 'primary', 'stale'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a fallback whose tool the fallback server does not list is not used', async () => {
