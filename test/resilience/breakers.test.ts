@@ -164,7 +164,7 @@ describe('circuit breakers', () => {
           flappy: fixtureServer({
             env: { FIXTURE_CRASH_AFTER: '2' },
             pool: { min: 1, max: 1 },
-            breaker: { ...BREAKER, volumeThreshold: 2, errorThresholdPercentage: 40, resetTimeout: '1s' },
+            breaker: { ...BREAKER, volumeThreshold: 2, errorThresholdPercentage: 40, resetTimeout: '3s' },
           }),
         },
         tenants,
@@ -173,7 +173,7 @@ describe('circuit breakers', () => {
       await client.callTool({ name: 'flappy__echo', arguments: {} });
       expect((await rpcFailure(client.callTool({ name: 'flappy__echo', arguments: {} }))).code).toBe(-32011);
       expect((await rpcFailure(client.callTool({ name: 'flappy__echo', arguments: {} }))).code).toBe(-32054);
-      await eventually(() => http.gateway.status().servers.flappy?.breakers[0]?.state === 'half-open', 5_000);
+      await eventually(() => http.gateway.status().servers.flappy?.breakers[0]?.state === 'half-open', 15_000);
       // The probe reaches the replacement process, whose first call answers.
       const probe = await client.callTool({ name: 'flappy__echo', arguments: { text: 'probe' } });
       expect(textOf(probe)).toContain('probe');
