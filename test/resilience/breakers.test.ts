@@ -173,7 +173,10 @@ describe('circuit breakers', () => {
       await client.callTool({ name: 'flappy__echo', arguments: {} });
       expect((await rpcFailure(client.callTool({ name: 'flappy__echo', arguments: {} }))).code).toBe(-32011);
       expect((await rpcFailure(client.callTool({ name: 'flappy__echo', arguments: {} }))).code).toBe(-32054);
-      await eventually(() => http.gateway.status().servers.flappy?.breakers[0]?.state === 'half-open', 15_000);
+      await eventually(
+        () => http.gateway.status().servers.flappy?.breakers[0]?.state === 'half-open',
+        15_000,
+      );
       // The probe reaches the replacement process, whose first call answers.
       const probe = await client.callTool({ name: 'flappy__echo', arguments: { text: 'probe' } });
       expect(textOf(probe)).toContain('probe');
