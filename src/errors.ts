@@ -149,6 +149,20 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'Invalid request: JSON nested too deeply',
   },
+  // Resilience (src/resilience/): the message names the server and when it will be tried again;
+  // the reply's data carries `server` and `retryAt` (ISO 8601).
+  BREAKER_OPEN: {
+    http: 503,
+    rpc: -32054,
+    expose: true,
+    publicMessage: 'The server is failing; calls to it are paused for a while',
+  },
+  TENANT_QUEUE_FULL: {
+    http: 429,
+    rpc: -32055,
+    expose: true,
+    publicMessage: 'This tenant has as many calls waiting for the server as its tier allows; retry later',
+  },
   RESUME_GAP: {
     http: 410,
     rpc: -32034,

@@ -46,7 +46,11 @@ import { pinningStage } from './guard/pinning-stage.ts';
 import { compilePolicies } from './guard/policy/load-policies.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
 import { secretScrubber } from './guard/secret-scrubber.ts';
+import { resilienceStage } from './guard/resilience-stage.ts';
 import { routeStage } from './guard/route-stage.ts';
+import { tierOf } from './config/tiers-schema.ts';
+import type { BreakerView } from './resilience/breakers.ts';
+import { Resilience } from './resilience/resilience.ts';
 import { sharedUseStage } from './guard/shared-use-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
 import { Router } from './router/router.ts';
@@ -82,7 +86,8 @@ export type GatewayOptions = {
 
 export type GatewayStatus = {
   readonly sessions: number;
-  readonly servers: Record<string, ServerStatus>;
+  /** Each server's pools and its circuit breakers, one per tenant that called it lately. */
+  readonly servers: Record<string, ServerStatus & { readonly breakers: readonly BreakerView[] }>;
 };
 
 export class Gateway {
@@ -108,6 +113,8 @@ export class Gateway {
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
   readonly #usage = new RecentUsage();
   readonly #anomaly: AnomalyDetection;
+  /** Breakers, retry budgets and stale copies: kept across reloads, which rebuild the pipeline. */
+  readonly #resilience = new Resilience();
   readonly #pinning: ToolPinning;
   readonly #router: Router;
   readonly #sessions = new Map<string, ClientSession>();
@@ -324,6 +331,7 @@ export class Gateway {
       this.#servers.delete(name);
     }
     for (const [name, server] of started) this.#servers.set(name, server);
+    this.#resilience.retain(new Set(Object.keys(config.servers)));
     // Keep the config's order, which decides name clashes and list order.
     const ordered = Object.keys(config.servers).map((name) => [name, this.#servers.get(name)] as const);
     this.#servers.clear();
@@ -418,7 +426,9 @@ export class Gateway {
 
   status(): GatewayStatus {
     const servers: GatewayStatus['servers'] = {};
-    for (const [name, server] of this.#servers) servers[name] = server.status();
+    for (const [name, server] of this.#servers) {
+      servers[name] = { ...server.status(), breakers: this.#resilience.breakers.viewsOf(name) };
+    }
     return { sessions: this.#sessions.size, servers };
   }
 
@@ -468,6 +478,7 @@ export class Gateway {
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
     this.#unwatchStore?.();
+    this.#resilience.close();
     await this.#anomaly.close();
     await this.#pinning.close();
     await this.#keys?.close();
@@ -513,6 +524,14 @@ export class Gateway {
       telemetry.traced(
         new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
       ),
+      // Innermost, so that what a fallback or a stale copy serves passes the output guards too.
+      resilienceStage({
+        resilience: this.#resilience,
+        router: () => this.#router,
+        metaPrefix: () => this.config.gateway.metaPrefix,
+        log: this.log,
+        pinning: this.#pinning,
+      }),
     ];
     return composePipeline(stages, forwardAttached);
   }
@@ -532,6 +551,9 @@ export class Gateway {
       pools: () => [...this.#servers].map(([name, server]) => [name, server.poolReadings()] as const),
       processCounts: () => this.#processCounts,
       auditBacklog: () => this.#audit?.log.backlog(),
+      breakers: () => this.#resilience.breakers.readings(),
+      resilience: () => this.#resilience.totals,
+      breakerRejections: () => this.#resilience.breakers.rejections,
     };
   }
 
@@ -562,6 +584,14 @@ export class Gateway {
         void this.#pinning.observe(server, tenantId, catalog.tools, { announce: cause === 'start' }),
       counts: this.#countsOf(name),
       scrubStderr: this.#scrubStderr,
+      slotRequest: (tenantId) => {
+        const tier = tierOf(this.config.tiers, this.#view.tenants.get(tenantId)?.tier ?? 'standard');
+        return {
+          tenant: tenantId,
+          weight: tier.weight,
+          ...(tier.queueCap === undefined ? {} : { queueCap: tier.queueCap }),
+        };
+      },
     });
   }
 

@@ -10,6 +10,7 @@ import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
+import { ResilienceFields } from '../resilience/resilience-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -61,6 +62,10 @@ export const PoolSchema = z
       })
       .strict()
       .prefault({}),
+    scheduling: z.enum(['fair', 'fifo']).default('fair').meta({
+      description:
+        "How waiting requests are served when every slot is busy. fair: weighted fair queuing across tenants (weights from each tenant's tier); fifo: in arrival order.",
+    }),
   })
   .strict()
   .refine((pool) => pool.min <= pool.max, { message: 'pool.min must not exceed pool.max', path: ['min'] });
@@ -141,6 +146,7 @@ export const ServerSchema = z
         'review: a tool the server adds after it was first seen waits for an admin; auto: added tools are pinned at once (unless the scan flags them). Changed definitions always wait.',
     }),
     description: z.string().optional(),
+    ...ResilienceFields,
   })
   .strict();
 
@@ -452,13 +458,10 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
-    tiers: z
-      .record(z.string().min(1), TierSchema)
-      .default({})
-      .meta({
-        description:
-          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
-      }),
+    tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
+      description:
+        'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -512,6 +515,23 @@ export const ConfigSchema = z
           message: `roots: session forwards one client's roots, so it needs mode: session (this server is mode: ${server.mode}); use a fixed list or none`,
           path: ['servers', name, 'roots'],
         });
+      }
+      for (const [path, fallback] of [
+        [['fallback'], server.fallback] as const,
+        ...Object.entries(server.toolFallbacks).map(
+          ([tool, entry]) => [['toolFallbacks', tool], entry] as const,
+        ),
+      ]) {
+        if (fallback && (!known.has(fallback.server) || fallback.server === name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              fallback.server === name
+                ? 'a server cannot be its own fallback'
+                : `unknown server "${fallback.server}"`,
+            path: ['servers', name, ...path, 'server'],
+          });
+        }
       }
       if (name === BUILTIN_SERVER) {
         ctx.addIssue({

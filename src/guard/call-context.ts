@@ -3,6 +3,7 @@
  * route for, and to relay progress to) and the forwarding step. Kept beside the call rather
  * than in it, so the stages see only the pipeline's contract.
  */
+import type { GatewayError } from '../errors.ts';
 import type { Route, RoutedSession } from '../router/router.ts';
 import type { Call, Next } from './pipeline.ts';
 
@@ -12,6 +13,13 @@ export type CallContext = {
   readonly forward: Next;
   /** Set by the route stage. */
   route?: Route;
+  /**
+   * Set by the pinning stage when the routed server could not be reached to judge the tool's
+   * definition (it never started, or is down with no catalog known): the call must not reach
+   * that server unjudged, so the resilience stage fails its primary attempt with this error
+   * (counted by the breaker) and may still serve a fallback or a stale copy.
+   */
+  unverified?: GatewayError;
   /**
    * Set by a stage that follows the exchange with the server (tracing): called once the call has
    * its process, just before the request is written, so it may still add to `call.params._meta`

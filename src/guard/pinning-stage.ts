@@ -13,6 +13,7 @@
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { GatewayError } from '../errors.ts';
+import { isGatewayFailure } from '../resilience/gateway-failure.ts';
 import { qualify } from '../router/qualified-name.ts';
 import type { Router } from '../router/router.ts';
 import type { ServerCatalog } from '../upstream/server-catalog.ts';
@@ -57,7 +58,16 @@ export function pinningStage(options: PinningStageOptions): Stage {
     // Pins of a tenant-mode pool are the pool's tenant's: the owner's, for a shared (granted) server.
     const tenantId = route.poolTenant;
     let verdict: PinVerdict = 'allow';
-    for (const catalog of await reachable(server, contextOf(call).link, route.poolTenant)) {
+    let catalogs: Set<ServerCatalog>;
+    try {
+      catalogs = await reachable(server, contextOf(call).link, route.poolTenant);
+    } catch (error) {
+      if (!isGatewayFailure(error)) throw error;
+      // Nothing to judge the tool by; the resilience stage keeps the call from this server.
+      contextOf(call).unverified = error;
+      return next(call);
+    }
+    for (const catalog of catalogs) {
       const tool = catalog.tools.find((candidate) => candidate.name === name);
       if (tool === undefined) continue;
       const judge = await options.pinning.judge(server.name, tenantId, catalog.tools);
@@ -169,7 +179,9 @@ async function reachable(
   link: SessionLink,
   poolTenant: string,
 ): Promise<Set<ServerCatalog>> {
-  const catalogs = new Set<ServerCatalog>([await server.catalog(link, poolTenant)]);
+  // A server restarting or backing off is judged by the catalog it last listed, without waiting.
+  const known = server.reachable(poolTenant) ? undefined : server.lastKnownCatalog(poolTenant);
+  const catalogs = new Set<ServerCatalog>([known ?? (await server.catalog(link, poolTenant))]);
   for (const process of server.processesFor(link, poolTenant))
     if (process.ready) catalogs.add(process.catalog);
   return catalogs;

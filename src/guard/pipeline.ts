@@ -68,6 +68,8 @@ export type CallNotes = {
   findings: Finding[];
   /** Set by the resilience stage when a fallback or a stale copy served the call. */
   servedBy?: 'primary' | 'fallback' | 'stale';
+  /** Set by the resilience stage: how many times the call was retried on the primary server. */
+  retries?: number;
   /** Time spent upstream (ms), apart from the gateway's own time: set by the forwarding step. */
   upstreamMs?: number;
   /** Time the call waited for a process (a pool slot, a session's own process) before it (ms). */

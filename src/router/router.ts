@@ -128,7 +128,8 @@ export class Router {
     params: Params | undefined,
   ): Promise<Record<string, unknown>> {
     const offset = decodeCursor(params?.cursor, method);
-    const catalogs = await this.catalogs(session);
+    const missing: string[] = [];
+    const catalogs = await this.catalogs(session, undefined, missing);
     const separator = this.#config.gateway.namespaceSeparator;
     const key = LIST_KEY[method];
     const items: unknown[] = [];
@@ -145,7 +146,12 @@ export class Router {
       }
     }
     const { items: pageItems, nextCursor } = page(items, offset, this.#config.gateway.pageSize, method);
-    return nextCursor === undefined ? { [key]: pageItems } : { [key]: pageItems, nextCursor };
+    const result: Record<string, unknown> =
+      nextCursor === undefined ? { [key]: pageItems } : { [key]: pageItems, nextCursor };
+    // Partial success (seed 003 §3): the servers that could not be reached are left out of the
+    // list, and named, so a client can tell "no such tool" from "its server is down".
+    if (missing.length > 0) result._meta = { [`${this.#config.gateway.metaPrefix}/unavailable`]: missing };
+    return result;
   }
 
   /**
@@ -155,17 +161,20 @@ export class Router {
   async catalogs(
     session: RoutedSession,
     routes: readonly SessionRoute[] = this.#sessionRoutes(session.principal),
+    missing?: string[],
   ): Promise<Map<string, RoutedCatalog>> {
     const settled = await Promise.allSettled(routes.map((route) => this.#catalogOf(session, route)));
     const catalogs = new Map<string, RoutedCatalog>();
     settled.forEach((outcome, index) => {
       const route = routes[index] as SessionRoute;
       if (outcome.status === 'fulfilled') catalogs.set(route.name, { route, catalog: outcome.value });
-      else
+      else {
+        missing?.push(route.name);
         this.#log.warn(
           { server: route.server.name, route: route.name, err: outcome.reason },
           'server left out of the list: unavailable',
         );
+      }
     });
     return catalogs;
   }
@@ -186,6 +195,52 @@ export class Router {
       default:
         throw new GatewayError('METHOD_NOT_FOUND');
     }
+  }
+
+  /**
+   * Where a call goes when its server could not be reached to confirm it (its catalog could not
+   * be read): the route whose server cannot serve now and whose last known catalog has the
+   * item, or, for a name-spaced name, whose server never started. The resilience stage then
+   * answers it (breaker, fallback, stale copy). Undefined when no such route exists; the caller
+   * keeps its own error. Nothing about tools is revealed: an item the server never listed is
+   * still unknown, and policy decides on the route as for any other call.
+   */
+  routeUnreachable(session: RoutedSession, method: string, params: Params): Route | undefined {
+    const routes = this.routesFor(session.tenantId).filter(
+      (route) => !route.server.reachable(route.poolTenant),
+    );
+    const listed = (route: ServerRoute): ServerCatalog | undefined =>
+      route.server.lastKnownCatalog(route.poolTenant);
+    if (method === 'tools/call' || method === 'prompts/get') {
+      const name = params.name;
+      if (typeof name !== 'string') return undefined;
+      const has = (catalog: ServerCatalog, bare: string): boolean =>
+        (method === 'tools/call' ? catalog.tools : catalog.prompts).some((item) => item.name === bare);
+      const spaced = this.#spacedRoute(routes, name);
+      if (spaced && spaced.route.kind === 'upstream') {
+        const catalog = listed(spaced.route);
+        if (catalog && !has(grantedCatalog(catalog, spaced.route.grant), spaced.name)) return undefined;
+        return { ...spaced.route, params: { ...params, name: spaced.name } };
+      }
+      const bare = routes.find((route) => {
+        const catalog = listed(route);
+        return !route.spaced && catalog !== undefined && has(catalog, name);
+      });
+      return bare ? { ...bare, params } : undefined;
+    }
+    if (method === 'resources/read' && typeof params.uri === 'string') {
+      const uri = params.uri;
+      const owner = routes.find((route) => {
+        const catalog = listed(route);
+        return (
+          catalog !== undefined &&
+          (catalog.resources.some((resource) => resource.uri === uri) ||
+            catalog.resourceTemplates.some((template) => matchesTemplate(template.uriTemplate, uri)))
+        );
+      });
+      return owner ? { ...owner, params } : undefined;
+    }
+    return undefined;
   }
 
   /**
@@ -224,6 +279,18 @@ export class Router {
       if (has) return { server: route.server.name, name: listed };
     }
     return undefined;
+  }
+
+  /**
+   * While a route's server has no ready process (it crashed and is restarting, or is backing
+   * off), the catalog it last read, so that routing a call to it does not wait for a process:
+   * the resilience stage then answers at once if its breaker is open, and otherwise the call
+   * waits in the pool as it would anyway.
+   */
+  #knownWhileDown(route: SessionRoute): ServerCatalog | undefined {
+    if (route.kind !== 'upstream' || route.server.reachable(route.poolTenant)) return undefined;
+    const known = route.server.lastKnownCatalog(route.poolTenant);
+    return known ? grantedCatalog(known, route.grant) : undefined;
   }
 
   async #catalogOf(session: SessionLink, route: SessionRoute): Promise<ServerCatalog> {
@@ -272,7 +339,7 @@ export class Router {
       // Only names the server lists (to this session): an unlisted name must answer exactly as a
       // tool that policy hides does (the gateway's own "Unknown tool"), not with the server's own
       // wording; a tool a read grant does not share is unknown too.
-      const catalog = await this.#catalogOf(session, spaced.route);
+      const catalog = this.#knownWhileDown(spaced.route) ?? (await this.#catalogOf(session, spaced.route));
       const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
       if (!items.some((item) => item.name === spaced.name)) throw new GatewayError(code);
       return { ...spaced.route, params: { ...params, [field]: spaced.name } };

@@ -9,9 +9,10 @@ import type { AuditBacklog } from '../audit/audit-log.ts';
 import type { ProcessCounts } from '../upstream/process-counts.ts';
 import type { PoolReading } from '../upstream/upstream-server.ts';
 import type { LabelCap } from './label-cap.ts';
+import { registerResilienceCollectors, type ResilienceReadings } from './resilience-collectors.ts';
 
 /** What the collectors read of the gateway, at scrape time. */
-export type GatewayReadings = {
+export type GatewayReadings = ResilienceReadings & {
   /** Open sessions, by face and tenant. */
   sessionCounts(): Iterable<{ readonly face: string; readonly tenant: string; readonly count: number }>;
   /** The servers in the config now, by name. */
@@ -118,6 +119,7 @@ export function registerGatewayCollectors(
 
   registerProcessCounters(registry, readings);
   registerAuditGauges(registry, readings);
+  registerResilienceCollectors(registry, readings, tenants);
 }
 
 function registerProcessCounters(registry: Registry, readings: GatewayReadings): void {

@@ -1,6 +1,6 @@
 /**
- * Metrics the issue asks for whose source does not exist yet: circuit breakers, rate limits and
- * quotas are not built. They are registered under their final names, so that the shipped
+ * Metrics the issue asks for whose source does not exist yet: rate limits and quotas are not
+ * built (circuit breakers are: telemetry/resilience-collectors.ts). They are registered under their final names, so that the shipped
  * dashboard and alert rules can already refer to them and /metrics lists them, but they have no
  * series (only `# HELP` and `# TYPE`) until the stage that feeds them lands. That stage records
  * into these objects through the pipeline's notes like every other call metric.
@@ -8,7 +8,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type PlaceholderMetrics = {
-  readonly breakerState: Gauge;
   readonly rateLimitRejections: Counter;
   readonly quotaRejections: Counter;
   readonly quotaUsage: Gauge;
@@ -18,12 +17,6 @@ export function registerPlaceholderMetrics(registry: Registry, tenantLabel: bool
   const registers = [registry];
   const tenant = tenantLabel ? ['tenant'] : [];
   return {
-    breakerState: new Gauge({
-      name: 'mcplane_circuit_breaker_state',
-      help: 'Circuit breaker state per server: 0 closed, 1 half-open, 2 open. Placeholder: breakers are not built yet, so there are no series.',
-      labelNames: ['server'],
-      registers,
-    }),
     rateLimitRejections: new Counter({
       name: 'mcplane_rate_limit_rejections_total',
       help: 'Calls refused by a rate limit. Placeholder: rate limits are not built yet, so there are no series.',

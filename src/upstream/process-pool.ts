@@ -4,7 +4,8 @@
  * Unlike a classic object pool, a process is not lent to one borrower: it multiplexes up to
  * `maxInflight` requests at once. A request takes a slot on the least-loaded ready process; when
  * every slot is taken the pool grows up to `max`, and past that the request waits in a bounded
- * FIFO queue with a deadline. (This is why the pool is ours rather than generic-pool, whose
+ * queue with a deadline, served in weighted fair order across tenants or in arrival order
+ * (`pool.scheduling`, see wait-queue.ts). (This is why the pool is ours rather than generic-pool, whose
  * acquire/release model lends each resource to exactly one borrower.)
  */
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import type { ChildExit } from './stdio-child.ts';
 import type { UpstreamProcess } from './upstream-process.ts';
 import type { CatalogKind } from './server-catalog.ts';
 import type { ProcessCounts } from './process-counts.ts';
+import { newWaitQueue, type WaitClass, type WaitQueue } from './wait-queue.ts';
 
 export type ProcessFactory = (hooks: {
   onExit(process: UpstreamProcess, exit: ChildExit): void;
@@ -24,7 +26,28 @@ type Waiter = {
   readonly resolve: (process: UpstreamProcess) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
+  readonly waitClass: WaitClass;
 };
+
+/** Who asks for a slot: the scheduler's class, and how many of its calls may wait at once. */
+export type SlotRequest = WaitClass & {
+  /** The tenant's tier `queueCap`; undefined: only the pool's own `queue.max` bounds it. */
+  readonly queueCap?: number;
+};
+
+/**
+ * The pool's crash-loop state while it has no process and its last start failed: how many
+ * starts failed in a row, why, and when it will try again. The circuit breakers read it so
+ * that they never probe before the pool would start a process (src/resilience/breakers.ts).
+ */
+export type StartBackoff = {
+  readonly failures: number;
+  readonly error: GatewayError;
+  /** Epoch ms of the next start attempt. */
+  readonly nextStartAt: number;
+};
+
+const ANONYMOUS: SlotRequest = Object.freeze({ tenant: '', weight: 1 });
 
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
@@ -43,10 +66,12 @@ export class ProcessPool {
   readonly #leases = new Map<UpstreamProcess, number>();
   readonly #starting = new Set<Promise<UpstreamProcess | undefined>>();
   readonly #retiring = new Set<UpstreamProcess>();
-  readonly #waiters: Waiter[] = [];
+  readonly #waiters: WaitQueue<Waiter>;
   readonly #evictTimer: NodeJS.Timeout;
   #failures = 0;
   #lastStartError: GatewayError | undefined;
+  /** When the last start failed (epoch ms); with #failures it sets the next start's time. */
+  #lastFailureAt = 0;
   #closed = false;
 
   constructor(options: {
@@ -66,6 +91,7 @@ export class ProcessPool {
     this.#log = options.log;
     this.#onCatalogChanged = options.onCatalogChanged;
     this.#counts = options.counts;
+    this.#waiters = newWaitQueue<Waiter>(options.config.scheduling);
     const every = Math.max(1_000, Math.min(options.config.idleTimeout / 2, 30_000));
     this.#evictTimer = setInterval(() => this.#evictIdle(), every);
     this.#evictTimer.unref();
@@ -88,20 +114,29 @@ export class ProcessPool {
   }
 
   get waiting(): number {
-    return this.#waiters.length;
+    return this.#waiters.size;
+  }
+
+  /**
+   * The crash-loop backoff while the pool has no process and its last start failed; undefined
+   * while it has a process or its last start succeeded.
+   */
+  startBackoff(): StartBackoff | undefined {
+    if (this.#leases.size > 0 || this.#failures === 0 || !this.#lastStartError) return undefined;
+    return { failures: this.#failures, error: this.#lastStartError, nextStartAt: this.#nextStartAt() };
   }
 
   /** A ready process to read the catalog from, starting one if there is none. */
-  async representative(): Promise<UpstreamProcess> {
+  async representative(request: SlotRequest = ANONYMOUS): Promise<UpstreamProcess> {
     for (const process of this.#leases.keys()) if (process.ready) return process;
-    const process = await this.#acquire();
+    const process = await this.#acquire(request);
     this.#release(process);
     return process;
   }
 
   /** Runs `work` on a process slot, waiting for one if every slot is busy. */
-  async use<T>(work: (process: UpstreamProcess) => Promise<T>): Promise<T> {
-    const process = await this.#acquire();
+  async use<T>(work: (process: UpstreamProcess) => Promise<T>, request: SlotRequest = ANONYMOUS): Promise<T> {
+    const process = await this.#acquire(request);
     try {
       return await work(process);
     } finally {
@@ -137,7 +172,7 @@ export class ProcessPool {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#evictTimer);
-    for (const waiter of this.#waiters.splice(0)) {
+    for (const waiter of this.#waiters.drain()) {
       clearTimeout(waiter.timer);
       waiter.reject(new GatewayError('GATEWAY_CLOSING'));
     }
@@ -145,30 +180,42 @@ export class ProcessPool {
     await Promise.allSettled([...this.#leases.keys()].map((process) => process.stop()));
   }
 
-  #acquire(): Promise<UpstreamProcess> {
+  #acquire(request: SlotRequest): Promise<UpstreamProcess> {
     if (this.#closed) return Promise.reject(new GatewayError('GATEWAY_CLOSING'));
     const free = this.#leastLoaded();
-    if (free && this.#waiters.length === 0) {
+    if (free && this.#waiters.size === 0) {
       return Promise.resolve(this.#lend(free));
     }
     // A server that keeps failing to start fails fast while it backs off, rather than holding
-    // every caller (and every aggregated list) until the queue deadline.
-    if (this.#leases.size === 0 && this.#failures > 0 && this.#lastStartError) {
+    // every caller (and every aggregated list) until the queue deadline. Once the backoff has
+    // run out, a caller waits for the start attempt instead and learns how it went: that is
+    // the circuit breaker's half-open probe (src/resilience/breakers.ts).
+    const backoff = this.startBackoff();
+    if (backoff && Date.now() < backoff.nextStartAt) {
       if (this.#starting.size === 0) void this.#grow();
-      return Promise.reject(this.#lastStartError);
+      return Promise.reject(backoff.error);
     }
-    if (this.#waiters.length >= this.#config.queue.max) {
+    if (this.#waiters.size >= this.#config.queue.max) {
       return Promise.reject(
         new GatewayError(
           'POOL_QUEUE_FULL',
-          `Server ${this.name} is at capacity: ${this.#waiters.length} requests are waiting`,
+          `Server ${this.name} is at capacity: ${this.#waiters.size} requests are waiting`,
         ),
       );
     }
+    if (request.queueCap !== undefined && this.#waiters.countOf(request.tenant) >= request.queueCap) {
+      return Promise.reject(
+        new GatewayError(
+          'TENANT_QUEUE_FULL',
+          `Server ${this.name} is at capacity, and this tenant already has ${request.queueCap} calls waiting for it, its tier's queueCap`,
+        ),
+      );
+    }
+    const waitClass: WaitClass = { tenant: request.tenant, weight: request.weight };
     const waiting = new Promise<UpstreamProcess>((resolve, reject) => {
       const timer = setTimeout(() => this.#expire(waiter), this.#config.queue.timeout);
       timer.unref();
-      const waiter: Waiter = { resolve, reject, timer };
+      const waiter: Waiter = { resolve, reject, timer, waitClass };
       this.#waiters.push(waiter);
     });
     if (this.size < this.#config.max && this.#needsAnotherStart()) void this.#grow();
@@ -210,7 +257,7 @@ export class ProcessPool {
   }
 
   #serveWaiters(): void {
-    while (this.#waiters.length > 0) {
+    while (this.#waiters.size > 0) {
       const process = this.#leastLoaded();
       if (!process) break;
       const waiter = this.#waiters.shift() as Waiter;
@@ -221,9 +268,7 @@ export class ProcessPool {
   }
 
   #expire(waiter: Waiter): void {
-    const index = this.#waiters.indexOf(waiter);
-    if (index === -1) return;
-    this.#waiters.splice(index, 1);
+    if (!this.#waiters.remove(waiter)) return;
     const reason = this.#lastStartError && this.readyCount === 0 ? `: ${this.#lastStartError.message}` : '';
     waiter.reject(
       new GatewayError(
@@ -241,8 +286,7 @@ export class ProcessPool {
   }
 
   async #startOne(): Promise<UpstreamProcess | undefined> {
-    if (this.#failures > 0)
-      await sleep(Math.min(BACKOFF_START_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS));
+    if (this.#failures > 0) await sleep(Math.max(0, this.#nextStartAt() - Date.now()));
     if (this.#closed) return undefined;
     const process = this.#create({
       onExit: (exited) => this.#onExit(exited),
@@ -252,6 +296,7 @@ export class ProcessPool {
       await process.start();
     } catch (error) {
       this.#failures++;
+      this.#lastFailureAt = Date.now();
       this.#lastStartError = error instanceof GatewayError ? error : new GatewayError('UPSTREAM_UNAVAILABLE');
       this.#log.error({ err: error, failures: this.#failures }, 'server failed to start');
       // With no process left to serve them, waiters learn why at once rather than at their deadline.
@@ -269,7 +314,7 @@ export class ProcessPool {
   }
 
   #failWaiters(error: GatewayError): void {
-    for (const waiter of this.#waiters.splice(0)) {
+    for (const waiter of this.#waiters.drain()) {
       clearTimeout(waiter.timer);
       waiter.reject(error);
     }
@@ -279,7 +324,7 @@ export class ProcessPool {
     const wasMember = this.#leases.delete(process);
     this.#retiring.delete(process);
     if (!wasMember || this.#closed) return;
-    if (this.#deficit() > 0 || this.#waiters.length > 0) {
+    if (this.#deficit() > 0 || this.#waiters.size > 0) {
       if (this.#counts) this.#counts.restarts++;
       void this.#grow();
     }
@@ -288,7 +333,7 @@ export class ProcessPool {
   #retire(process: UpstreamProcess, why: string): void {
     this.#retiring.add(process);
     this.#log.info({ pid: process.pid, why }, 'retiring process');
-    if (this.#deficit() > 0 || this.#waiters.length > 0) void this.#grow();
+    if (this.#deficit() > 0 || this.#waiters.size > 0) void this.#grow();
     if ((this.#leases.get(process) ?? 0) === 0) this.#stopRetired(process);
   }
 
@@ -310,9 +355,15 @@ export class ProcessPool {
     }
   }
 
+  /** When the next start may begin: the last failure plus an exponential step. */
+  #nextStartAt(): number {
+    if (this.#failures === 0) return 0;
+    return this.#lastFailureAt + Math.min(BACKOFF_START_MS * 2 ** (this.#failures - 1), BACKOFF_MAX_MS);
+  }
+
   /** Whether the processes already starting cannot take every waiter between them. */
   #needsAnotherStart(): boolean {
-    return this.#starting.size * this.#config.maxInflight < this.#waiters.length;
+    return this.#starting.size * this.#config.maxInflight < this.#waiters.size;
   }
 
   /** Processes missing to reach `min`, counting those being started. */

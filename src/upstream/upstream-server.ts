@@ -15,7 +15,7 @@ import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
 import { newProcessCounts, type ProcessCounts } from './process-counts.ts';
-import { ProcessPool, type ProcessFactory } from './process-pool.ts';
+import { ProcessPool, type ProcessFactory, type SlotRequest, type StartBackoff } from './process-pool.ts';
 import type { ProcessIsolation } from './process-isolation.ts';
 import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
 import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog.ts';
@@ -56,6 +56,8 @@ export type UpstreamServerOptions = {
   readonly counts?: ProcessCounts;
   /** Run over each line of a child's stderr before it is logged (the guard's secrets detector). */
   readonly scrubStderr?: (text: string) => string;
+  /** The calling tenant's share of a saturated pool (its tier's weight and queueCap). */
+  slotRequest?(tenantId: string): SlotRequest;
 };
 
 /** What one pool holds now, for metrics: read at scrape time. */
@@ -96,6 +98,12 @@ export class UpstreamServer {
   readonly #roots: RootsPolicy;
   readonly #counts: ProcessCounts;
   #droppedLogs = 0;
+  /**
+   * The catalog each pool tenant last read (the shared pool's under ''), kept while the server
+   * is down so that a call to it can still be routed to a fallback or a stale copy. Bounded by
+   * the tenants that reach the server.
+   */
+  readonly #lastCatalogs = new Map<string, ServerCatalog>();
 
   constructor(options: UpstreamServerOptions) {
     this.name = options.name;
@@ -147,7 +155,7 @@ export class UpstreamServer {
     poolTenant: string = session.tenantId,
   ): Promise<T> {
     if (this.#dedicated) return work(await this.#dedicated.processFor(session));
-    return this.#poolFor(poolTenant).use(work);
+    return this.#poolFor(poolTenant).use(work, this.#slotRequest(session.tenantId));
   }
 
   /** A process to keep per-process state on for this session (subscriptions); in session mode this claims one. */
@@ -156,17 +164,41 @@ export class UpstreamServer {
     poolTenant: string = session.tenantId,
   ): Promise<UpstreamProcess> {
     if (this.#dedicated) return this.#dedicated.processFor(session);
-    return this.#poolFor(poolTenant).representative();
+    return this.#poolFor(poolTenant).representative(this.#slotRequest(session.tenantId));
   }
 
   /** What the session sees of the server (capabilities, instructions, catalog); never claims a process. */
   async profile(session: SessionLink, poolTenant: string = session.tenantId): Promise<ServerProfile> {
     if (this.#dedicated) return this.#dedicated.profile(session);
-    return this.#poolFor(poolTenant).representative();
+    return this.#poolFor(poolTenant).representative(this.#slotRequest(session.tenantId));
   }
 
   async catalog(session: SessionLink, poolTenant: string = session.tenantId): Promise<ServerCatalog> {
-    return (await this.profile(session, poolTenant)).catalog;
+    const catalog = (await this.profile(session, poolTenant)).catalog;
+    if (!this.#dedicated) this.#lastCatalogs.set(this.#shared ? '' : poolTenant, catalog);
+    return catalog;
+  }
+
+  /** The catalog a pool last read, even if it has no process now (see #lastCatalogs). */
+  lastKnownCatalog(poolTenant: string): ServerCatalog | undefined {
+    return this.#lastCatalogs.get(this.#shared ? '' : poolTenant);
+  }
+
+  /** Whether the pool serving `poolTenant` has a ready process now (session mode: always true). */
+  reachable(poolTenant: string): boolean {
+    if (this.#dedicated) return true;
+    if (this.#shared) return this.#shared.readyCount > 0;
+    return (this.#byTenant.get(poolTenant)?.pool.readyCount ?? 0) > 0;
+  }
+
+  /** The crash-loop backoff of the pool serving `poolTenant`, if it is in one (never starts a pool). */
+  startBackoff(poolTenant: string): StartBackoff | undefined {
+    if (this.#shared) return this.#shared.startBackoff();
+    return this.#byTenant.get(poolTenant)?.pool.startBackoff();
+  }
+
+  #slotRequest(tenantId: string): SlotRequest {
+    return this.#options.slotRequest?.(tenantId) ?? { tenant: tenantId, weight: 1 };
   }
 
   /**
@@ -307,6 +339,7 @@ export class UpstreamServer {
     const entry = this.#byTenant.get(tenantId);
     if (!entry) return;
     this.#byTenant.delete(tenantId);
+    this.#lastCatalogs.delete(tenantId);
     this.#drainPool(entry.pool, this.#drainTimeout);
   }
 

@@ -202,7 +202,7 @@ describe('/metrics on the admin listener', () => {
     ).toBe(1);
   });
 
-  it('what is not built yet (breakers, rate limits, quotas) is listed with its help and no series', async () => {
+  it('what is not built yet (rate limits, quotas) is listed with its help and no series', async () => {
     const { admin } = await startWithAdmin({
       servers: { fixture: fixtureServer() },
       gateway: { auth: { anonymous: { tenant: 'acme' } } },
@@ -210,7 +210,6 @@ describe('/metrics on the admin listener', () => {
     const { text } = await scrape(admin);
     const m: Exposition = parseExposition(text);
     for (const name of [
-      'mcplane_circuit_breaker_state',
       'mcplane_rate_limit_rejections_total',
       'mcplane_quota_rejections_total',
       'mcplane_quota_usage_ratio',
