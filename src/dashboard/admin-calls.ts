@@ -31,7 +31,8 @@ export function notAvailable(reply: AdminReply<unknown>): boolean {
   return !reply.ok && reply.status === 404 && reply.problem.detail === NO_SUCH_ENDPOINT;
 }
 
-export function adminCaller(admin: AdminFetch, key: string): AdminCall {
+/** Calls with `key`; `onUnauthorized` hears of a 401 (the key no longer works). */
+export function adminCaller(admin: AdminFetch, key: string, onUnauthorized?: () => void): AdminCall {
   return async <T>(method: string, path: string, body?: unknown): Promise<AdminReply<T>> => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -45,6 +46,7 @@ export function adminCaller(admin: AdminFetch, key: string): AdminCall {
     const text = await response.text();
     const parsed = text === '' ? {} : safeJson(text);
     if (response.ok) return { ok: true, status: response.status, body: parsed as T };
+    if (response.status === 401) onUnauthorized?.();
     const problem = parsed as Partial<Problem>;
     return {
       ok: false,

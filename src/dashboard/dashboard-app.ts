@@ -89,7 +89,12 @@ export function createDashboard(options: DashboardOptions): Hono<DashboardEnv> {
       return c.redirect(ui('/login'), 303);
     }
     c.set('session', session);
-    c.set('api', adminCaller(options.admin, session.key));
+    // A key revoked, suspended or expired since login ends the session: this page shows the
+    // API's 401, the next one is the login form.
+    c.set(
+      'api',
+      adminCaller(options.admin, session.key, () => sessions.close(session.id)),
+    );
     c.set('flash', session.flash);
     session.flash = undefined;
     await next();

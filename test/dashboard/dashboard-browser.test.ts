@@ -220,6 +220,19 @@ describe.skipIf(!HAS_CHROMIUM)(`the dashboard in Chromium${HAS_CHROMIUM ? '' : `
     expect(anonymous.status).toBe(401);
   });
 
+  it('a session whose key is revoked ends: the next page is the login form', async () => {
+    const { http, root } = await started();
+    const admin = await tenantAdmin(root, 'initrode');
+    const { page } = await loggedIn(browser, http.origin, admin);
+    const keys = (await root('GET', '/tenants/initrode/api-keys')).body.apiKeys as { id: string }[];
+    expect((await root('DELETE', `/tenants/initrode/api-keys/${keys[0]?.id}`)).status).toBe(200);
+    const refused = await page.goto('/ui/tenants');
+    expect(await page.getByRole('alert').textContent()).toContain('401');
+    expect(refused?.status()).toBe(401);
+    await page.goto('/ui/tenants');
+    expect(page.url()).toContain('/ui/login');
+  });
+
   it('a wrong key, or a member key, does not log in', async () => {
     const { http, root } = await started();
     await tenantAdmin(root, 'vandelay');

@@ -64,7 +64,10 @@ async function render(c: DashboardContext, problem?: Problem): Promise<Response>
         ? unavailable('Pool detail')
         : problemBox(pools.problem)
   }`;
-  return c.html(page(session, 'Pools', ui('/pools'), body), statusOf(problem));
+  return c.html(
+    page(session, 'Pools', ui('/pools'), body),
+    statusOf(problem ?? (pools.ok ? undefined : pools.problem)),
+  );
 }
 
 function serverSection(csrf: string, server: ServerPools): Html {

@@ -63,7 +63,10 @@ async function render(c: DashboardContext, problem?: Problem): Promise<Response>
   const body = html`${flashed ? notice(flashed) : ''} ${problem ? problemBox(problem) : ''}
   ${list.ok ? table(session.csrf, list.body.tenants, platform) : problemBox(list.problem)}
   ${platform ? createForm(c) : ''}`;
-  return c.html(page(session, 'Tenants', ui('/tenants'), body), statusOf(problem));
+  return c.html(
+    page(session, 'Tenants', ui('/tenants'), body),
+    statusOf(problem ?? (list.ok ? undefined : list.problem)),
+  );
 }
 
 function table(csrf: string, tenants: TenantOut[], platform: boolean): Html {

@@ -75,7 +75,10 @@ async function render(c: DashboardContext, problem?: Problem): Promise<Response>
           : changes.body.changes.map((change) => card(c.get('session').csrf, change))
         : problemBox(changes.problem)
     }`;
-  return c.html(page(c.get('session'), 'Tool changes', ui('/tool-changes'), body), statusOf(problem));
+  return c.html(
+    page(c.get('session'), 'Tool changes', ui('/tool-changes'), body),
+    statusOf(problem ?? (changes.ok ? undefined : changes.problem)),
+  );
 }
 
 const shown = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value, null, 2));
