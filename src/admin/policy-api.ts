@@ -112,7 +112,12 @@ export function policyApi(app: AdminApp, deps: AdminDeps): void {
     }),
     (c) => {
       requirePlatform(c.get('actor'));
-      const parsed = PolicyInputFileSchema.safeParse(c.req.valid('json'));
+      const body = c.req.valid('json');
+      // `tenant: acme` means the tenant as it runs now: with its tier, unless the input names one.
+      const tenant = typeof body.tenant === 'string' ? deps.view().tenants.get(body.tenant) : undefined;
+      const parsed = PolicyInputFileSchema.safeParse(
+        tenant ? { ...body, tenant: { id: tenant.id, tier: tenant.tier } } : body,
+      );
       if (!parsed.success) {
         const errors = parsed.error.issues.map((issue) => ({
           path: issue.path.join('.'),

@@ -22,6 +22,7 @@ rules:
   - name: no-delete
     effect: deny
     server: kb
+    tier: standard
     tool: [delete_*]
     reason: deleting is off
 `;
@@ -119,7 +120,7 @@ describe('the pools and policy endpoints of the admin API', () => {
       expect.objectContaining({
         name: 'no-delete',
         effect: 'deny',
-        match: { server: ['kb'], tool: ['delete_*'] },
+        match: { tier: ['standard'], server: ['kb'], tool: ['delete_*'] },
         reason: 'deleting is off',
       }),
     ]);
@@ -137,9 +138,13 @@ describe('the pools and policy endpoints of the admin API', () => {
     expect(allowed.body).toMatchObject({
       decision: { effect: 'allow' },
       decidedBy: null,
-      rules: [{ rule: 'no-delete', outcome: 'no-match', detail: 'tool' }],
+      rules: [{ rule: 'no-delete', outcome: 'no-match', detail: expect.any(String) }],
     });
 
+    // A tenant named by id is decided with its tier as it runs now.
+    await root('PATCH', '/tenants/blue', { tier: 'gold' });
+    const gold = await root('POST', '/policy/explain', { tenant: 'blue', server: 'kb', tool: 'delete_all' });
+    expect(gold.body).toMatchObject({ decision: { effect: 'allow' }, decidedBy: null });
     const bad = await root('POST', '/policy/explain', { server: 'kb', tool: 'x', prompt: 'y' });
     expect(bad.status).toBe(400);
     expect((bad.body.errors as { path: string }[]).map((error) => error.path)).toEqual(
