@@ -138,7 +138,7 @@ describe('the pools and policy endpoints of the admin API', () => {
     expect(allowed.body).toMatchObject({
       decision: { effect: 'allow' },
       decidedBy: null,
-      rules: [{ rule: 'no-delete', outcome: 'no-match', detail: expect.any(String) }],
+      rules: [{ rule: 'no-delete', outcome: 'no-match', detail: 'tool' }],
     });
 
     // A tenant named by id is decided with its tier as it runs now.
