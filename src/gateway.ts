@@ -44,6 +44,7 @@ import { memoryPinLedger } from './guard/pinning/pin-ledger.ts';
 import { ToolPinning } from './guard/pinning/tool-pinning.ts';
 import { pinningStage } from './guard/pinning-stage.ts';
 import { compilePolicies } from './guard/policy/load-policies.ts';
+import type { PolicySet } from './guard/policy/policy-set.ts';
 import { RecentUsage } from './guard/recent-usage.ts';
 import { secretScrubber } from './guard/secret-scrubber.ts';
 import { resilienceStage } from './guard/resilience-stage.ts';
@@ -211,6 +212,11 @@ export class Gateway {
   /** Tool-definition pinning, for the admin API's tool-changes decisions. */
   get pinning(): ToolPinning {
     return this.#pinning;
+  }
+
+  /** The loaded policy rules, for the admin API's listing and dry-run explanations. */
+  get policies(): PolicySet {
+    return this.#guarding.policies;
   }
 
   /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */

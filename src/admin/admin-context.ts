@@ -5,9 +5,11 @@
 import type { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { LiveView, ServerOverride } from '../control/live-view.ts';
+import type { PolicySet } from '../guard/policy/policy-set.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
+import type { PoolDetail } from '../upstream/upstream-server.ts';
 import type { AdminActor } from './admin-access.ts';
 
 export type ReloadOutcome = {
@@ -18,6 +20,14 @@ export type ReloadOutcome = {
   readonly changed?: readonly string[];
   readonly unchanged?: readonly string[];
   readonly restartRequired?: readonly string[];
+};
+
+export type ServerPools = {
+  readonly server: string;
+  readonly mode: string;
+  readonly restarts: number;
+  readonly crashed: number;
+  readonly pools: readonly PoolDetail[];
 };
 
 export type AdminDeps = {
@@ -44,6 +54,14 @@ export type AdminDeps = {
     secrets: readonly string[],
   ): Promise<void>;
   status(): unknown;
+  /** Requests through the call pipeline so far, and those that failed; undefined with metrics off. */
+  callTotals(): Promise<{ requests: number; errors: number } | undefined>;
+  /** Each server's pools with their processes. */
+  pools(): readonly ServerPools[];
+  /** Drains the pooled process `pid` of `server` (of `tenant`'s pool only, when given); false if none. */
+  drainProcess(server: string, pid: number, tenant?: string): boolean;
+  /** The policy rules the gateway decides with now. */
+  policies(): PolicySet;
   reload(): Promise<ReloadOutcome>;
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };

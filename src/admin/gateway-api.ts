@@ -20,13 +20,17 @@ export function gatewayApi(app: AdminApp, deps: AdminDeps): void {
       path: '/status',
       tags,
       responses: {
-        200: jsonOf(z.record(z.string(), z.unknown()), 'Pools, processes and sessions per tenant.'),
+        200: jsonOf(
+          z.record(z.string(), z.unknown()),
+          'Pools, processes and sessions per tenant; `calls`: requests and errors so far (null with metrics off).',
+        ),
         ...PROBLEMS,
       },
     }),
-    (c) => {
+    async (c) => {
       requirePlatform(c.get('actor'));
-      return c.json(deps.status() as Record<string, unknown>, 200);
+      const calls = (await deps.callTotals()) ?? null;
+      return c.json({ ...(deps.status() as Record<string, unknown>), calls }, 200);
     },
   );
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
 import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
 import { adminDeps } from '../control/admin-deps.ts';
+import { createDashboard, UI_PATH } from '../dashboard/dashboard-app.ts';
 import { ConfigReloader } from '../control/config-reloader.ts';
 import { ConfigWatcher } from '../control/config-watcher.ts';
 import { RetentionJob } from '../control/retention-job.ts';
@@ -116,10 +117,17 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
   // The front is built once the port is known (port 0 picks one), since the protected-resource
   // metadata and 401 challenges name the gateway's own URL.
   const origin = `http://${urlHost(listener.address)}`;
+  const baseUrl = config.gateway.http.publicUrl ?? origin;
+  const dashboard = createDashboard({
+    admin: (request) => admin.fetch(request),
+    log,
+    secureCookies: baseUrl.startsWith('https:'),
+  });
   const front = createHttpFront(gateway, {
     log,
-    baseUrl: config.gateway.http.publicUrl ?? origin,
+    baseUrl,
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
+    dashboard: { path: UI_PATH, fetch: (request) => dashboard.fetch(request) },
   });
   listener.attach(front.app);
   gateway.metrics?.addProcessMetrics();

@@ -31,6 +31,16 @@ export function adminDeps(
       ready: gateway.ready,
       pinning: gateway.pinning.stats(),
     }),
+    callTotals: async () => gateway.metrics?.calls.totals(),
+    pools: () =>
+      [...gateway.servers].map(([server, upstream]) => ({
+        server,
+        mode: upstream.mode,
+        ...upstream.restarts,
+        pools: upstream.poolDetails(),
+      })),
+    drainProcess: (server, pid, tenant) => gateway.servers.get(server)?.drainProcess(pid, tenant) ?? false,
+    policies: () => gateway.policies,
     reload: () => reloader.reload('admin-api'),
     pinning: gateway.pinning,
   };

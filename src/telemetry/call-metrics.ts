@@ -107,6 +107,20 @@ export class CallMetrics {
   }
 
   /** Counts a call that has ended, from its notes. */
+  /**
+   * Requests counted so far, and those that did not end `ok` (cancellations aside): what the
+   * admin status reports, for rates over two readings.
+   */
+  async totals(): Promise<{ requests: number; errors: number }> {
+    let requests = 0;
+    let errors = 0;
+    for (const { value, labels } of (await this.#requests.get()).values) {
+      requests += value;
+      if (labels.outcome !== 'ok' && labels.outcome !== 'cancelled') errors += value;
+    }
+    return { requests, errors };
+  }
+
   record(call: Call, outcome: string, totalMs: number): void {
     const server = call.target?.server ?? '';
     const tenant = this.#tenants?.value(call.session.principal.tenantId);

@@ -53,6 +53,15 @@ const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 30_000;
 const DRAIN_POLL_MS = 25;
 
+/** One process of a pool, for the admin API. */
+export type ProcessReading = {
+  readonly pid: number | null;
+  readonly ready: boolean;
+  readonly inflight: number;
+  readonly served: number;
+  readonly draining: boolean;
+};
+
 export class ProcessPool {
   readonly name: string;
   /** The tenant of a tenant pool; undefined for a pool shared by everyone. */
@@ -147,6 +156,31 @@ export class ProcessPool {
   /** All live processes, for per-process state (log level) that every process should share. */
   processes(): UpstreamProcess[] {
     return [...this.#leases.keys()];
+  }
+
+  /** Each live process as an operator sees it: the slots it lends and whether it is retiring. */
+  processReadings(): ProcessReading[] {
+    return [...this.#leases].map(([process, leases]) => ({
+      pid: process.pid ?? null,
+      ready: process.ready,
+      inflight: leases,
+      served: process.served,
+      draining: this.#retiring.has(process),
+    }));
+  }
+
+  /**
+   * Drains one process (an operator's request): it takes no new calls, a replacement starts if
+   * the pool would fall below `min`, and it stops once its calls in flight have finished.
+   * False when no live process of this pool has the pid.
+   */
+  drainProcess(pid: number): boolean {
+    for (const process of this.#leases.keys()) {
+      if (process.pid !== pid) continue;
+      if (!this.#retiring.has(process)) this.#retire(process, 'drained by an admin');
+      return true;
+    }
+    return false;
   }
 
   /** Calls in flight over every process of the pool. */

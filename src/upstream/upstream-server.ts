@@ -15,7 +15,13 @@ import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
 import { newProcessCounts, type ProcessCounts } from './process-counts.ts';
-import { ProcessPool, type ProcessFactory, type SlotRequest, type StartBackoff } from './process-pool.ts';
+import {
+  ProcessPool,
+  type ProcessFactory,
+  type ProcessReading,
+  type SlotRequest,
+  type StartBackoff,
+} from './process-pool.ts';
 import type { ProcessIsolation } from './process-isolation.ts';
 import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
 import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog.ts';
@@ -73,6 +79,20 @@ export type PoolReading = {
   readonly inflight: number;
   readonly queued: number;
   readonly queueLimit: number;
+};
+
+/** One pool with its processes, for the admin API. */
+export type PoolDetail = {
+  /** The tenant of a tenant pool; null for a shared pool. */
+  readonly tenant: string | null;
+  /** Replaced or retired: finishing its calls before it stops. */
+  readonly retired: boolean;
+  readonly size: number;
+  readonly ready: number;
+  readonly inflight: number;
+  readonly queued: number;
+  readonly queueLimit: number;
+  readonly processes: readonly ProcessReading[];
 };
 
 export type ServerStatus = {
@@ -251,6 +271,36 @@ export class UpstreamServer {
       spares: this.#dedicated.spareCount,
       droppedLogs,
     };
+  }
+
+  /** Every pool (draining ones too) with its processes, for the admin API. */
+  poolDetails(): PoolDetail[] {
+    const { queue } = this.settings.pool;
+    return this.#pools().map((pool) => ({
+      tenant: pool.tenantId ?? null,
+      retired: this.#draining.has(pool),
+      size: pool.size,
+      ready: pool.readyCount,
+      inflight: pool.inflight,
+      queued: pool.waiting,
+      queueLimit: queue.max,
+      processes: pool.processReadings(),
+    }));
+  }
+
+  /** Restarts and crashes of this server's processes so far. */
+  get restarts(): { readonly restarts: number; readonly crashed: number } {
+    return { restarts: this.#counts.restarts, crashed: this.#counts.crashed };
+  }
+
+  /**
+   * Drains the live pooled process with this pid, if it belongs to `tenant` (undefined: any
+   * pool). False when there is none.
+   */
+  drainProcess(pid: number, tenant?: string): boolean {
+    return this.#pools().some(
+      (pool) => (tenant === undefined || pool.tenantId === tenant) && pool.drainProcess(pid),
+    );
   }
 
   /** What each pool holds now (every pool, draining ones too), for metrics. */

@@ -19,6 +19,10 @@ describe('the admin OpenAPI document', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual([
       '/changes',
+      '/policy',
+      '/policy/explain',
+      '/pools',
+      '/pools/{server}/processes/{pid}/drain',
       '/reload',
       '/status',
       '/tenants',

@@ -20,6 +20,7 @@ import type { AuditLog } from '../../src/audit/audit-log.ts';
 import type { CallGuarding } from '../../src/guard/call-guarding.ts';
 import { generateApiKey, type ParsedApiKey } from '../../src/identity/api-key-format.ts';
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
+import { createDashboard, UI_PATH } from '../../src/dashboard/dashboard-app.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../../src/ingress/http/http-app.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import { isRunning, testConfig } from '../support/harness.ts';
@@ -81,10 +82,16 @@ export async function startHttpGateway(
     (info) => listening(info),
   ) as Server;
   const origin = `http://127.0.0.1:${(await address).port}`;
+  const dashboard = admin
+    ? createDashboard({ admin: (request) => admin.fetch(request), log, secureCookies: false })
+    : undefined;
   const front = createHttpFront(gateway, {
     log,
     baseUrl: origin,
     ...(admin ? { admin: { path: ADMIN_PATH, fetch: (request: Request) => admin.fetch(request) } } : {}),
+    ...(dashboard
+      ? { dashboard: { path: UI_PATH, fetch: (request: Request) => dashboard.fetch(request) } }
+      : {}),
   });
   const entry: Running = {
     gateway,

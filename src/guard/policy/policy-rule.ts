@@ -14,6 +14,8 @@ export type Origin = { readonly file: string; readonly line: number };
 
 type FieldTest = {
   readonly field: MatchField;
+  /** The globs as written, for listings. */
+  readonly globs: readonly string[];
   readonly read: (input: PolicyInput) => string | undefined;
   readonly matches: Matcher;
 };
@@ -47,7 +49,13 @@ export function compileRule(
   const fields: FieldTest[] = [];
   for (const field of MATCH_FIELDS) {
     const globs = spec[field];
-    if (globs !== undefined) fields.push({ field, read: FIELD_VALUES[field], matches: compileGlobs(globs) });
+    if (globs !== undefined)
+      fields.push({
+        field,
+        globs: Object.freeze(typeof globs === 'string' ? [globs] : [...globs]),
+        read: FIELD_VALUES[field],
+        matches: compileGlobs(globs),
+      });
   }
   Object.freeze(fields);
   return Object.freeze({

@@ -1,6 +1,7 @@
 /**
  * The HTTP front door, in request order: Host/Origin guard → CORS → body limit → the MCP
- * endpoints (which authenticate every request) and the public probes.
+ * endpoints (which authenticate every request), the admin API and dashboard when mounted, and
+ * the public probes.
  */
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
@@ -38,6 +39,8 @@ export type HttpFrontOptions = {
   readonly baseUrl: string;
   /** The admin API, mounted at its path behind the same Host guard and body limit. */
   readonly admin?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
+  /** The web dashboard, mounted at its path (it sees the whole path) behind the same guards. */
+  readonly dashboard?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
 };
 
 export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
@@ -108,6 +111,11 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     };
     app.all(admin.path, (c) => forward(c.req.raw));
     app.all(`${admin.path}/*`, (c) => forward(c.req.raw));
+  }
+  const dashboard = options.dashboard;
+  if (dashboard) {
+    app.all(dashboard.path, (c) => dashboard.fetch(c.req.raw));
+    app.all(`${dashboard.path}/*`, (c) => dashboard.fetch(c.req.raw));
   }
 
   return {
