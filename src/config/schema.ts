@@ -10,6 +10,7 @@ import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
+import { CallLimitsSchema, SandboxSchema, sandboxIssues } from '../upstream/sandbox-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -139,6 +140,13 @@ export const ServerSchema = z
     trust: z.enum(['review', 'auto']).default('review').meta({
       description:
         'review: a tool the server adds after it was first seen waits for an admin; auto: added tools are pinned at once (unless the scan flags them). Changed definitions always wait.',
+    }),
+    sandbox: SandboxSchema.optional().meta({
+      description:
+        "Run the server's processes confined by bubblewrap (docs/sandbox.md): no network, a read-only root, a private /tmp, only the listed mounts, resource limits. A gateway without a working bwrap refuses the config.",
+    }),
+    limits: CallLimitsSchema.prefault({}).meta({
+      description: 'What one call may take: per tool timeout, result size, CPU time (docs/sandbox.md).',
     }),
     description: z.string().optional(),
   })
@@ -452,13 +460,10 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
-    tiers: z
-      .record(z.string().min(1), TierSchema)
-      .default({})
-      .meta({
-        description:
-          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
-      }),
+    tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
+      description:
+        'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -512,6 +517,9 @@ export const ConfigSchema = z
           message: `roots: session forwards one client's roots, so it needs mode: session (this server is mode: ${server.mode}); use a fixed list or none`,
           path: ['servers', name, 'roots'],
         });
+      }
+      for (const issue of sandboxIssues(server)) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['servers', name, ...issue.path] });
       }
       if (name === BUILTIN_SERVER) {
         ctx.addIssue({

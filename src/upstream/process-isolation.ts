@@ -24,16 +24,11 @@ export type ProcessIsolationSetting = 'auto' | 'bwrap' | 'none';
 export type ProcessIsolation =
   { readonly kind: 'bwrap'; readonly bwrap: string } | { readonly kind: 'none'; readonly reason: string };
 
-/** The bubblewrap options: lifetime, not confinement. */
-export const BWRAP_OPTIONS = [
-  '--die-with-parent',
-  '--unshare-pid',
-  '--dev-bind',
-  '/',
-  '/',
-  '--proc',
-  '/proc',
-] as const;
+/** What ties a child's life to the gateway's: bwrap dies with it, and takes its PID namespace along. */
+export const LIFETIME_OPTIONS = ['--die-with-parent', '--unshare-pid'] as const;
+
+/** The bubblewrap options of an unsandboxed child: lifetime, not confinement. */
+export const BWRAP_OPTIONS = [...LIFETIME_OPTIONS, '--dev-bind', '/', '/', '--proc', '/proc'] as const;
 
 const probed = new Map<string, string | undefined>();
 
@@ -58,12 +53,28 @@ export function resolveProcessIsolation(
   return { kind: 'none', reason: problem ?? 'bwrap does not work here' };
 }
 
-/** The command line that starts `command` under this isolation. */
+/**
+ * The command line that starts `command` under this isolation. With a `sandbox` (a server's
+ * `sandbox:`, see sandbox.ts) bubblewrap also confines it: the same lifetime options, then the
+ * sandbox's instead of the whole filesystem, and its resource limits set by a wrapper that
+ * execs the command.
+ */
 export function isolatedCommand(
   isolation: ProcessIsolation | undefined,
   command: string,
   args: readonly string[],
+  sandbox?: {
+    readonly bwrap: string;
+    readonly options: readonly string[];
+    readonly wrapper: readonly string[];
+  },
 ): { file: string; args: string[] } {
+  if (sandbox) {
+    return {
+      file: sandbox.bwrap,
+      args: [...LIFETIME_OPTIONS, ...sandbox.options, '--', ...sandbox.wrapper, command, ...args],
+    };
+  }
   if (isolation?.kind !== 'bwrap') return { file: command, args: [...args] };
   return { file: isolation.bwrap, args: [...BWRAP_OPTIONS, '--', command, ...args] };
 }
@@ -121,7 +132,8 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function findOnPath(name: string, path: string | undefined): string | undefined {
+/** The first executable `name` in the directories of `path` (a PATH value). */
+export function findOnPath(name: string, path: string | undefined): string | undefined {
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, name);
