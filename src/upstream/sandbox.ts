@@ -97,13 +97,19 @@ export function confinementOptions(confinement: Confinement): string[] {
 export function rlimitWrapper(rlimits: Rlimits, prlimit: string | undefined): string[] {
   const options = [
     ...(rlimits.memory === undefined ? [] : [`--as=${rlimits.memory}`]),
-    ...(rlimits.cpu === undefined ? [] : [`--cpu=${Math.ceil(rlimits.cpu / 1000)}`]),
+    // soft:hard, a second apart: at the soft limit the kernel sends SIGXCPU, which names the
+    // cause; with both equal it sends SIGKILL, which does not.
+    ...(rlimits.cpu === undefined ? [] : [`--cpu=${cpuSeconds(rlimits.cpu)}:${cpuSeconds(rlimits.cpu) + 1}`]),
     ...(rlimits.processes === undefined ? [] : [`--nproc=${rlimits.processes}`]),
     ...(rlimits.openFiles === undefined ? [] : [`--nofile=${rlimits.openFiles}`]),
   ];
   if (options.length === 0) return [];
   if (prlimit === undefined) throw new GatewayError('CONFIG_INVALID', 'sandbox.rlimits needs prlimit');
   return [prlimit, ...options, '--'];
+}
+
+function cpuSeconds(ms: number): number {
+  return Math.ceil(ms / 1000);
 }
 
 let systemBindsMemo: string[] | undefined;
@@ -260,7 +266,7 @@ export function sandboxLimitHit(rlimits: Rlimits, exit: ChildExit): string | und
     return `sandbox memory limit (sandbox.rlimits.memory: ${Math.round(rlimits.memory / (1024 * 1024))} MB of address space): it ran out of memory`;
   }
   if (rlimits.cpu !== undefined && signal === 'SIGXCPU') {
-    return `sandbox CPU-time limit (sandbox.rlimits.cpu: ${Math.ceil(rlimits.cpu / 1000)} s)`;
+    return `sandbox CPU-time limit (sandbox.rlimits.cpu: ${cpuSeconds(rlimits.cpu)} s)`;
   }
   return undefined;
 }

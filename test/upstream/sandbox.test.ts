@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.ts';
+import { ConfigReloader } from '../../src/control/config-reloader.ts';
 import { createGateway } from '../../src/gateway.ts';
 import { silentLogger } from '../../src/log.ts';
 import { resolveSandboxing } from '../../src/upstream/sandbox.ts';
@@ -93,6 +94,28 @@ describe('loading a sandboxed server', () => {
     const config = testConfig({ servers: { plain: sandboxServer() }, tenants: TENANTS });
     const gateway = await createGateway(config, { log: silentLogger(), env: { PATH: '/nonexistent-dir' } });
     await gateway.close();
+  });
+
+  it('a reload that adds a sandboxed server on a machine without bubblewrap is refused, and the running config stays', async () => {
+    const config = testConfig({ servers: { plain: sandboxServer() }, tenants: TENANTS });
+    const gateway = await createGateway(config, { log: silentLogger(), env: { PATH: '/nonexistent-dir' } });
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'mcplane-sandbox-reload-')), 'servers.config.yaml');
+      writeFileSync(
+        file,
+        `gateway: { processIsolation: none }\nservers:\n  plain: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(SANDBOX_FIXTURE)}] }\n  boxed: { command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(SANDBOX_FIXTURE)}], sandbox: {} }\n`,
+      );
+      const outcome = await new ConfigReloader({ path: file, env: process.env, gateway }).reload('test');
+      expect(outcome).toEqual({
+        applied: false,
+        problems: [
+          expect.stringMatching(/^servers\.boxed\.sandbox asks for a sandbox, but bwrap is not installed/),
+        ],
+      });
+      expect([...gateway.servers.keys()]).toEqual(['plain']);
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('rejects a tenant directory on a server that is not per tenant, and a CPU limit on a shared one', () => {
@@ -202,6 +225,25 @@ describe.skipIf(unavailable !== undefined)(
       expect(existsSync('/tmp/scratch')).toBe(false);
     });
 
+    it('runs in a PID namespace of its own, and is stopped at its CPU-seconds limit with a clear error', async () => {
+      const http = await startHttpGateway({
+        servers: {
+          cpu: sandboxServer({
+            sandbox: { mounts: [{ path: dirname(SANDBOX_FIXTURE) }], rlimits: { cpu: '1s' } },
+          }),
+        },
+        tenants: TENANTS,
+      });
+      const { client } = await connectHttpClient(http, bearer(acme.key));
+      // bwrap is the namespace's init (1), the server its first child.
+      expect(await call(client, 'cpu__echo')).toMatchObject({ pid: 2 });
+      const error = await failure(client.callTool({ name: 'cpu__burn', arguments: { ms: 8000 } }));
+      expect(error.code).toBe(-32060);
+      expect(error.message).toMatch(
+        /Server cpu was stopped at its sandbox CPU-time limit \(sandbox\.rlimits\.cpu: 1 s\) \(signal SIGXCPU|exit code 152\)/,
+      );
+    });
+
     it('is stopped at its memory limit with a clear error, and a new process serves the next call', async () => {
       const http = await startHttpGateway({
         servers: {
@@ -270,21 +312,33 @@ describe('per-call limits', () => {
     expect(echoed.message).toMatch(/65536-byte limit \(servers\.fx\.limits\.maxResultSize\)/);
   });
 
-  it('records the CPU time of a call on a tenant process in the call log', async () => {
+  it('records the CPU time of a call on tenant and session processes in the call log, and none on a shared one', async () => {
     const captured = capturedLog('info');
     const http = await startHttpGateway(
-      { servers: { fx: sandboxServer({ mode: 'tenant' }) }, tenants: TENANTS },
+      {
+        servers: {
+          own: sandboxServer({ mode: 'tenant' }),
+          session: sandboxServer({ mode: 'session' }),
+          everyone: sandboxServer(),
+        },
+        tenants: TENANTS,
+      },
       { log: captured.log },
     );
     const { client } = await connectHttpClient(http, bearer(acme.key));
-    await call(client, 'fx__burn', { ms: 400 });
-    await call(client, 'fx__echo');
-    await eventually(() => captured.lines().filter((line) => line.msg === 'call').length === 2);
-    const [burn, echo] = captured.lines().filter((line) => line.msg === 'call');
+    for (const server of ['own', 'session', 'everyone']) await call(client, `${server}__burn`, { ms: 400 });
+    await call(client, 'own__echo');
+    await eventually(() => captured.lines().filter((line) => line.msg === 'call').length === 4);
+    const calls = captured.lines().filter((line) => line.msg === 'call');
+    const [own, session, everyone, echo] = calls.map((line) => line.cpuMs as number | undefined);
     // Spinning for 400 ms of wall time is nearly 400 ms of CPU, less on a busy machine.
-    expect(burn?.cpuMs).toBeGreaterThanOrEqual(100);
-    expect(burn?.cpuMs).toBeLessThan(2000);
-    expect(echo?.cpuMs).toBeLessThan(burn?.cpuMs as number);
+    for (const burned of [own, session]) {
+      expect(burned).toBeGreaterThanOrEqual(100);
+      expect(burned).toBeLessThan(2000);
+    }
+    // A shared process's time is every tenant's: it is not told apart per call.
+    expect(everyone).toBeUndefined();
+    expect(echo).toBeLessThan(own as number);
   });
 
   it('a call over its CPU limit is cancelled upstream and fails with a clear error', async () => {
