@@ -8,7 +8,8 @@
  * gets SIGKILL when the gateway dies, however it dies; when a namespace's init dies the kernel
  * kills everything in it, grandchildren included.
  *
- * This is about lifetime only, not a sandbox: the child sees the whole filesystem read-write,
+ * This is about lifetime only, not a sandbox (a server's `sandbox:` adds confinement on the same
+ * spawn path, see sandbox.ts): the child sees the whole filesystem read-write,
  * with a /proc of its own (so the process ids it reads there are its own, which tools that walk
  * /proc rely on). `auto` uses bubblewrap when it works on this machine (probed once), `bwrap`
  * requires it, `none` never uses it.
