@@ -5,7 +5,7 @@
  * when the call is sent, and get no other request until it is answered.
  */
 import { GatewayError } from '../errors.ts';
-import { treeCpuMs } from './process-cpu.ts';
+import type { ChildCpu } from './process-cpu.ts';
 
 /** How often a call with a CPU limit is looked at: /proc reads of a small tree, every 50 ms. */
 const POLL_MS = 50;
@@ -19,7 +19,7 @@ export type CpuLimit = {
 };
 
 export class CallCpuWatch {
-  readonly #pid: number;
+  readonly #cpu: ChildCpu;
   readonly #before: number;
   readonly #requests: () => number;
   readonly #sentAt: number;
@@ -27,16 +27,16 @@ export class CallCpuWatch {
   #timer: NodeJS.Timeout | undefined;
 
   /**
-   * Starts watching the process `pid` has become for one call. `requests` counts the requests
-   * ever written to the process; the call about to be sent is to be the next one and the last.
+   * Starts watching a process's CPU for one call. `requests` counts the requests ever written
+   * to the process; the call about to be sent is to be the next one and the last.
    */
-  static start(pid: number, requests: () => number, limit: CpuLimit | undefined): CallCpuWatch | undefined {
-    const before = treeCpuMs(pid);
-    return before === undefined ? undefined : new CallCpuWatch(pid, before, requests, limit);
+  static start(cpu: ChildCpu, requests: () => number, limit: CpuLimit | undefined): CallCpuWatch | undefined {
+    const before = cpu.read();
+    return before === undefined ? undefined : new CallCpuWatch(cpu, before, requests, limit);
   }
 
-  private constructor(pid: number, before: number, requests: () => number, limit: CpuLimit | undefined) {
-    this.#pid = pid;
+  private constructor(cpu: ChildCpu, before: number, requests: () => number, limit: CpuLimit | undefined) {
+    this.#cpu = cpu;
     this.#before = before;
     this.#requests = requests;
     this.#sentAt = requests();
@@ -60,7 +60,7 @@ export class CallCpuWatch {
 
   #used(): number | undefined {
     if (this.#requests() !== this.#sentAt + 1) return undefined;
-    const now = treeCpuMs(this.#pid);
+    const now = this.#cpu.read();
     return now === undefined ? undefined : Math.max(0, now - this.#before);
   }
 

@@ -22,6 +22,7 @@ import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
 import type { ProcessCounts } from './process-counts.ts';
 import { CallCpuWatch } from './call-cpu-watch.ts';
+import { ChildCpu } from './process-cpu.ts';
 import type { CallLimits } from './call-limits.ts';
 import { sandboxLimitHit } from './sandbox.ts';
 
@@ -90,6 +91,8 @@ export class UpstreamProcess {
   #initializeResult: InitializeResult | undefined;
   #catalog: ServerCatalog = EMPTY_CATALOG;
   #logLevel: string | undefined;
+  /** Read for the CPU time of calls, on processes of one tenant or session. */
+  #cpu: ChildCpu | undefined;
   /** Requests forwarded for sessions over this process's life (for `pool.maxRequests`). */
   served = 0;
   /** When the last request finished; for idle eviction. */
@@ -233,7 +236,8 @@ export class UpstreamProcess {
     const pid = this.#child.pid;
     const ownsProcess = this.tenantId !== undefined || this.#mux.dedicatedTo !== undefined;
     if (pid === undefined || !ownsProcess || this.#mux.inflight > 0) return undefined;
-    return CallCpuWatch.start(pid, () => this.#mux.stats.requests, limits.cpuLimit);
+    this.#cpu ??= new ChildCpu(pid);
+    return CallCpuWatch.start(this.#cpu, () => this.#mux.stats.requests, limits.cpuLimit);
   }
 
   /** Sends a notification to the server. */
