@@ -246,6 +246,26 @@ describe.skipIf(unavailable !== undefined)(
       );
     });
 
+    it('cannot open more files than its openFiles limit', async () => {
+      const http = await startHttpGateway({
+        servers: {
+          files: sandboxServer({
+            sandbox: { mounts: [{ path: dirname(SANDBOX_FIXTURE) }], rlimits: { openFiles: 64 } },
+          }),
+          unlimited: sandboxServer({ sandbox: { mounts: [{ path: dirname(SANDBOX_FIXTURE) }] } }),
+        },
+        tenants: TENANTS,
+      });
+      const { client } = await connectHttpClient(http, bearer(acme.key));
+      const limited = await call<{ opened: number; error: string | null }>(client, 'files__open', {
+        count: 200,
+      });
+      expect(limited.error).toBe('EMFILE');
+      // Node holds some descriptors of its own (stdio, its event loop).
+      expect(limited.opened).toBeLessThan(64);
+      expect(await call(client, 'unlimited__open', { count: 200 })).toEqual({ opened: 200, error: null });
+    });
+
     it('is stopped at its memory limit with a clear error, and a new process serves the next call', async () => {
       const http = await startHttpGateway({
         servers: {
