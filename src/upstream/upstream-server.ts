@@ -480,7 +480,7 @@ export class UpstreamServer {
       );
     const tenantDir =
       sandbox.tenantDir !== undefined && tenantId !== undefined
-        ? ensureTenantDir(sandbox.tenantDir, tenantId)
+        ? this.#tenantDir(sandbox.tenantDir, tenantId)
         : undefined;
     const resolved = resolveSandboxCommand(child.command, child.env.PATH, resolve(child.cwd ?? '.'));
     const mounts = [
@@ -514,6 +514,23 @@ export class UpstreamServer {
         rlimits: sandbox.rlimits,
       },
     };
+  }
+
+  /**
+   * The tenant's directory, created 0700. A failure is logged, not thrown: this runs where a
+   * process is being made, and bwrap then fails to start it for want of the directory, which the
+   * pool handles (and backs off from) like any failed start.
+   */
+  #tenantDir(template: string, tenantId: string): string {
+    try {
+      return ensureTenantDir(template, tenantId);
+    } catch (error) {
+      this.#log.error(
+        { err: error, tenant: tenantId },
+        'could not create the tenant directory of a sandboxed server',
+      );
+      return template.replaceAll('{tenant}', tenantId);
+    }
   }
 
   /** The child's command line and environment: allowlisted gateway env, then the server's, then the tenant's. */

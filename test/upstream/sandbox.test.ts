@@ -4,7 +4,7 @@
  * a sandbox must stop. The bubblewrap tests are skipped, with the reason in their name, only on
  * a machine where bwrap cannot confine a process.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,6 +201,7 @@ describe.skipIf(unavailable !== undefined)(
       });
       // On the host, where the gateway made it 0700.
       expect(readFileSync(join(acmeDir, 'secret.txt'), 'utf8')).toBe('acme only');
+      expect(statSync(acmeDir).mode & 0o777).toBe(0o700);
       expect(await call(globexClient, 'fs__echo')).toMatchObject({ tenantDir: globexDir });
       expect(await call(globexClient, 'fs__read', { path: join(acmeDir, 'secret.txt') })).toEqual({
         ok: false,
@@ -223,6 +224,12 @@ describe.skipIf(unavailable !== undefined)(
       });
       expect(await call(acmeClient, 'fs__write', { path: '/tmp/scratch', text: 'x' })).toEqual({ ok: true });
       expect(existsSync('/tmp/scratch')).toBe(false);
+      // Whoever runs the gateway (root, here), the server holds no capability, and with
+      // no_new_privs an exec (even of a setuid file, even as root) cannot give it one.
+      const status = await call<{ text: string }>(acmeClient, 'fs__read', { path: '/proc/self/status' });
+      expect(status.text).toMatch(/^CapEff:\s+0+$/m);
+      expect(status.text).toMatch(/^CapPrm:\s+0+$/m);
+      expect(status.text).toMatch(/^NoNewPrivs:\s+1$/m);
     });
 
     it('runs in a PID namespace of its own, and is stopped at its CPU-seconds limit with a clear error', async () => {
