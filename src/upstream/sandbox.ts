@@ -1,8 +1,8 @@
 /**
  * Confinement of a server that asks for `sandbox:` (docs/sandbox.md). Its processes run under
  * the same bubblewrap as process isolation (one spawn path, process-isolation.ts), with more:
- * a root of its own that holds only /usr, the libraries, a few files of /etc, Node's install and
- * the server's own command, read-only; a private /tmp; the listed mounts and, for a tenant pool,
+ * a root of its own that holds only /usr, the libraries, a few files of /etc, Node's binary and
+ * the server's own executable, read-only; a private /tmp; the listed mounts and, for a tenant pool,
  * the tenant's own directory; no network unless asked; new PID, IPC and UTS namespaces; no
  * capabilities; and resource limits set by prlimit before the server is exec'd.
  *
@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { findOnPath, LIFETIME_OPTIONS } from './process-isolation.ts';
@@ -26,7 +26,7 @@ export type SandboxTools = { readonly bwrap: string; readonly prlimit: string | 
 export type Confinement = {
   readonly network: boolean;
   readonly mounts: readonly { readonly path: string; readonly writable: boolean }[];
-  /** Host directories the command needs to run (Node's install, the command's own): read-only. */
+  /** Host files the command needs to run (its executable, Node's binary): bound read-only. */
   readonly installs: readonly string[];
   /** Where the process starts, inside the sandbox. */
   readonly cwd: string;
@@ -131,14 +131,14 @@ function systemBinds(): string[] {
 }
 
 /**
- * Where an executable's install lives, to bind it read-only: `<prefix>` for `<prefix>/bin/x`,
- * else the executable's own directory. Undefined when it is inside a system directory already.
+ * The executable itself, to bind it read-only, unless a system directory already holds it. The
+ * file alone, not its directory or install prefix: a `node` in ~/bin or in a checkout must not
+ * bring the home directory or the checkout along. Node runs from its binary alone; a runtime
+ * that needs more of its install (Python's lib/) gets it from `mounts`.
  */
-export function installDirOf(executable: string): string | undefined {
-  const dir = dirname(executable);
-  const install = basename(dir) === 'bin' ? dirname(dir) : dir;
-  const system = SYSTEM_DIRS.some((root) => install === root || install.startsWith(`${root}/`));
-  return system || install === '/' ? undefined : install;
+export function executableBind(executable: string): string | undefined {
+  const system = SYSTEM_DIRS.some((root) => executable.startsWith(`${root}/`));
+  return system ? undefined : executable;
 }
 
 /**
@@ -153,7 +153,7 @@ export function resolveSandboxCommand(
   const found = command.includes('/') ? resolve(cwd, command) : findOnPath(command, path);
   if (found === undefined || !existsSync(found)) return { command, installs: [] };
   const real = realpathSync(found);
-  const installs = [installDirOf(real), installDirOf(realpathSync(process.execPath))].filter(
+  const installs = [executableBind(real), executableBind(realpathSync(process.execPath))].filter(
     (dir): dir is string => dir !== undefined,
   );
   return { command: real, installs: [...new Set(installs)] };
@@ -239,7 +239,7 @@ function checkServer(
 function probe(bwrap: string): string | undefined {
   if (!probed.has(bwrap)) {
     const node = realpathSync(process.execPath);
-    const installs = [installDirOf(node)].filter((dir): dir is string => dir !== undefined);
+    const installs = [executableBind(node)].filter((file): file is string => file !== undefined);
     const options = confinementOptions({ network: false, mounts: [], installs, cwd: '/', rlimits: {} });
     const result = spawnSync(bwrap, [...LIFETIME_OPTIONS, ...options, '--', node, '-e', ''], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -5,7 +5,7 @@ import { isolatedCommand } from '../../src/upstream/process-isolation.ts';
 import { treeCpuMs } from '../../src/upstream/process-cpu.ts';
 import {
   confinementOptions,
-  installDirOf,
+  executableBind,
   rlimitWrapper,
   sandboxLimitHit,
 } from '../../src/upstream/sandbox.ts';
@@ -68,13 +68,13 @@ describe('confinementOptions', () => {
     });
   });
 
-  it("binds a command's install unless it is a system directory", () => {
-    expect(installDirOf('/work/main/.ci/.node/node_modules/node/bin/node')).toBe(
-      '/work/main/.ci/.node/node_modules/node',
+  it('binds an executable outside the system directories as the file alone, never its directory', () => {
+    expect(executableBind('/work/main/.ci/.node/node_modules/node/bin/node')).toBe(
+      '/work/main/.ci/.node/node_modules/node/bin/node',
     );
-    expect(installDirOf('/opt/tool/run')).toBe('/opt/tool');
-    expect(installDirOf('/usr/bin/python3')).toBeUndefined();
-    expect(installDirOf('/usr/local/bin/node')).toBeUndefined();
+    expect(executableBind('/home/me/bin/node')).toBe('/home/me/bin/node');
+    expect(executableBind('/usr/bin/python3')).toBeUndefined();
+    expect(executableBind('/usr/local/bin/node')).toBeUndefined();
   });
 });
 
