@@ -170,6 +170,19 @@ export const ERROR_CODES = {
     publicMessage:
       'Cannot resume: events after this Last-Event-ID are no longer kept; send the request again',
   },
+  // Sandboxed children (docs/sandbox.md): the message names the server and the limit it hit.
+  SANDBOX_LIMIT: {
+    http: 502,
+    rpc: -32060,
+    expose: true,
+    publicMessage: 'The server process was stopped at a sandbox resource limit',
+  },
+  CALL_CPU_LIMIT: {
+    http: 504,
+    rpc: -32061,
+    expose: true,
+    publicMessage: 'The call used more CPU time than its limit allows',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

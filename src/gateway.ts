@@ -58,6 +58,7 @@ import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
+import { resolveSandboxing, type SandboxTools } from './upstream/sandbox.ts';
 import type { CatalogKind } from './upstream/server-catalog.ts';
 import { newProcessCounts, type ProcessCounts } from './upstream/process-counts.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
@@ -105,6 +106,8 @@ export class Gateway {
   readonly #servers = new Map<string, UpstreamServer>();
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #isolation: ReturnType<typeof resolveProcessIsolation>;
+  /** bwrap and prlimit for sandboxed servers, checked at every load (start and reload). */
+  #sandboxTools: SandboxTools | undefined;
   readonly #keys: StoredKeyCache | undefined;
   #authenticator: Authenticator;
   #unwatchStore: (() => void) | undefined;
@@ -139,6 +142,8 @@ export class Gateway {
     this.#expiry.schedule(this.#view.grants);
     this.#grantUses = options.store ? new GrantUses(options.store, this.log) : undefined;
     this.#isolation = resolveProcessIsolation(config.gateway.processIsolation, this.#env);
+    // A server that asks for a sandbox this machine cannot give is refused, never run unconfined.
+    this.#sandboxTools = resolveSandboxing(config, this.#env);
     if (this.#isolation.kind === 'none' && config.gateway.processIsolation === 'auto') {
       this.log.info(
         { reason: this.#isolation.reason },
@@ -317,6 +322,8 @@ export class Gateway {
   async reload(next: Config, guarding?: CallGuarding): Promise<ReloadPlan> {
     const plan = planReload(this.config, next);
     const config = plan.apply;
+    // Before anything changes: a reload that adds a sandbox this machine cannot give is refused whole.
+    this.#sandboxTools = resolveSandboxing(config, this.#env) ?? this.#sandboxTools;
     const drainTimeout = config.gateway.drainTimeout;
     // New and changed servers start their warm processes before they take any call, so the old
     // processes keep serving meanwhile (a server that fails to start is logged, as at start).
@@ -580,6 +587,7 @@ export class Gateway {
       log: this.log,
       gatewayVersion: VERSION,
       isolation: this.#isolation,
+      ...(this.#sandboxTools === undefined ? {} : { sandboxTools: this.#sandboxTools }),
       sessionByKey: (key) => this.#sessions.get(key),
       sessionsOf: (tenantId, server) => this.#sessionsOf(tenantId, server),
       mayServe: (session, server, poolTenant) => this.#router.reaches(session.tenantId, server, poolTenant),

@@ -22,16 +22,16 @@ export const Duration = z
 export const ByteSize = z
   .union([
     z.number().int().positive(),
-    z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 65536, 512kb or 4mb'),
+    z.string().regex(/^\d+(b|kb|mb|gb)$/i, 'expected a size such as 65536, 512kb, 4mb or 2gb'),
   ])
   .transform((value) => {
     if (typeof value === 'number') return value;
-    const match = /^(\d+)(b|kb|mb)$/i.exec(value) as RegExpExecArray;
-    const unit = (match[2] as string).toLowerCase();
-    const factor = unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1;
+    const match = /^(\d+)(b|kb|mb|gb)$/i.exec(value) as RegExpExecArray;
+    const unit = (match[2] as string).toLowerCase() as 'b' | 'kb' | 'mb' | 'gb';
+    const factor = { b: 1, kb: 1024, mb: 1024 * 1024, gb: 1024 * 1024 * 1024 }[unit];
     return Number(match[1]) * factor;
   })
-  .meta({ description: 'Bytes, or a string such as 512kb, 4mb.' });
+  .meta({ description: 'Bytes, or a string such as 512kb, 4mb, 2gb.' });
 
 const UNITS_WITH_DAYS_MS = { ...UNITS_MS, d: 86_400_000 } as const;
 /** About a hundred years: past it, `now - period` leaves the range of a Date. */

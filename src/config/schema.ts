@@ -11,6 +11,7 @@ import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
 import { ResilienceFields } from '../resilience/resilience-schema.ts';
+import { CallLimitsSchema, SandboxSchema, sandboxIssues } from '../upstream/sandbox-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -144,6 +145,13 @@ export const ServerSchema = z
     trust: z.enum(['review', 'auto']).default('review').meta({
       description:
         'review: a tool the server adds after it was first seen waits for an admin; auto: added tools are pinned at once (unless the scan flags them). Changed definitions always wait.',
+    }),
+    sandbox: SandboxSchema.optional().meta({
+      description:
+        "Run the server's processes confined by bubblewrap (docs/sandbox.md): no network, a read-only root, a private /tmp, only the listed mounts, resource limits. A gateway without a working bwrap refuses the config.",
+    }),
+    limits: CallLimitsSchema.prefault({}).meta({
+      description: 'What one call may take: per tool timeout, result size, CPU time (docs/sandbox.md).',
     }),
     description: z.string().optional(),
     ...ResilienceFields,
@@ -532,6 +540,9 @@ export const ConfigSchema = z
             path: ['servers', name, ...path, 'server'],
           });
         }
+      }
+      for (const issue of sandboxIssues(server)) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['servers', name, ...issue.path] });
       }
       if (name === BUILTIN_SERVER) {
         ctx.addIssue({

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../config/config-error.ts';
 import { loadConfig } from '../config/load-config.ts';
+import { GatewayError } from '../errors.ts';
 import type { Gateway } from '../gateway.ts';
 import { loadCallGuarding } from '../guard/call-guarding.ts';
 import type { ReloadOutcome } from '../admin/admin-context.ts';
@@ -43,7 +44,19 @@ export class ConfigReloader {
       gateway.log.error({ trigger, problems }, 'config reload refused: the running config is unchanged');
       return { applied: false, problems };
     }
-    const plan = await gateway.reload(next, guarding);
+    let plan;
+    try {
+      plan = await gateway.reload(next, guarding);
+    } catch (error) {
+      // What only this machine can say is wrong (a sandbox bwrap cannot give), found before
+      // anything changed.
+      if (!(error instanceof GatewayError && error.code === 'CONFIG_INVALID')) throw error;
+      gateway.log.error(
+        { trigger, problems: [error.message] },
+        'config reload refused: the running config is unchanged',
+      );
+      return { applied: false, problems: [error.message] };
+    }
     gateway.log.info({ trigger }, 'config reload applied');
     return {
       applied: true,

@@ -74,6 +74,11 @@ export type CallNotes = {
   upstreamMs?: number;
   /** Time the call waited for a process (a pool slot, a session's own process) before it (ms). */
   poolWaitMs?: number;
+  /**
+   * CPU time (ms) the serving process tree used for the call, where that can be told apart: a
+   * process of one tenant or one session with no other call in flight (upstream/call-cpu-watch.ts).
+   */
+  cpuMs?: number;
 };
 
 export type Call = {

@@ -298,6 +298,7 @@ export class ClientSession implements SessionLink {
             clientRequestId: request.id,
             signal: call.signal,
             onProgress,
+            onCpu: (cpuMs) => (call.notes.cpuMs = cpuMs),
           });
         } finally {
           call.notes.upstreamMs = performance.now() - began;

@@ -37,6 +37,7 @@ export function callLogFields(
     latencyMs: round(latencyMs),
     ...(notes.upstreamMs === undefined ? {} : { upstreamMs: round(notes.upstreamMs) }),
     ...(notes.poolWaitMs === undefined ? {} : { poolWaitMs: round(notes.poolWaitMs) }),
+    ...(notes.cpuMs === undefined ? {} : { cpuMs: notes.cpuMs }),
     ...(notes.decision?.effect === 'deny'
       ? { deniedBy: notes.decision.rule, policyMode: notes.decision.mode }
       : {}),

@@ -8,7 +8,8 @@
  * gets SIGKILL when the gateway dies, however it dies; when a namespace's init dies the kernel
  * kills everything in it, grandchildren included.
  *
- * This is about lifetime only, not a sandbox: the child sees the whole filesystem read-write,
+ * This is about lifetime only, not a sandbox (a server's `sandbox:` adds confinement on the same
+ * spawn path, see sandbox.ts): the child sees the whole filesystem read-write,
  * with a /proc of its own (so the process ids it reads there are its own, which tools that walk
  * /proc rely on). `auto` uses bubblewrap when it works on this machine (probed once), `bwrap`
  * requires it, `none` never uses it.
@@ -24,16 +25,11 @@ export type ProcessIsolationSetting = 'auto' | 'bwrap' | 'none';
 export type ProcessIsolation =
   { readonly kind: 'bwrap'; readonly bwrap: string } | { readonly kind: 'none'; readonly reason: string };
 
-/** The bubblewrap options: lifetime, not confinement. */
-export const BWRAP_OPTIONS = [
-  '--die-with-parent',
-  '--unshare-pid',
-  '--dev-bind',
-  '/',
-  '/',
-  '--proc',
-  '/proc',
-] as const;
+/** What ties a child's life to the gateway's: bwrap dies with it, and takes its PID namespace along. */
+export const LIFETIME_OPTIONS = ['--die-with-parent', '--unshare-pid'] as const;
+
+/** The bubblewrap options of an unsandboxed child: lifetime, not confinement. */
+export const BWRAP_OPTIONS = [...LIFETIME_OPTIONS, '--dev-bind', '/', '/', '--proc', '/proc'] as const;
 
 const probed = new Map<string, string | undefined>();
 
@@ -58,12 +54,28 @@ export function resolveProcessIsolation(
   return { kind: 'none', reason: problem ?? 'bwrap does not work here' };
 }
 
-/** The command line that starts `command` under this isolation. */
+/**
+ * The command line that starts `command` under this isolation. With a `sandbox` (a server's
+ * `sandbox:`, see sandbox.ts) bubblewrap also confines it: the same lifetime options, then the
+ * sandbox's instead of the whole filesystem, and its resource limits set by a wrapper that
+ * execs the command.
+ */
 export function isolatedCommand(
   isolation: ProcessIsolation | undefined,
   command: string,
   args: readonly string[],
+  sandbox?: {
+    readonly bwrap: string;
+    readonly options: readonly string[];
+    readonly wrapper: readonly string[];
+  },
 ): { file: string; args: string[] } {
+  if (sandbox) {
+    return {
+      file: sandbox.bwrap,
+      args: [...LIFETIME_OPTIONS, ...sandbox.options, '--', ...sandbox.wrapper, command, ...args],
+    };
+  }
   if (isolation?.kind !== 'bwrap') return { file: command, args: [...args] };
   return { file: isolation.bwrap, args: [...BWRAP_OPTIONS, '--', command, ...args] };
 }
@@ -121,7 +133,8 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function findOnPath(name: string, path: string | undefined): string | undefined {
+/** The first executable `name` in the directories of `path` (a PATH value). */
+export function findOnPath(name: string, path: string | undefined): string | undefined {
   for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, name);

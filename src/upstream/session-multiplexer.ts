@@ -35,6 +35,10 @@ export type CallOptions = {
   readonly signal?: AbortSignal;
   /** Set when the client asked for progress: the token is rewritten and progress comes here. */
   readonly onProgress?: (progress: ProgressParams) => void;
+  /** The largest response line accepted for this request (a tool's `maxResultSize`), in bytes. */
+  readonly maxResultBytes?: number;
+  /** Names the limit in the error when the response is larger (e.g. `servers.fs.limits.maxResultSize`). */
+  readonly maxResultSetting?: string;
 };
 
 export type MultiplexerHooks = {
@@ -62,6 +66,7 @@ type Pending = {
   readonly resolve: (reply: JSONRPCResponse) => void;
   readonly reject: (error: Error) => void;
   readonly onProgress: ((progress: ProgressParams) => void) | undefined;
+  readonly maxResult: { readonly bytes: number; readonly setting: string | undefined } | undefined;
   timer: NodeJS.Timeout | undefined;
   detachSignal: (() => void) | undefined;
 };
@@ -146,6 +151,10 @@ export class SessionMultiplexer {
         resolve,
         reject,
         onProgress: options.onProgress,
+        maxResult:
+          options.maxResultBytes === undefined
+            ? undefined
+            : { bytes: options.maxResultBytes, setting: options.maxResultSetting },
         timer: undefined,
         detachSignal: undefined,
       };
@@ -159,8 +168,17 @@ export class SessionMultiplexer {
       }, options.timeoutMs);
       pending.timer.unref();
       if (options.signal) {
+        const signal = options.signal;
+        // A gateway error as the reason is the gateway's own cancellation (a CPU limit): the
+        // caller gets that error, and the server hears why.
         const onAbort = (): void =>
-          this.#abandon(pending, 'cancelled by the client', new CancelledError('cancelled by the client'));
+          signal.reason instanceof GatewayError
+            ? this.#abandon(pending, signal.reason.message, signal.reason)
+            : this.#abandon(
+                pending,
+                'cancelled by the client',
+                new CancelledError('cancelled by the client'),
+              );
         options.signal.addEventListener('abort', onAbort, { once: true });
         pending.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
       }
@@ -198,7 +216,7 @@ export class SessionMultiplexer {
       this.#drop(`a line that is not JSON-RPC (${problem})`, text);
       return;
     }
-    this.#dispatch(value as JSONRPCMessage);
+    this.#dispatch(value as JSONRPCMessage, text);
   }
 
   /** A line over the size limit: fail only the request it answers, if it can be found. */
@@ -230,21 +248,38 @@ export class SessionMultiplexer {
     return this.#inflightBySession.size;
   }
 
-  #dispatch(message: JSONRPCMessage): void {
+  #dispatch(message: JSONRPCMessage, text: string): void {
     if (isRequest(message)) {
       this.#onServerRequest(message);
     } else if (isNotification(message)) {
       this.#onNotification(message);
     } else {
-      this.#onResponse(message);
+      this.#onResponse(message, text);
     }
   }
 
-  #onResponse(message: JSONRPCResponse): void {
+  #onResponse(message: JSONRPCResponse, text: string): void {
     const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
     if (!pending) {
       // A reply that raced a cancellation or timeout; the spec says to ignore it.
       this.#log.debug({ id: message.id }, 'ignored a response to no pending request');
+      return;
+    }
+    const limit = pending.maxResult;
+    const bytes = limit === undefined ? 0 : Buffer.byteLength(text);
+    if (limit !== undefined && bytes > limit.bytes) {
+      this.#log.warn(
+        { bytes, limit: limit.bytes, method: pending.method },
+        'refused a result over its size limit',
+      );
+      const setting = limit.setting === undefined ? '' : ` (${limit.setting})`;
+      this.#settle(
+        pending,
+        new GatewayError(
+          'UPSTREAM_MESSAGE_TOO_LARGE',
+          `The server's response (${bytes} bytes) exceeded the ${limit.bytes}-byte limit${setting}`,
+        ),
+      );
       return;
     }
     this.#settle(pending, message);

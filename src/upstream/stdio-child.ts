@@ -13,6 +13,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 import { LineFramer, type OversizedLine } from './line-framer.ts';
 import { isolatedCommand, signalInside, type ProcessIsolation } from './process-isolation.ts';
+import type { Rlimits } from './sandbox-schema.ts';
 import { secretRedactor } from './secret-redaction.ts';
 
 export type ChildSpec = {
@@ -27,6 +28,17 @@ export type ChildSpec = {
   readonly scrubStderr?: (text: string) => string;
   /** Whether the child runs under bubblewrap, so that it cannot outlive the gateway. */
   readonly isolation?: ProcessIsolation;
+  /** The server's `sandbox:`, resolved for this process: it runs confined, under bubblewrap whatever `isolation` says. */
+  readonly sandbox?: ChildSandbox;
+};
+
+export type ChildSandbox = {
+  readonly bwrap: string;
+  /** bubblewrap's confinement options (sandbox.ts). */
+  readonly options: readonly string[];
+  /** The argv that sets the resource limits and execs the command (prlimit), or none. */
+  readonly wrapper: readonly string[];
+  readonly rlimits: Rlimits;
 };
 
 export type ChildExit = {
@@ -34,7 +46,13 @@ export type ChildExit = {
   readonly signal: string | undefined;
   /** Why the process could not start, when it could not. */
   readonly spawnError: string | undefined;
+  /** The child said on stderr that it could not allocate memory (its runtime's own words). */
+  readonly outOfMemory?: boolean;
 };
+
+/** What runtimes print when an allocation fails: V8, glibc's perror, C++, Python, the JVM. */
+const OUT_OF_MEMORY =
+  /out of memory|Cannot allocate memory|std::bad_alloc|MemoryError|OutOfMemoryError|failed to reserve/i;
 
 export type StdioChildEvents = {
   line: (text: string) => void;
@@ -52,10 +70,11 @@ export class StdioChild {
   readonly #isolated: boolean;
   #exit: ChildExit | undefined;
   readonly #exited: Promise<ChildExit>;
+  #outOfMemory = false;
 
   constructor(spec: ChildSpec, log: Logger, events: StdioChildEvents) {
-    this.#isolated = spec.isolation?.kind === 'bwrap';
-    const { file, args } = isolatedCommand(spec.isolation, spec.command, spec.args);
+    this.#isolated = spec.isolation?.kind === 'bwrap' || spec.sandbox !== undefined;
+    const { file, args } = isolatedCommand(spec.isolation, spec.command, spec.args, spec.sandbox);
     this.#subprocess = execa(file, args, {
       env: spec.env,
       extendEnv: false,
@@ -87,6 +106,7 @@ export class StdioChild {
         signal: result.signal,
         spawnError:
           result.failed && result.exitCode === undefined && !result.signal ? result.shortMessage : undefined,
+        ...(this.#outOfMemory ? { outOfMemory: true } : {}),
       };
       this.#exit = exit;
       // Anything left in the group (a grandchild) is an orphan now: end it.
@@ -157,7 +177,10 @@ export class StdioChild {
 
   #pipeStderr(redact: (text: string) => string): void {
     const framer = new LineFramer(MAX_STDERR_LINE, {
-      line: (text) => this.#log.info({ stream: 'stderr' }, redact(text)),
+      line: (text) => {
+        if (OUT_OF_MEMORY.test(text)) this.#outOfMemory = true;
+        this.#log.info({ stream: 'stderr' }, redact(text));
+      },
       oversized: (info) => this.#log.info({ stream: 'stderr', bytes: info.bytes }, redact(info.head) + '…'),
     });
     this.#subprocess.stderr.on('data', (chunk: Buffer) => framer.push(chunk));

@@ -21,6 +21,10 @@ import type { RootsPolicy } from './roots-policy.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
 import type { ProcessCounts } from './process-counts.ts';
+import { CallCpuWatch } from './call-cpu-watch.ts';
+import { ChildCpu } from './process-cpu.ts';
+import type { CallLimits } from './call-limits.ts';
+import { sandboxLimitHit } from './sandbox.ts';
 
 export type UpstreamProcessOptions = {
   readonly server: string;
@@ -34,6 +38,8 @@ export type UpstreamProcessOptions = {
   readonly gatewayVersion: string;
   /** The server's running totals (spawns, exits, unattributable messages), for metrics. */
   readonly counts?: ProcessCounts;
+  /** What one forwarded request may take (per tool); without it, `timeouts.call` and no more. */
+  readonly limits?: (method: string, params: Record<string, unknown> | undefined) => CallLimits;
 };
 
 export type UpstreamProcessHooks = {
@@ -55,6 +61,8 @@ export type ForwardOptions = {
   readonly clientRequestId: RequestId;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: ProgressParams) => void;
+  /** Told the call's CPU time (ms) when it could be measured (see call-cpu-watch.ts). */
+  readonly onCpu?: (cpuMs: number) => void;
 };
 
 /**
@@ -83,6 +91,8 @@ export class UpstreamProcess {
   #initializeResult: InitializeResult | undefined;
   #catalog: ServerCatalog = EMPTY_CATALOG;
   #logLevel: string | undefined;
+  /** Read for the CPU time of calls, on processes of one tenant or session. */
+  #cpu: ChildCpu | undefined;
   /** Requests forwarded for sessions over this process's life (for `pool.maxRequests`). */
   served = 0;
   /** When the last request finished; for idle eviction. */
@@ -197,17 +207,37 @@ export class UpstreamProcess {
     options: ForwardOptions,
   ): Promise<JSONRPCResponse> {
     this.served++;
+    const limits = this.#options.limits?.(method, params) ?? { timeoutMs: this.#options.timeouts.call };
+    const cpu = this.#watchCpu(limits);
+    const signal = cpu && limits.cpuLimit ? anySignal(options.signal, cpu.signal) : options.signal;
     try {
       return await this.#mux.call(method, this.#withContext(params, options.session), {
-        timeoutMs: this.#options.timeouts.call,
+        timeoutMs: limits.timeoutMs,
         session: options.session,
         clientRequestId: options.clientRequestId,
-        signal: options.signal,
+        signal,
         onProgress: options.onProgress,
+        ...(limits.maxResultBytes === undefined
+          ? {}
+          : { maxResultBytes: limits.maxResultBytes, maxResultSetting: limits.maxResultSetting }),
       });
     } finally {
+      const cpuMs = cpu?.stop();
+      if (cpuMs !== undefined) options.onCpu?.(cpuMs);
       if (this.#mux.inflight === 0) this.idleSince = Date.now();
     }
+  }
+
+  /**
+   * A CPU watch for the request about to be sent, when its time can be told apart: the process
+   * serves one tenant or one session, and has nothing else in flight.
+   */
+  #watchCpu(limits: CallLimits): CallCpuWatch | undefined {
+    const pid = this.#child.pid;
+    const ownsProcess = this.tenantId !== undefined || this.#mux.dedicatedTo !== undefined;
+    if (pid === undefined || !ownsProcess || this.#mux.inflight > 0) return undefined;
+    this.#cpu ??= new ChildCpu(pid);
+    return CallCpuWatch.start(this.#cpu, () => this.#mux.stats.requests, limits.cpuLimit);
   }
 
   /** Sends a notification to the server. */
@@ -331,8 +361,16 @@ export class UpstreamProcess {
     this.#countExit();
     this.#state = 'exited';
     const how = exit.spawnError ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
+    const limit = this.#options.child.sandbox
+      ? sandboxLimitHit(this.#options.child.sandbox.rlimits, exit)
+      : undefined;
     this.#mux.close(
-      new GatewayError('UPSTREAM_EXITED', `Server ${this.server} exited (${how}) before answering`),
+      limit === undefined
+        ? new GatewayError('UPSTREAM_EXITED', `Server ${this.server} exited (${how}) before answering`)
+        : new GatewayError(
+            'SANDBOX_LIMIT',
+            `Server ${this.server} was stopped at its ${limit} (${how}) before answering; the next call gets a new process`,
+          ),
     );
     this.#subscribers.clear();
     if (expected) this.#log.debug({ exit }, 'server stopped');
@@ -362,4 +400,9 @@ function startupError(server: string, error: unknown, timedOut: boolean, timeout
     });
   }
   return new GatewayError('UPSTREAM_UNAVAILABLE', `Server ${server} failed to start`, { cause: error });
+}
+
+/** Aborts when either signal does. */
+function anySignal(first: AbortSignal | undefined, second: AbortSignal): AbortSignal {
+  return first ? AbortSignal.any([first, second]) : second;
 }

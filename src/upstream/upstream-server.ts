@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, ServerConfig } from '../config/schema.ts';
 import type { ServerOverride } from '../control/live-view.ts';
+import { GatewayError } from '../errors.ts';
 import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 import type { JSONRPCNotification } from '../jsonrpc/message.ts';
 import { DedicatedProcesses } from './dedicated-processes.ts';
@@ -28,6 +29,14 @@ import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog
 import type { SessionLink } from './session-link.ts';
 import type { ChildSpec } from './stdio-child.ts';
 import { UpstreamProcess } from './upstream-process.ts';
+import { callLimitsOf } from './call-limits.ts';
+import {
+  confinementOptions,
+  ensureTenantDir,
+  resolveSandboxCommand,
+  rlimitWrapper,
+  type SandboxTools,
+} from './sandbox.ts';
 
 /** Who must hear that a server's catalog changed. */
 export type CatalogScope = { readonly tenantId?: string; readonly session?: SessionLink };
@@ -40,6 +49,8 @@ export type UpstreamServerOptions = {
   readonly gatewayVersion: string;
   /** How children are started (bubblewrap or not), decided once for the gateway. */
   readonly isolation?: ProcessIsolation;
+  /** bwrap and prlimit as found at load, when some server asks for a sandbox (sandbox.ts). */
+  readonly sandboxTools?: SandboxTools;
   sessionByKey(key: string): SessionLink | undefined;
   /** The open sessions of a tenant that may use the server. */
   sessionsOf(tenantId: string, server: string): Iterable<SessionLink>;
@@ -463,15 +474,18 @@ export class UpstreamServer {
     logTo: Logger = this.#log,
     observed = true,
   ): ProcessFactory {
-    const child = this.#childSpec(override);
+    const base = this.#childSpec(override);
     const log = logTo.child(tenantId === undefined ? {} : { tenant: tenantId });
     const options = this.#options;
+    const settings = this.settings;
     return (hooks) =>
       new UpstreamProcess(
         {
           server: this.name,
           tenantId,
-          child,
+          // Resolved for each process: a tenant's directory is (re)created before every spawn.
+          child: this.#sandboxed(base, tenantId),
+          limits: (method, params) => callLimitsOf(this.name, settings, method, params),
           metaPrefix: this.#options.config.gateway.metaPrefix,
           injectContext: this.settings.injectContext,
           roots: this.#roots,
@@ -531,6 +545,75 @@ export class UpstreamServer {
     const session = this.#options.sessionByKey(key);
     if (!session || tenantId === undefined || session.tenantId === tenantId) return session;
     return this.#options.mayServe(session, this.name, tenantId) ? session : undefined;
+  }
+
+  /**
+   * The child spec confined by the server's `sandbox:`, for one process of `tenantId`'s pool:
+   * the command resolved outside (the sandbox cannot see the PATH's directories), its install
+   * bound read-only, the tenant's directory created and mounted.
+   */
+  #sandboxed(child: ChildSpec, tenantId: string | undefined): ChildSpec {
+    const sandbox = this.settings.sandbox;
+    if (!sandbox) return child;
+    const tools = this.#options.sandboxTools;
+    if (!tools)
+      throw new GatewayError(
+        'CONFIG_INVALID',
+        `servers.${this.name}.sandbox needs bwrap, which was not found at load`,
+      );
+    const tenantDir =
+      sandbox.tenantDir !== undefined && tenantId !== undefined
+        ? this.#tenantDir(sandbox.tenantDir, tenantId)
+        : undefined;
+    const resolved = resolveSandboxCommand(child.command, child.env.PATH, resolve(child.cwd ?? '.'));
+    const mounts = [
+      ...sandbox.mounts,
+      ...(tenantDir === undefined ? [] : [{ path: tenantDir, writable: true }]),
+    ];
+    const cwd = child.cwd === undefined ? (tenantDir ?? '/') : resolve(child.cwd);
+    return {
+      ...child,
+      command: resolved.command,
+      env: {
+        ...child.env,
+        // The gateway's own TMPDIR and HOME would not exist inside; /tmp is the sandbox's own.
+        ...Object.fromEntries(
+          ['TMPDIR', 'HOME'].flatMap((name) =>
+            child.env[name] === this.#options.env[name] ? [[name, '/tmp']] : [],
+          ),
+        ),
+        ...(tenantDir === undefined ? {} : { MCPLANE_TENANT_DIR: tenantDir }),
+      },
+      sandbox: {
+        bwrap: tools.bwrap,
+        options: confinementOptions({
+          network: sandbox.network,
+          mounts,
+          installs: resolved.installs,
+          cwd,
+          rlimits: sandbox.rlimits,
+        }),
+        wrapper: rlimitWrapper(sandbox.rlimits, tools.prlimit),
+        rlimits: sandbox.rlimits,
+      },
+    };
+  }
+
+  /**
+   * The tenant's directory, created 0700. A failure is logged, not thrown: this runs where a
+   * process is being made, and bwrap then fails to start it for want of the directory, which the
+   * pool handles (and backs off from) like any failed start.
+   */
+  #tenantDir(template: string, tenantId: string): string {
+    try {
+      return ensureTenantDir(template, tenantId);
+    } catch (error) {
+      this.#log.error(
+        { err: error, tenant: tenantId },
+        'could not create the tenant directory of a sandboxed server',
+      );
+      return template.replaceAll('{tenant}', tenantId);
+    }
   }
 
   /** The child's command line and environment: allowlisted gateway env, then the server's, then the tenant's. */
