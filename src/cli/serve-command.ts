@@ -121,7 +121,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     baseUrl: config.gateway.http.publicUrl ?? origin,
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
   });
-  listener.attach(front.app);
+  listener.attach(front);
   gateway.metrics?.addProcessMetrics();
   adminListener?.attach(gateway.metrics);
   if (adminListener) log.info({ url: `${adminListener.origin}${METRICS_PATH}` }, 'admin listener: metrics');

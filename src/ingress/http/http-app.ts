@@ -2,7 +2,7 @@
  * The HTTP front door, in request order: Host/Origin guard → CORS → body limit → the MCP
  * endpoints (which authenticate every request) and the public probes.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -11,12 +11,14 @@ import type { Gateway } from '../../gateway.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../../identity/scopes.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
+import { DirectPosts, type NodeListener } from './direct-posts.ts';
+import { bodyTooLarge } from './request-admission.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
-import { StreamableHttpFace } from './streamable-http.ts';
+import { StreamableHttpFace, type HeaderReader } from './streamable-http.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -24,6 +26,11 @@ export type HttpFront = {
   readonly app: Hono<{ Bindings: { outgoing: ServerResponse } }>;
   readonly streamable: StreamableHttpFace;
   readonly legacy: LegacySseFace;
+  /**
+   * Serves a Node request: a POST to an open Streamable HTTP session on the direct path, anything
+   * else by `fallback` (the Hono app under `@hono/node-server`'s request listener).
+   */
+  handleNode(req: IncomingMessage, res: ServerResponse, fallback: NodeListener): void;
   /** Every SSE stream being written, and what was closed for not being read. */
   readonly streams: OutputStreams;
   /** Stops new sessions and new calls; in-flight calls and client responses still pass. */
@@ -53,13 +60,14 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     gateway,
     http,
     log: options.log,
-    authenticate: (headers: Headers) => gateway.authenticate(headers),
+    authenticate: (headers: HeaderReader) => gateway.authenticate(headers),
     resourceMetadataUrl,
     draining: () => draining,
     streams,
   };
   const streamable = new StreamableHttpFace(shared);
   const legacy = new LegacySseFace({ ...shared, messagesPath: '/messages' });
+  const direct = new DirectPosts(streamable, streamable.replies, http, MCP_PATH);
 
   const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -86,10 +94,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     '*',
     bodyLimit({
       maxSize: http.maxBodySize,
-      onError: () =>
-        errorResponse(
-          new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${http.maxBodySize} bytes`),
-        ),
+      onError: () => errorResponse(bodyTooLarge(http.maxBodySize)),
     }),
   );
   app.get('/ready', readinessProbe(gateway, shared.authenticate, shared.draining));
@@ -114,6 +119,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     app,
     streamable,
     legacy,
+    handleNode: (req, res, fallback) => direct.handle(req, res, fallback),
     streams,
     drain: () => {
       draining = true;
