@@ -6,6 +6,7 @@
  *
  *   node bench/http.ts                           # the whole comparison (about four minutes)
  *   BENCH_QUICK=1 node bench/http.ts             # the same, shorter windows (about two minutes)
+ *   BENCH_BASELINE=<checkout> node bench/http.ts # adds that checkout's mcplane, for before/after
  *   node bench/http.ts --profile [--conns 100] [--pipeline on|off]
  *                                                # mcplane alone under --cpu-prof, and where its CPU went
  */
@@ -48,6 +49,7 @@ import {
 
 // The one place the benchmark reads the environment: BENCH_QUICK shortens every window.
 const QUICK = process.env.BENCH_QUICK === '1';
+const BASELINE = process.env.BENCH_BASELINE;
 const PLAN = {
   warmupMs: QUICK ? 500 : 1_000,
   measureMs: QUICK ? 1_500 : 3_000,
@@ -65,6 +67,7 @@ const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const NAMES = {
   direct: 'direct stdio (baseline)',
   mcplane: 'mcplane (shared)',
+  baseline: 'mcplane baseline (BENCH_BASELINE)',
   supergateway: 'supergateway --stateful',
   mcpProxy: 'mcp-proxy',
   bare: 'bare node:http (ceiling)',
@@ -139,6 +142,16 @@ const PEERS: readonly Peer[] = [
     start: () => startMcplane('shared', { min: 1, max: 1 }),
     note: 'one fixture child shared by every session',
   },
+  ...(BASELINE === undefined
+    ? []
+    : [
+        {
+          name: NAMES.baseline,
+          start: () =>
+            startMcplane('shared', { min: 1, max: 1 }, [], { name: NAMES.baseline, root: BASELINE }),
+          note: `the same config, run from ${BASELINE}`,
+        },
+      ]),
   {
     name: NAMES.supergateway,
     start: startSupergateway,
@@ -176,6 +189,12 @@ async function compare(bench: Bench): Promise<void> {
     `other work on the machine before the run: ${quiet.cores.toFixed(2)} cores busy (waited ${quiet.waitedS} s for < ${QUIET_CORES})`,
     `subjects: mcplane 0.1.0 (this checkout), supergateway ${version('supergateway')}, mcp-proxy ${version('mcp-proxy')}`,
     `fixture: node ${path.relative(process.cwd(), FIXTURE)}; protocol 2025-11-25`,
+    ...(quiet.cores < QUIET_CORES
+      ? []
+      : [
+          'BUSY MACHINE: other work kept the cores busy through the run (see "other CPU" per row); calls/s ' +
+            'and latencies are rough, CPU per call and ratios between rows of this run are the steadier figures',
+        ]),
   ]);
   bench.log(facts.join('\n'));
   const loops = await measureDirect(bench);
@@ -200,6 +219,7 @@ async function compare(bench: Bench): Promise<void> {
       peers: [NAMES.supergateway, NAMES.mcpProxy],
       bare: NAMES.bare,
       lean: NAMES.lean,
+      ...(BASELINE === undefined ? {} : { baseline: NAMES.baseline }),
       pipelineOn: NAMES.pipelineOn,
       pipelineOff: NAMES.pipelineOff,
     },

@@ -47,6 +47,8 @@ export type Report = {
     readonly mcplane: string;
     readonly peers: readonly string[];
     readonly bare: string;
+    /** Another checkout's mcplane (BENCH_BASELINE), when the run has one. */
+    readonly baseline?: string;
     /** The issue's lean multiplexer: one child, no checks. */
     readonly lean: string;
     /** mcplane with the pipeline's default stages plus policy rules and the audit log, and with none. */
@@ -300,6 +302,17 @@ function targetsSection(report: Report): Section {
       Number.isNaN(ratio) ? 'n/a' : '-',
     ]);
   }
+  const baseline = names.baseline;
+  for (const concurrency of baseline === undefined ? [] : [1, 10, 100]) {
+    const now = loop(names.mcplane, concurrency);
+    const before = loop(baseline as string, concurrency);
+    rows.push([
+      `this checkout vs the baseline @${concurrency} conns: calls/s; CPU per call`,
+      'report',
+      `${(rateOf(now) / rateOf(before)).toFixed(2)} x; ${cpuPerCall(now).toFixed(0)} vs ${cpuPerCall(before).toFixed(0)} µs`,
+      before ? '-' : 'n/a',
+    ]);
+  }
   const busiest = Math.max(...report.loops.flatMap((row) => (row.result ? [loadBusy(row.result)] : [0])));
   rows.push([
     'load generator had idle CPU in every run (busiest run)',
@@ -358,14 +371,18 @@ function markdownSection(report: Report): string {
     SECTION_TITLE,
     '',
     'mcplane over Streamable HTTP against a direct stdio client, two open-source stdio-to-HTTP peers ' +
-      '(supergateway, mcp-proxy) and a bare `node:http` server with canned answers (the ceiling), all in front ' +
-      'of the same echo fixture (`test/fixtures/fixture-server.ts`). Every HTTP subject runs as its own ' +
-      'process; the load comes from raw keep-alive `http.request` POSTs on a worker thread of the benchmark ' +
-      'process, not from the SDK client.',
+      '(supergateway, mcp-proxy), the lean multiplexer the issue describes (bench/http/lean-multiplexer.ts: ' +
+      'one child, ids rewritten through a Map, one `res.end()` per answer, no checks) and a bare `node:http` ' +
+      'server with canned answers (the ceiling), all in front of the same echo fixture ' +
+      '(`test/fixtures/fixture-server.ts`). Every HTTP subject runs as its own process; the load comes from ' +
+      'raw keep-alive `http.request` POSTs on a worker thread of the benchmark process, not from the SDK ' +
+      'client, and the table says how busy that thread was (it had idle CPU when well under 1).',
     '',
-    'Reproduce with `npm run bench:http` (about three minutes; it prints these tables and rewrites this ' +
-      'section). `npm run bench:http -- --profile` instead profiles mcplane under the 100-connection load ' +
-      'with `node --cpu-prof` and prints where its CPU goes.',
+    'Reproduce with `npm run bench:http` (about four minutes; it prints these tables and rewrites this ' +
+      'section). `BENCH_QUICK=1` shortens every window (about two minutes); `BENCH_BASELINE=<checkout>` adds ' +
+      "that checkout's mcplane under the same config, for a before/after in one run. " +
+      '`npm run bench:http -- --profile [--pipeline on|off]` instead profiles mcplane under the ' +
+      '100-connection load with `node --cpu-prof` and prints where its CPU goes.',
     '',
     '```text',
     ...report.facts,

@@ -60,6 +60,8 @@ export function startMcplane(
     readonly name?: string;
     readonly gateway?: Record<string, unknown>;
     readonly env?: Record<string, string>;
+    /** Another checkout of mcplane to run instead of this one (a baseline to compare with). */
+    readonly root?: string;
     /** A policy file's text: written to a folder of its own, which `gateway.policies.dir` names. */
     readonly policies?: string;
   } = {},
@@ -89,7 +91,7 @@ export function startMcplane(
   const file = path.join(scratch, `${slug}.yaml`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = launch(
-    [...nodeArgs, path.join(ROOT, 'bin/mcplane.js'), 'serve', '--config', file, '--port', '0'],
+    [...nodeArgs, path.join(extra.root ?? ROOT, 'bin/mcplane.js'), 'serve', '--config', file, '--port', '0'],
     extra.env,
   );
   return started(name, child, 'fx__echo', /mcplane is serving MCP at (\S+)/);
