@@ -48,13 +48,21 @@ export class DirectPosts {
       fallback(req, res);
       return;
     }
-    readBody(req, this.#http.maxBodySize).then(
-      (body) => {
-        if (body === undefined) return write(res, this.#face.fail(bodyTooLarge(this.#http.maxBodySize)));
-        return this.#post(req, res, body, fallback);
-      },
-      () => res.destroy(),
-    );
+    readBody(req, this.#http.maxBodySize)
+      .then(
+        (body) => {
+          if (body === undefined) return write(res, this.#face.fail(bodyTooLarge(this.#http.maxBodySize)));
+          return this.#post(req, res, body, fallback);
+        },
+        // The client went away while sending: there is no one to answer.
+        () => void res.destroy(),
+      )
+      .catch((error: unknown) => {
+        // A failure of the gateway's own (logged by the refusal as INTERNAL), never a crash.
+        if (res.headersSent) res.destroy();
+        else return write(res, this.#face.fail(error));
+      })
+      .catch(() => res.destroy());
   }
 
   /** From the headers alone: a POST to an open session that the direct path may answer. */
