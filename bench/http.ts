@@ -4,8 +4,11 @@
  * ceiling), all on the same echo fixture. Prints tables and rewrites the "HTTP front door"
  * section of docs/benchmarks.md. Numbers only: it never fails on a missed target.
  *
- *   node bench/http.ts                           # the whole comparison (about three minutes)
- *   node bench/http.ts --profile [--conns 100]   # mcplane alone under --cpu-prof, and where its CPU went
+ *   node bench/http.ts                           # the whole comparison (about four minutes)
+ *   BENCH_QUICK=1 node bench/http.ts             # the same, shorter windows (about two minutes)
+ *   BENCH_BASELINE=<checkout> node bench/http.ts # adds that checkout's mcplane, for before/after
+ *   node bench/http.ts --profile [--conns 100] [--pipeline on|off]
+ *                                                # mcplane alone under --cpu-prof, and where its CPU went
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,18 +38,23 @@ import {
 } from './http/report.ts';
 import {
   FIXTURE,
+  scratch,
   startBare,
+  startLean,
   startMcplane,
   startMcpProxy,
   startSupergateway,
   type Subject,
 } from './http/subjects.ts';
 
+// The one place the benchmark reads the environment: BENCH_QUICK shortens every window.
+const QUICK = process.env.BENCH_QUICK === '1';
+const BASELINE = process.env.BENCH_BASELINE;
 const PLAN = {
-  warmupMs: 1_000,
-  measureMs: 3_000,
+  warmupMs: QUICK ? 500 : 1_000,
+  measureMs: QUICK ? 1_500 : 3_000,
   maxCallsPerClient: 200_000,
-  opens: 50,
+  opens: QUICK ? 20 : 50,
   spares: 10,
   idleSessions: 1_000,
 };
@@ -59,14 +67,71 @@ const DOCS = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const NAMES = {
   direct: 'direct stdio (baseline)',
   mcplane: 'mcplane (shared)',
+  baseline: 'mcplane baseline (BENCH_BASELINE)',
   supergateway: 'supergateway --stateful',
   mcpProxy: 'mcp-proxy',
   bare: 'bare node:http (ceiling)',
+  lean: 'lean multiplexer (reference)',
+  pipelineOn: 'mcplane pipeline on',
+  pipelineOff: 'mcplane pipeline off',
 } as const;
+
+/** A few rules, the kind a tenant writes: the call meets every one, and the last allows it. */
+const POLICY = `defaults:
+  '*': deny
+rules:
+  - name: no-etc
+    effect: deny
+    tool: '*'
+    when: "has(args.path) && args.path.startsWith('/etc')"
+  - name: no-admin-tools
+    effect: deny
+    tool: 'admin_*'
+  - name: no-deletes
+    effect: deny
+    tool: '*delete*'
+  - name: short-texts
+    effect: deny
+    tool: echo
+    when: "has(args.text) && size(args.text) > 100000"
+  - name: tenant-echo
+    effect: allow
+    tenant: t
+    tool: echo
+`;
+
+/** The pipeline comparison: calls only, at the concurrencies where CPU is the limit. */
+const PIPELINE_CONCURRENCY = [10, 100] as const;
+const PIPELINES: readonly Peer[] = [
+  {
+    name: NAMES.pipelineOn,
+    start: (nodeArgs = []) =>
+      startMcplane('shared', { min: 1, max: 1 }, nodeArgs, {
+        name: NAMES.pipelineOn,
+        policies: POLICY,
+        gateway: { audit: { enabled: true, dir: path.join(scratch, 'audit') } },
+      }),
+    note: 'default stages + 5 policy rules + the audit log to a file (fdatasync per batch)',
+  },
+  {
+    name: NAMES.pipelineOff,
+    start: (nodeArgs = []) =>
+      startMcplane('shared', { min: 1, max: 1 }, nodeArgs, {
+        name: NAMES.pipelineOff,
+        gateway: {
+          guards: { enabled: false },
+          anomaly: { enabled: false },
+          metrics: { enabled: false },
+          logs: { calls: 'off' },
+        },
+      }),
+    note: 'no policies, guards, anomaly detection, metrics, call log or audit',
+  },
+];
 
 type Peer = {
   readonly name: string;
-  readonly start: () => Promise<Subject>;
+  readonly start: (nodeArgs?: readonly string[]) => Promise<Subject>;
   /** What the usage table says about how the subject holds sessions. */
   readonly note: string;
 };
@@ -77,22 +142,41 @@ const PEERS: readonly Peer[] = [
     start: () => startMcplane('shared', { min: 1, max: 1 }),
     note: 'one fixture child shared by every session',
   },
+  ...(BASELINE === undefined
+    ? []
+    : [
+        {
+          name: NAMES.baseline,
+          start: () =>
+            startMcplane('shared', { min: 1, max: 1 }, [], { name: NAMES.baseline, root: BASELINE }),
+          note: `the same config, run from ${BASELINE}`,
+        },
+      ]),
   {
     name: NAMES.supergateway,
     start: startSupergateway,
     note: 'cannot share a child: one `sh -c` + fixture per session (stateless mode spawns one per request)',
   },
   { name: NAMES.mcpProxy, start: startMcpProxy, note: 'one fixture child shared by every session' },
+  {
+    name: NAMES.lean,
+    start: startLean,
+    note: 'one fixture child; ~60 lines of node:http, no checks (bench/http/lean-multiplexer.ts)',
+  },
   { name: NAMES.bare, start: startBare, note: 'no upstream: canned answers' },
 ];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { profile: { type: 'boolean', default: false }, conns: { type: 'string', default: '100' } },
+    options: {
+      profile: { type: 'boolean', default: false },
+      conns: { type: 'string', default: '100' },
+      pipeline: { type: 'string' },
+    },
   });
   const bench: Bench = { loadgen: new LoadGenerator(), plan: PLAN, log: (line) => console.log(line) };
   try {
-    if (values.profile) await profile(bench, Number(values.conns));
+    if (values.profile) await profile(bench, Number(values.conns), values.pipeline);
     else await compare(bench);
   } finally {
     await bench.loadgen.close();
@@ -105,10 +189,17 @@ async function compare(bench: Bench): Promise<void> {
     `other work on the machine before the run: ${quiet.cores.toFixed(2)} cores busy (waited ${quiet.waitedS} s for < ${QUIET_CORES})`,
     `subjects: mcplane 0.1.0 (this checkout), supergateway ${version('supergateway')}, mcp-proxy ${version('mcp-proxy')}`,
     `fixture: node ${path.relative(process.cwd(), FIXTURE)}; protocol 2025-11-25`,
+    ...(quiet.cores < QUIET_CORES
+      ? []
+      : [
+          'BUSY MACHINE: other work kept the cores busy through the run (see "other CPU" per row); calls/s ' +
+            'and latencies are rough, CPU per call and ratios between rows of this run are the steadier figures',
+        ]),
   ]);
   bench.log(facts.join('\n'));
   const loops = await measureDirect(bench);
   const peers = await measurePeers(bench);
+  const pipelines = await measurePipelines(bench);
   const modes = await measurePoolModes(bench);
   bench.log(`\nmcplane (shared) with ${PLAN.idleSessions} open sessions`);
   const idle = await measureIdleSessions(bench);
@@ -118,12 +209,20 @@ async function compare(bench: Bench): Promise<void> {
     facts,
     warmupMs: PLAN.warmupMs,
     measureMs: PLAN.measureMs,
-    loops: [...loops, ...peers.loops],
+    loops: [...loops, ...peers.loops, ...pipelines.loops],
     opens: peers.opens,
     modeOpens: [{ ...shared, subject: 'mcplane shared' }, ...modes.opens],
-    usage: [...peers.usage, ...modes.usage],
+    usage: [...peers.usage, ...pipelines.usage, ...modes.usage],
     idle,
-    names: { mcplane: NAMES.mcplane, peers: [NAMES.supergateway, NAMES.mcpProxy], bare: NAMES.bare },
+    names: {
+      mcplane: NAMES.mcplane,
+      peers: [NAMES.supergateway, NAMES.mcpProxy],
+      bare: NAMES.bare,
+      lean: NAMES.lean,
+      ...(BASELINE === undefined ? {} : { baseline: NAMES.baseline }),
+      pipelineOn: NAMES.pipelineOn,
+      pipelineOff: NAMES.pipelineOff,
+    },
   };
   printReport(report);
   await writeMarkdown(DOCS, report);
@@ -177,6 +276,22 @@ async function measurePeers(bench: Bench): Promise<Measured> {
   return measured;
 }
 
+/** mcplane with its pipeline on and off, calls only. */
+async function measurePipelines(bench: Bench): Promise<Omit<Measured, 'opens'>> {
+  const measured: Omit<Measured, 'opens'> = { loops: [], usage: [] };
+  for (const variant of PIPELINES) {
+    bench.log(`\n${variant.name}`);
+    const subject = await variant.start();
+    try {
+      for (const concurrency of PIPELINE_CONCURRENCY)
+        measured.loops.push(await measureLoop(bench, subject, variant.name, concurrency));
+    } finally {
+      measured.usage.push(await stopSubject(bench, subject, variant.name, variant.note));
+    }
+  }
+  return measured;
+}
+
 /** mcplane's session opens in tenant and session mode (shared mode was measured with the peers). */
 async function measurePoolModes(bench: Bench): Promise<Omit<Measured, 'loops'>> {
   const measured: Omit<Measured, 'loops'> = { opens: [], usage: [] };
@@ -203,9 +318,13 @@ async function measurePoolModes(bench: Bench): Promise<Omit<Measured, 'loops'>> 
 }
 
 /** Runs mcplane under `--cpu-prof` through one load run, then summarizes the profile. */
-async function profile(bench: Bench, concurrency: number): Promise<void> {
+async function profile(bench: Bench, concurrency: number, pipeline: string | undefined): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcplane-cpu-prof-'));
-  const subject = await startMcplane('shared', { min: 1, max: 1 }, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir];
+  const variant = PIPELINES.find((peer) => peer.name === `mcplane pipeline ${pipeline}`);
+  const subject = variant
+    ? await variant.start(nodeArgs)
+    : await startMcplane('shared', { min: 1, max: 1 }, nodeArgs);
   let row: LoopRow;
   try {
     row = await measureLoop(bench, subject, NAMES.mcplane, concurrency);

@@ -4,7 +4,7 @@
  * and of every descendant ever seen, so that nothing outlives the run.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,7 @@ process.once('exit', () => {
   }
 });
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcplane-bench-http-'));
+export const scratch = mkdtempSync(path.join(os.tmpdir(), 'mcplane-bench-http-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 /**
@@ -60,14 +60,26 @@ export function startMcplane(
     readonly name?: string;
     readonly gateway?: Record<string, unknown>;
     readonly env?: Record<string, string>;
+    /** Another checkout of mcplane to run instead of this one (a baseline to compare with). */
+    readonly root?: string;
+    /** A policy file's text: written to a folder of its own, which `gateway.policies.dir` names. */
+    readonly policies?: string;
   } = {},
 ): Promise<Subject> {
+  const name = extra.name ?? `mcplane (${mode})`;
+  const slug = name.replace(/[^a-z0-9-]+/gi, '-');
+  const policyDir = path.join(scratch, `${slug}-policies`);
+  if (extra.policies !== undefined) {
+    mkdirSync(policyDir, { recursive: true });
+    writeFileSync(path.join(policyDir, 'bench.yaml'), extra.policies);
+  }
   const config = {
     // `admin` lets the benchmark read the spare counts off /ready (never do this on a network).
     // Every benchmark session comes from the one anonymous principal, far past the default limits.
     gateway: {
       auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } },
       sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+      ...(extra.policies === undefined ? {} : { policies: { dir: policyDir } }),
       ...extra.gateway,
     },
     servers: {
@@ -76,11 +88,10 @@ export function startMcplane(
     tenants: { t: { name: 'Benchmark tenant' } },
   };
   // JSON is YAML, so the config needs no YAML writer.
-  const name = extra.name ?? `mcplane (${mode})`;
-  const file = path.join(scratch, `${name.replace(/[^a-z0-9-]+/gi, '-')}.yaml`);
+  const file = path.join(scratch, `${slug}.yaml`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = launch(
-    [...nodeArgs, path.join(ROOT, 'bin/mcplane.js'), 'serve', '--config', file, '--port', '0'],
+    [...nodeArgs, path.join(extra.root ?? ROOT, 'bin/mcplane.js'), 'serve', '--config', file, '--port', '0'],
     extra.env,
   );
   return started(name, child, 'fx__echo', /mcplane is serving MCP at (\S+)/);
@@ -124,6 +135,12 @@ export async function startMcpProxy(): Promise<Subject> {
 export function startBare(): Promise<Subject> {
   const child = launch([path.join(ROOT, 'bench/http/bare-server.ts')]);
   return started('bare node:http', child, 'echo', /listening at (\S+)/);
+}
+
+/** The lean multiplexer (bench/http/lean-multiplexer.ts) over one fixture child. */
+export function startLean(): Promise<Subject> {
+  const child = launch([path.join(ROOT, 'bench/http/lean-multiplexer.ts'), NODE, FIXTURE]);
+  return started('lean multiplexer', child, 'echo', /listening at (\S+)/);
 }
 
 function launch(args: string[], env?: Record<string, string>): ChildProcessWithoutNullStreams {

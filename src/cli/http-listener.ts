@@ -4,41 +4,40 @@
  * was started that would need stopping (or would fill the terminal with its logs first). Until
  * the HTTP front is attached, /health answers (the process is alive) and everything else is 503.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { GatewayError } from '../errors.ts';
 import { errorResponse } from '../ingress/http/error-response.ts';
 import type { HttpFront } from '../ingress/http/http-app.ts';
-
-type App = HttpFront['app'];
+import { frontListener } from '../ingress/http/node-listener.ts';
 
 export type HttpListener = {
   readonly server: ServerType;
   readonly address: AddressInfo;
-  /** Routes every request to `app` from now on. */
-  attach(app: App): void;
+  /** Routes every request to `front` from now on. */
+  attach(front: HttpFront): void;
 };
 
 export async function bindHttp(host: string, port: number): Promise<HttpListener> {
-  let app: App | undefined;
+  let front: HttpFront | undefined;
   let server: ServerType | undefined;
   const address = await new Promise<AddressInfo>((resolve, reject) => {
-    server = serve(
-      {
-        fetch: (request, env) => (app ? app.fetch(request, env) : starting(request)),
-        hostname: host,
-        port,
-      },
-      resolve,
+    const listener = frontListener(
+      (request, env) => (front ? front.app.fetch(request, env) : starting(request)),
+      () => front,
     );
+    const created = createServer(listener);
+    server = created;
+    created.listen(port, host, () => resolve(created.address() as AddressInfo));
     // A busy port is reported as an 'error' event, after serve() returns.
     server.once('error', reject);
   });
   return {
     server: server as ServerType,
     address,
-    attach: (front) => {
-      app = front;
+    attach: (attached) => {
+      front = attached;
     },
   };
 }

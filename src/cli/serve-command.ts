@@ -129,7 +129,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
     dashboard: { path: UI_PATH, fetch: (request) => dashboard.fetch(request) },
   });
-  listener.attach(front.app);
+  listener.attach(front);
   gateway.metrics?.addProcessMetrics();
   adminListener?.attach(gateway.metrics);
   if (adminListener) log.info({ url: `${adminListener.origin}${METRICS_PATH}` }, 'admin listener: metrics');

@@ -8,7 +8,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
-import { errorResponse, isRequestId, type JSONRPCMessage } from '../jsonrpc/message.ts';
+import { errorResponse, isRequestId, type JSONRPCMessage, type RequestId } from '../jsonrpc/message.ts';
 import { valueNestsDeeperThan } from '../jsonrpc/nesting-depth.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import { withHeaderTraceContext } from './trace-header.ts';
@@ -19,6 +19,11 @@ export type BindOptions = {
    * themselves (stdio); the HTTP faces refuse such bodies before parsing them.
    */
   readonly maxJsonDepth?: number;
+  /**
+   * Asked first about every message the session emits; true means it was delivered another way
+   * (Streamable HTTP's direct POST path answers some requests on the Node response itself).
+   */
+  readonly divert?: (message: JSONRPCMessage, relatedRequestId: RequestId | undefined) => boolean;
 };
 
 export async function bindTransport(
@@ -27,7 +32,7 @@ export async function bindTransport(
   log: Logger,
   options: BindOptions = {},
 ): Promise<void> {
-  const { maxJsonDepth } = options;
+  const { maxJsonDepth, divert } = options;
   transport.onmessage = (message, extra) => {
     if (maxJsonDepth !== undefined && valueNestsDeeperThan(message, maxJsonDepth)) {
       refuseTooDeep(message, maxJsonDepth, session, transport, log);
@@ -42,6 +47,7 @@ export async function bindTransport(
   // Sends still being written (a transport may await its event store before it writes).
   const sending = new Set<Promise<void>>();
   session.output = (message, relatedRequestId) => {
+    if (divert?.(message, relatedRequestId)) return;
     const sent = transport
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
       .catch((error: unknown) => {

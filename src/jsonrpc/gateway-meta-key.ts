@@ -21,9 +21,23 @@ function looseKeyPrefix(key: string): string | undefined {
   return slash === -1 ? undefined : plain.slice(0, slash).trim().toLowerCase();
 }
 
+/** Printable ASCII only: NFKC leaves it as it is and it holds no invisible character. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Whether `key` is, or could pass for, a key under the gateway's `prefix` (itself lower case). */
 export function isGatewayMetaKey(key: string, prefix: string): boolean {
+  // Most keys are plain ASCII (`progressToken`, `traceparent`): the loose reading is the plain one.
+  if (PRINTABLE_ASCII.test(key)) {
+    const slash = key.indexOf('/');
+    return slash !== -1 && key.slice(0, slash).trim().toLowerCase() === prefix;
+  }
   return looseKeyPrefix(key) === prefix;
+}
+
+/** Whether `meta` holds a key that is, or could pass for, one of the gateway's own. */
+export function hasGatewayKeys(meta: Record<string, unknown>, prefix: string): boolean {
+  for (const key of Object.keys(meta)) if (isGatewayMetaKey(key, prefix)) return true;
+  return false;
 }
 
 /** `meta` without any key that is, or could pass for, one of the gateway's own. */

@@ -20,6 +20,7 @@ import {
   type JSONRPCResponse,
   type RequestId,
 } from '../jsonrpc/message.ts';
+import { CallDeadlines } from './call-deadlines.ts';
 import { findNumericId, type OversizedLine } from './line-framer.ts';
 import type { RootsPolicy } from './roots-policy.ts';
 import { CancelledError, RemoteError, type SessionLink } from './session-link.ts';
@@ -67,7 +68,9 @@ type Pending = {
   readonly reject: (error: Error) => void;
   readonly onProgress: ((progress: ProgressParams) => void) | undefined;
   readonly maxResult: { readonly bytes: number; readonly setting: string | undefined } | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** When the request times out (`performance.now()`), and after how long. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
   detachSignal: (() => void) | undefined;
 };
 
@@ -85,6 +88,18 @@ export class SessionMultiplexer {
   readonly #sessionMetaKey: string;
   readonly #roots: RootsPolicy;
   readonly #pending = new Map<number, Pending>();
+  readonly #deadlines = new CallDeadlines<Pending>(
+    () => this.#pending.values(),
+    (pending) =>
+      this.#abandon(
+        pending,
+        `timed out after ${pending.timeoutMs} ms`,
+        new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `The server did not answer ${pending.method} within ${pending.timeoutMs} ms`,
+        ),
+      ),
+  );
   readonly #inflightBySession = new Map<SessionLink, Set<Pending>>();
   /** Server-to-client requests being answered by a client, by the server's own id. */
   readonly #asks = new Map<RequestId, AbortController>();
@@ -155,18 +170,12 @@ export class SessionMultiplexer {
           options.maxResultBytes === undefined
             ? undefined
             : { bytes: options.maxResultBytes, setting: options.maxResultSetting },
-        timer: undefined,
+        deadline: performance.now() + options.timeoutMs,
+        timeoutMs: options.timeoutMs,
         detachSignal: undefined,
       };
       this.#track(pending);
-      pending.timer = setTimeout(() => {
-        const error = new GatewayError(
-          'UPSTREAM_TIMEOUT',
-          `The server did not answer ${method} within ${options.timeoutMs} ms`,
-        );
-        this.#abandon(pending, `timed out after ${options.timeoutMs} ms`, error);
-      }, options.timeoutMs);
-      pending.timer.unref();
+      this.#deadlines.watch(pending.deadline);
       if (options.signal) {
         const signal = options.signal;
         // A gateway error as the reason is the gateway's own cancellation (a CPU limit): the
@@ -238,6 +247,7 @@ export class SessionMultiplexer {
   /** Fails everything in flight: the process is gone. */
   close(error: GatewayError): void {
     this.#closed = error;
+    this.#deadlines.stop();
     for (const pending of [...this.#pending.values()]) this.#settle(pending, error);
     for (const controller of this.#asks.values()) controller.abort();
     this.#asks.clear();
@@ -416,7 +426,6 @@ export class SessionMultiplexer {
 
   #untrack(pending: Pending): boolean {
     if (!this.#pending.delete(pending.id)) return false;
-    clearTimeout(pending.timer);
     pending.detachSignal?.();
     if (pending.session) {
       const set = this.#inflightBySession.get(pending.session);

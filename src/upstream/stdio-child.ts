@@ -124,15 +124,25 @@ export class StdioChild {
   write(line: string): boolean {
     const stdin = this.#subprocess.stdin;
     if (this.#exit || !stdin.writable) return false;
-    // Many sessions' requests arrive in one tick; corking until the next tick sends them to
-    // the child in one write instead of one syscall each.
-    if (stdin.writableCorked === 0) {
-      stdin.cork();
-      process.nextTick(() => stdin.uncork());
-    }
-    stdin.write(line + '\n');
+    // Many sessions' requests arrive in one turn of the event loop, each from its own socket's
+    // callback; they go to the child joined, in one write (one syscall) once the loop has
+    // handled its I/O, instead of one write each. (A nextTick would flush after every callback.)
+    if (this.#lines.length === 0) setImmediate(this.#flush);
+    this.#lines.push(line);
     return true;
   }
+
+  /** Lines waiting for this turn's write, in order. */
+  #lines: string[] = [];
+
+  readonly #flush = (): void => {
+    const lines = this.#lines;
+    if (lines.length === 0) return;
+    this.#lines = [];
+    const stdin = this.#subprocess.stdin;
+    if (this.#exit || !stdin.writable) return;
+    stdin.write(lines.length === 1 ? `${lines[0] as string}\n` : `${lines.join('\n')}\n`);
+  };
 
   /**
    * The stop ladder (spec 2025-11-25, "Lifecycle" §shutdown for stdio): close stdin, wait; SIGTERM
@@ -140,6 +150,7 @@ export class StdioChild {
    */
   async stop(stepMs: number): Promise<ChildExit> {
     if (this.#exit) return this.#exit;
+    this.#flush();
     this.#subprocess.stdin.end();
     if (await this.#exitsWithin(stepMs)) return this.#exited;
     this.#log.debug('child did not exit after stdin closed; sending SIGTERM');

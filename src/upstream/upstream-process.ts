@@ -7,7 +7,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { InitializeResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
-import { withoutGatewayKeys } from '../jsonrpc/gateway-meta-key.ts';
+import { hasGatewayKeys, withoutGatewayKeys } from '../jsonrpc/gateway-meta-key.ts';
 import type { JSONRPCNotification, JSONRPCResponse, RequestId } from '../jsonrpc/message.ts';
 import {
   EMPTY_CATALOG,
@@ -325,7 +325,9 @@ export class UpstreamProcess {
   ): Record<string, unknown> | undefined {
     const prefix = `${this.#options.metaPrefix}/`;
     const clientMeta = params?._meta as Record<string, unknown> | undefined;
-    if (!this.#options.injectContext && !clientMeta) return params;
+    // Nothing to add and nothing to remove: the params go as they came, uncopied.
+    if (!this.#options.injectContext && !(clientMeta && hasGatewayKeys(clientMeta, this.#options.metaPrefix)))
+      return params;
     const meta = clientMeta ? withoutGatewayKeys(clientMeta, this.#options.metaPrefix) : {};
     if (this.#options.injectContext) {
       meta[`${prefix}tenant`] = session.tenantId;

@@ -4,10 +4,9 @@
  * client or with plain `fetch`, and {@link stopHttpGateways} tears everything down afterwards
  * and reports any child process still running.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Tracer } from '@opentelemetry/api';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -22,6 +21,7 @@ import { generateApiKey, type ParsedApiKey } from '../../src/identity/api-key-fo
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
 import { createDashboard, UI_PATH } from '../../src/dashboard/dashboard-app.ts';
 import { createHttpFront, MCP_PATH, type HttpFront } from '../../src/ingress/http/http-app.ts';
+import { frontListener } from '../../src/ingress/http/node-listener.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import { isRunning, testConfig } from '../support/harness.ts';
 
@@ -77,10 +77,14 @@ export async function startHttpGateway(
   // listening; no request can arrive before the test knows the address.
   let listening: (info: AddressInfo) => void = () => undefined;
   const address = new Promise<AddressInfo>((resolve) => (listening = resolve));
-  const server = serve(
-    { fetch: (request, env) => front.app.fetch(request, env), hostname: '127.0.0.1', port: 0 },
-    (info) => listening(info),
-  ) as Server;
+  // Served as `mcplane serve` does: the front's direct POST path first, then the Hono app.
+  const server: Server = createServer(
+    frontListener(
+      (request, env) => front.app.fetch(request, env),
+      () => front,
+    ),
+  );
+  server.listen(0, '127.0.0.1', () => listening(server.address() as AddressInfo));
   const origin = `http://127.0.0.1:${(await address).port}`;
   const dashboard = admin
     ? createDashboard({ admin: (request) => admin.fetch(request), log, secureCookies: false })

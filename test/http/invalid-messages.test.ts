@@ -15,7 +15,7 @@ import {
   stopHttpGateways,
 } from './http-harness.ts';
 import { openRawLegacySession } from './raw-legacy-session.ts';
-import { messageIn, parseSse } from './sse-events.ts';
+import { answerMessages } from './sse-events.ts';
 
 afterEach(async () => {
   expect(await stopHttpGateways()).toEqual([]);
@@ -119,7 +119,7 @@ describe('valid JSON that is not JSON-RPC', () => {
     }
     const ping = await postToSession(http, sessionId, AUTH, { jsonrpc: '2.0', id: 99, method: 'ping' });
     expect(ping.status).toBe(200);
-    expect(parseSse(await ping.text()).flatMap((event) => messageIn(event) ?? [])).toContainEqual({
+    expect(await answerMessages(ping)).toContainEqual({
       jsonrpc: '2.0',
       id: 99,
       result: {},

@@ -89,13 +89,18 @@ async function droppedCallStream(http: HttpGateway, sessionId: string): Promise<
   return seen.at(-1)?.id as string;
 }
 
-/** A call answered with `bytes` characters, read to the end by the client. */
+/**
+ * A call answered with `bytes` characters, read to the end by the client. It asks for progress,
+ * so its answer is an SSE stream whose events the resumption buffer keeps (a plain call's JSON
+ * answer is not buffered).
+ */
 async function bigCall(http: HttpGateway, sessionId: string, bytes: number): Promise<void> {
+  const id = `big-${bytes}-${Math.random()}`;
   const response = await postToSession(http, sessionId, AUTH, {
     jsonrpc: '2.0',
-    id: `big-${bytes}-${Math.random()}`,
+    id,
     method: 'tools/call',
-    params: { name: 'fixture__big', arguments: { bytes } },
+    params: { name: 'fixture__big', arguments: { bytes }, _meta: { progressToken: id } },
   });
   expect((await response.text()).length).toBeGreaterThan(bytes);
 }

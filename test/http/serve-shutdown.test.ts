@@ -25,11 +25,16 @@ tenants:
   local: { name: Local }
 `;
 
-const slowCall = (id: number | string): Record<string, unknown> => ({
+/** With a progress token, so that its POST answer is an SSE stream from the start. */
+const slowCall = (id: number | string, progress = true): Record<string, unknown> => ({
   jsonrpc: '2.0',
   id,
   method: 'tools/call',
-  params: { name: 'fixture__slow', arguments: { ms: 60_000, steps: 1 } },
+  params: {
+    name: 'fixture__slow',
+    arguments: { ms: 60_000, steps: 1 },
+    ...(progress ? { _meta: { progressToken: `p-${id}` } } : {}),
+  },
 });
 
 const CLOSING = {
@@ -65,6 +70,12 @@ describe('mcplane serve shutdown', () => {
   it('answers calls still running after shutdownGrace with GATEWAY_CLOSING before closing their streams', async () => {
     const serve = await startServe(writeServeConfig(CONFIG));
     const sessionId = await openStreamableSession(serve.url);
+    // Without progress the answer is one JSON body, sent when the call ends.
+    const plain = fetch(serve.url, {
+      method: 'POST',
+      headers: { ...POST_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify(slowCall(2, false)),
+    });
     const call = await fetch(serve.url, {
       method: 'POST',
       headers: { ...POST_HEADERS, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
@@ -85,6 +96,7 @@ describe('mcplane serve shutdown', () => {
       return message ? [message] : [];
     });
     expect(answers).toEqual([{ jsonrpc: '2.0', id: 1, error: CLOSING }]);
+    expect(await (await plain).json()).toMatchObject({ id: 2, error: { data: { code: 'GATEWAY_CLOSING' } } });
     expect(await legacy.answerTo('legacy-1')).toEqual({ jsonrpc: '2.0', id: 'legacy-1', error: CLOSING });
     legacy.close();
     expect(await serve.exited).toBe(0);

@@ -81,3 +81,19 @@ export async function readUntil(
   }
   return seen;
 }
+
+/**
+ * The JSON-RPC messages of a POST's answer, which the server may send as one JSON body or as an
+ * SSE stream (spec 2025-11-25, "Transports" §Sending messages to the server).
+ */
+export async function answerMessages(response: Response): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  if (response.headers.get('content-type')?.startsWith('application/json')) {
+    const body = JSON.parse(text) as Record<string, unknown> | Record<string, unknown>[];
+    return Array.isArray(body) ? body : [body];
+  }
+  return parseSse(text).flatMap((event): Record<string, unknown>[] => {
+    const message = messageIn(event);
+    return message ? [message] : [];
+  });
+}

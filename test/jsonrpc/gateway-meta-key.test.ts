@@ -1,6 +1,6 @@
 /** Keys that only look like the gateway's own `_meta` keys are treated as the gateway's. */
 import { describe, expect, it } from 'vitest';
-import { isGatewayMetaKey, withoutGatewayKeys } from '../../src/jsonrpc/gateway-meta-key.ts';
+import { hasGatewayKeys, isGatewayMetaKey, withoutGatewayKeys } from '../../src/jsonrpc/gateway-meta-key.ts';
 
 const PREFIX = 'dev.mcplane';
 
@@ -44,5 +44,15 @@ describe('gateway _meta keys', () => {
     expect(Object.keys(kept).sort()).toEqual(['__proto__', 'com.example/a', 'progressToken']);
     expect(Object.getPrototypeOf(kept)).toBe(Object.prototype);
     expect((kept as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+});
+
+describe('hasGatewayKeys', () => {
+  it('is true for a gateway key or a lookalike among others, and false for plain client keys', () => {
+    expect(hasGatewayKeys({ progressToken: 1, 'DEV.mcplane/tenant': 'x' }, 'dev.mcplane')).toBe(true);
+    expect(hasGatewayKeys({ 'dev.mcplane\u200b/session': 'x' }, 'dev.mcplane')).toBe(true);
+    expect(hasGatewayKeys({ progressToken: 1, traceparent: 't', 'com.example/a': 2 }, 'dev.mcplane')).toBe(
+      false,
+    );
   });
 });

@@ -9,20 +9,29 @@ import type { HttpConfig } from '../../config/http-schema.ts';
 import { errorResponse } from './error-response.ts';
 
 export function hostGuard(http: HttpConfig): MiddlewareHandler {
-  const hosts = new Set(http.allowedHosts.map((host) => host.toLowerCase()));
-  const origins = new Set(http.allowedOrigins);
+  const refusal = hostRefusal(http);
   return async (c, next) => {
-    const host = c.req.header('host');
-    if (!host || !allowedHost(host, hosts)) return forbidden('Host not allowed');
-    const origin = c.req.header('origin');
-    if (origin !== undefined && !allowedOrigin(origin, hosts, origins))
-      return forbidden('Origin not allowed');
+    const refused = refusal(c.req.header('host'), c.req.header('origin'));
+    if (refused) return errorResponse(refused);
     await next();
   };
 }
 
-function forbidden(message: string): Response {
-  return errorResponse(new GatewayError('FORBIDDEN', message));
+/**
+ * The check itself, for every face that reads the headers: the Hono middleware above, and the
+ * Node-native POST path that answers before Hono sees the request.
+ */
+export function hostRefusal(
+  http: HttpConfig,
+): (host: string | undefined, origin: string | undefined) => GatewayError | undefined {
+  const hosts = new Set(http.allowedHosts.map((host) => host.toLowerCase()));
+  const origins = new Set(http.allowedOrigins);
+  return (host, origin) => {
+    if (!host || !allowedHost(host, hosts)) return new GatewayError('FORBIDDEN', 'Host not allowed');
+    if (origin !== undefined && !allowedOrigin(origin, hosts, origins))
+      return new GatewayError('FORBIDDEN', 'Origin not allowed');
+    return undefined;
+  };
 }
 
 /** `host` or `host:port`; an allowed entry with a port must match exactly, without one any port does. */

@@ -3,7 +3,7 @@
  * endpoints (which authenticate every request), the admin API and dashboard when mounted, and
  * the public probes.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -12,12 +12,14 @@ import type { Gateway } from '../../gateway.ts';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from '../../identity/scopes.ts';
 import type { Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
+import { DirectPosts, type NodeListener } from './direct-posts.ts';
+import { bodyTooLarge } from './request-admission.ts';
 import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
-import { StreamableHttpFace } from './streamable-http.ts';
+import { StreamableHttpFace, type HeaderReader } from './streamable-http.ts';
 
 export const MCP_PATH = '/mcp';
 
@@ -25,6 +27,11 @@ export type HttpFront = {
   readonly app: Hono<{ Bindings: { outgoing: ServerResponse } }>;
   readonly streamable: StreamableHttpFace;
   readonly legacy: LegacySseFace;
+  /**
+   * Serves a Node request: a POST to an open Streamable HTTP session on the direct path, anything
+   * else by `fallback` (the Hono app under `@hono/node-server`'s request listener).
+   */
+  handleNode(req: IncomingMessage, res: ServerResponse, fallback: NodeListener): void;
   /** Every SSE stream being written, and what was closed for not being read. */
   readonly streams: OutputStreams;
   /** Stops new sessions and new calls; in-flight calls and client responses still pass. */
@@ -56,13 +63,14 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     gateway,
     http,
     log: options.log,
-    authenticate: (headers: Headers) => gateway.authenticate(headers),
+    authenticate: (headers: HeaderReader) => gateway.authenticate(headers),
     resourceMetadataUrl,
     draining: () => draining,
     streams,
   };
   const streamable = new StreamableHttpFace(shared);
   const legacy = new LegacySseFace({ ...shared, messagesPath: '/messages' });
+  const direct = new DirectPosts(streamable, streamable.replies, http, MCP_PATH);
 
   const app = new Hono<{ Bindings: { outgoing: ServerResponse } }>();
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -89,10 +97,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     '*',
     bodyLimit({
       maxSize: http.maxBodySize,
-      onError: () =>
-        errorResponse(
-          new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${http.maxBodySize} bytes`),
-        ),
+      onError: () => errorResponse(bodyTooLarge(http.maxBodySize)),
     }),
   );
   app.get('/ready', readinessProbe(gateway, shared.authenticate, shared.draining));
@@ -122,6 +127,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     app,
     streamable,
     legacy,
+    handleNode: (req, res, fallback) => direct.handle(req, res, fallback),
     streams,
     drain: () => {
       draining = true;

@@ -75,6 +75,20 @@ export class OutputStreams {
     }) as ServerResponse['write'];
   }
 
+  /**
+   * Watches a whole answer already handed to a Node response (`res.end`) while its client has
+   * not taken all of it: one that takes nothing for the stall timeout loses its connection, so a
+   * client that never reads cannot hold a large answer's memory. Most answers are taken at once
+   * and need no guard.
+   */
+  guardAnswer(res: ServerResponse, bytes: number): void {
+    if (res.writableLength === 0 || res.destroyed) return;
+    const guard = this.#guard({ unsent: () => res.writableLength, destroy: () => res.destroy() });
+    res.once('close', () => guard.end());
+    res.once('finish', () => guard.end());
+    guard.wrote(bytes);
+  }
+
   #guard(sink: StreamSink, burst = 0): StreamGuard {
     const guard = new StreamGuard(sink, this.#limits, this.#events, burst);
     this.#open.add(guard);

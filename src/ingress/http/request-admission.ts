@@ -18,7 +18,11 @@ import { requiredScope } from '../../identity/required-scope.ts';
  * about 100 MB, and would break every recursive walk of it later (see nesting-depth.ts).
  */
 export async function readJsonBody(request: Request, maxDepth: number): Promise<unknown> {
-  const text = await request.text();
+  return parseJsonBody(await request.text(), maxDepth);
+}
+
+/** {@link readJsonBody} on a body already read (the Node-native POST path reads its own). */
+export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (textNestsDeeperThan(text, maxDepth)) {
     throw new GatewayError(
       'JSON_TOO_DEEP',
@@ -30,6 +34,11 @@ export async function readJsonBody(request: Request, maxDepth: number): Promise<
   } catch {
     throw new GatewayError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
   }
+}
+
+/** The refusal of a body over `gateway.http.maxBodySize`, on every path that reads bodies. */
+export function bodyTooLarge(maxBodySize: number): GatewayError {
+  return new GatewayError('PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodySize} bytes`);
 }
 
 /**

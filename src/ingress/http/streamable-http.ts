@@ -19,6 +19,7 @@ import { requestIdInUse } from '../../session/client-session.ts';
 import type { ClientSession } from '../../session/client-session.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
+import { DirectReplies } from './direct-replies.ts';
 import { EventBudget } from './event-budget.ts';
 import { HttpSessions, type HttpSession } from './http-sessions.ts';
 import type { OutputStreams } from './output-streams.ts';
@@ -33,13 +34,16 @@ export type FaceOptions = {
   readonly gateway: Gateway;
   readonly http: HttpConfig;
   readonly log: Logger;
-  readonly authenticate: (headers: Headers) => Promise<Principal>;
+  readonly authenticate: (headers: HeaderReader) => Promise<Principal>;
   readonly resourceMetadataUrl: string;
   /** True while the server drains for shutdown: no new sessions, no new calls. */
   readonly draining: () => boolean;
   /** Guards every SSE stream against clients that do not read. */
   readonly streams: OutputStreams;
 };
+
+/** Request headers by name, from a web `Headers` or a Node request. */
+export type HeaderReader = { get(name: string): string | null | undefined };
 
 /** The Hono context under `@hono/node-server`, which hands over the Node response. */
 export type NodeContext = Context<{ Bindings: { outgoing: ServerResponse } }>;
@@ -50,14 +54,22 @@ export class StreamableHttpFace {
   readonly sessions: HttpSessions<Transport>;
   /** The bytes every session's resumption buffer holds together. */
   readonly events: EventBudget;
+  /** Request ids between admission and the session (both POST paths claim them here). */
+  readonly claims = new RequestIdClaims();
+  /** Requests answered on the Node response by the direct POST path. */
+  readonly replies: DirectReplies;
   readonly #options: FaceOptions;
-  readonly #claims = new RequestIdClaims();
   readonly #stores = new WeakMap<Transport, BoundedEventStore>();
 
   constructor(options: FaceOptions) {
     this.#options = options;
     this.sessions = new HttpSessions(options.http.sessionIdleTimeout);
     this.events = new EventBudget(options.http.maxEventBytes);
+    this.replies = new DirectReplies(options.streams);
+  }
+
+  authenticate(headers: HeaderReader): Promise<Principal> {
+    return this.#options.authenticate(headers);
   }
 
   async handle(c: NodeContext): Promise<Response> {
@@ -73,7 +85,7 @@ export class StreamableHttpFace {
     try {
       principal = await this.#options.authenticate(request.headers);
     } catch (error) {
-      return this.#fail(error);
+      return this.fail(error);
     }
     const sessionId = request.headers.get('mcp-session-id');
     let body: unknown;
@@ -81,19 +93,19 @@ export class StreamableHttpFace {
       body =
         request.method === 'POST' ? await readJsonBody(request, this.#options.http.maxJsonDepth) : undefined;
     } catch (error) {
-      return this.#fail(error);
+      return this.fail(error);
     }
     if (sessionId === null) return this.#open(request, principal, body);
 
     const entry = this.sessions.get(sessionId);
     // Another principal's session id is treated exactly like an unknown one (spec: 404).
     if (!entry || !samePrincipal(entry.principal, principal))
-      return this.#fail(new GatewayError('SESSION_NOT_FOUND'));
+      return this.fail(new GatewayError('SESSION_NOT_FOUND'));
     if (body !== undefined) return this.#post(entry, request, principal, body);
     const lastEventId = request.method === 'GET' ? request.headers.get('last-event-id') : null;
     const store = this.#stores.get(entry.transport);
     if (lastEventId && store) {
-      if (store.resumeGap(lastEventId)) return this.#fail(new GatewayError('RESUME_GAP'));
+      if (store.resumeGap(lastEventId)) return this.fail(new GatewayError('RESUME_GAP'));
       replay.bytes = store.replayBytesAfter(lastEventId);
     }
     return entry.transport.handleRequest(request);
@@ -106,42 +118,40 @@ export class StreamableHttpFace {
     principal: Principal,
     body: unknown,
   ): Promise<Response> {
-    const refused = this.#screen(body, principal, entry.session.protocolVersion);
+    const refused = this.screen(body, principal, entry.session.protocolVersion);
     if (refused) return refused;
     const ids = requestIds(body);
-    const conflict = this.#claims.claim(entry.session, ids);
+    const conflict = this.claims.claim(entry.session, ids);
     if (conflict) {
       const error = conflict.withinBatch
         ? new GatewayError('INVALID_REQUEST', 'request ids must be unique within a batch')
         : requestIdInUse(conflict.id);
-      return this.#fail(error, conflict.id);
+      return this.fail(error, conflict.id);
     }
     try {
       return await entry.transport.handleRequest(request, { parsedBody: body });
     } finally {
       // The session has the requests now (or the transport refused them): it tracks their ids.
-      this.#claims.release(entry.session, ids);
+      this.claims.release(entry.session, ids);
     }
   }
 
   /** A request without a session id must be an `initialize`; it opens a session for the principal. */
   async #open(request: Request, principal: Principal, body: unknown): Promise<Response> {
     if (body !== undefined) {
-      const refused = this.#screen(body, principal, undefined);
+      const refused = this.screen(body, principal, undefined);
       if (refused) return refused;
     }
     if (request.method !== 'POST' || !isInitialize(body)) {
-      return this.#fail(
-        new GatewayError('INVALID_REQUEST', 'Bad Request: Mcp-Session-Id header is required'),
-      );
+      return this.fail(new GatewayError('INVALID_REQUEST', 'Bad Request: Mcp-Session-Id header is required'));
     }
-    if (this.#options.draining()) return this.#fail(new GatewayError('GATEWAY_CLOSING'));
+    if (this.#options.draining()) return this.fail(new GatewayError('GATEWAY_CLOSING'));
     let session: ClientSession;
     try {
       session = this.#options.gateway.connect(principal, 'streamable-http');
     } catch (error) {
       // A refused open (over a session limit: 429) answers the initialize by its own id.
-      return this.#fail(error, initializeId(body));
+      return this.fail(error, initializeId(body));
     }
     const { http } = this.#options;
     const eventStore = new BoundedEventStore(
@@ -158,17 +168,19 @@ export class StreamableHttpFace {
       },
     });
     this.#stores.set(transport, eventStore);
-    await bindTransport(session, transport, this.#options.log);
+    await bindTransport(session, transport, this.#options.log, {
+      divert: (message, related) => this.replies.take(session, message, related),
+    });
     const response = await transport.handleRequest(request, { parsedBody: body });
     if (transport.sessionId === undefined) void session.close();
     return response;
   }
 
   /** Checks a POST body against the session: batches where removed, scopes, draining. */
-  #screen(body: unknown, principal: Principal, version: string | undefined): Response | undefined {
+  screen(body: unknown, principal: Principal, version: string | undefined): Response | undefined {
     const messages = Array.isArray(body) ? body : [body];
     if (Array.isArray(body) && version !== undefined && version >= BATCHLESS_SINCE) {
-      return this.#fail(
+      return this.fail(
         new GatewayError('INVALID_REQUEST', `JSON-RPC batches are not supported in protocol ${version}`),
       );
     }
@@ -179,13 +191,14 @@ export class StreamableHttpFace {
         id = 'id' in message ? message.id : undefined;
         admit(message, principal, this.#options.draining());
       } catch (error) {
-        return this.#fail(error, id);
+        return this.fail(error, id);
       }
     }
     return undefined;
   }
 
-  #fail(error: unknown, id?: RequestId): Response {
+  /** The HTTP answer to a refusal, by the one error format. */
+  fail(error: unknown, id?: RequestId): Response {
     return refusal(error, this.#options, id);
   }
 }

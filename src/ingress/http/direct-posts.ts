@@ -1,0 +1,174 @@
+/**
+ * The Node-native path for the common Streamable HTTP request: a POST of one JSON-RPC message
+ * to an open session. It reads the Node request and answers on the Node response
+ * ({@link DirectReplies}), with no web Request, ReadableStream or SDK transport in between, and
+ * parses the body once. It passes the same checks as the Hono path, by the same functions: the
+ * Host/Origin guard, the body limit, authentication, the JSON depth limit, the session and its
+ * principal, the message screen (shape, scopes, batches, draining) and the request-id claims.
+ *
+ * Anything else goes to the Hono path untouched, or with the body it already read: GET, DELETE,
+ * `initialize`, batches, browser requests (CORS), an unsupported protocol-version header, and
+ * the Accept or Content-Type refusals the SDK words.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { GatewayError } from '../../errors.ts';
+import type { HttpConfig } from '../../config/http-schema.ts';
+import { samePrincipal, type Principal } from '../../identity/principal.ts';
+import type { JSONRPCMessage } from '../../jsonrpc/message.ts';
+import { requestIdInUse } from '../../session/client-session.ts';
+import { withHeaderTraceContext } from '../trace-header.ts';
+import type { DirectReplies } from './direct-replies.ts';
+import { hostRefusal } from './host-guard.ts';
+import { bodyTooLarge, parseJsonBody } from './request-admission.ts';
+import type { StreamableHttpFace } from './streamable-http.ts';
+
+/** The Hono path, handed a request the direct path does not serve. */
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export class DirectPosts {
+  readonly #face: StreamableHttpFace;
+  readonly #replies: DirectReplies;
+  readonly #http: HttpConfig;
+  readonly #path: string;
+  readonly #hostRefusal: ReturnType<typeof hostRefusal>;
+
+  constructor(face: StreamableHttpFace, replies: DirectReplies, http: HttpConfig, path: string) {
+    this.#face = face;
+    this.#replies = replies;
+    this.#http = http;
+    this.#path = path;
+    this.#hostRefusal = hostRefusal(http);
+  }
+
+  /** Serves `req` here, or hands it to `fallback` (at once, or once its body is read). */
+  handle(req: IncomingMessage, res: ServerResponse, fallback: NodeListener): void {
+    if (!this.#mine(req)) {
+      fallback(req, res);
+      return;
+    }
+    readBody(req, this.#http.maxBodySize)
+      .then(
+        (body) => {
+          if (body === undefined) return write(res, this.#face.fail(bodyTooLarge(this.#http.maxBodySize)));
+          return this.#post(req, res, body, fallback);
+        },
+        // The client went away while sending: there is no one to answer.
+        () => void res.destroy(),
+      )
+      .catch((error: unknown) => {
+        // A failure of the gateway's own (logged by the refusal as INTERNAL), never a crash.
+        if (res.headersSent) res.destroy();
+        else return write(res, this.#face.fail(error));
+      })
+      .catch(() => res.destroy());
+  }
+
+  /** From the headers alone: a POST to an open session that the direct path may answer. */
+  #mine(req: IncomingMessage): boolean {
+    const { headers } = req;
+    if (req.method !== 'POST' || typeof headers['mcp-session-id'] !== 'string') return false;
+    if (req.url !== this.#path && !req.url?.startsWith(`${this.#path}?`)) return false;
+    // Browsers' requests keep to the Hono path, where CORS adds its headers; refusals are its too.
+    if (headers.origin !== undefined || this.#hostRefusal(headers.host, undefined)) return false;
+    const length = headers['content-length'];
+    if (length !== undefined && Number(length) > this.#http.maxBodySize) return false;
+    const version = headers['mcp-protocol-version'];
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return false;
+    const accept = headers.accept;
+    return (
+      accept !== undefined &&
+      accept.includes('application/json') &&
+      accept.includes('text/event-stream') &&
+      isJsonContentType(headers['content-type'])
+    );
+  }
+
+  async #post(req: IncomingMessage, res: ServerResponse, raw: Buffer, fallback: NodeListener): Promise<void> {
+    const face = this.#face;
+    let principal: Principal;
+    let body: unknown;
+    try {
+      principal = await face.authenticate(nodeHeaders(req));
+      body = parseJsonBody(raw.toString('utf8'), this.#http.maxJsonDepth);
+    } catch (error) {
+      return write(res, face.fail(error));
+    }
+    const sessionId = req.headers['mcp-session-id'] as string;
+    const entry = face.sessions.get(sessionId);
+    // Another principal's session id is treated exactly like an unknown one (spec: 404).
+    if (!entry || !samePrincipal(entry.principal, principal))
+      return write(res, face.fail(new GatewayError('SESSION_NOT_FOUND')));
+    if (!isDirect(body)) {
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+      fallback(req, res);
+      return;
+    }
+    const session = entry.session;
+    const refused = face.screen(body, principal, session.protocolVersion);
+    if (refused) return write(res, refused);
+    const message = body as JSONRPCMessage;
+    if (!('method' in message) || !('id' in message)) {
+      // Notifications and responses: accepted, nothing to answer (202, as the SDK does).
+      session.receive(message);
+      res.writeHead(202).end();
+      return;
+    }
+    const conflict = face.claims.claim(session, [message.id]);
+    if (conflict) return write(res, face.fail(requestIdInUse(conflict.id), conflict.id));
+    try {
+      this.#replies.open(session, sessionId, message.id, res);
+      session.receive(withHeaderTraceContext(message, { requestInfo: { headers: req.headers } }));
+    } finally {
+      face.claims.release(session, [message.id]);
+    }
+  }
+}
+
+/**
+ * Whether a parsed body is the direct path's: one message, not `initialize`, and no progress
+ * asked for (a call that reports progress is a stream from its start, with resumable events).
+ */
+function isDirect(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const { method, params } = body as { method?: unknown; params?: { _meta?: { progressToken?: unknown } } };
+  if (method === 'initialize') return false;
+  return typeof params !== 'object' || params === null || params._meta?.progressToken === undefined;
+}
+
+/** The body, or undefined past `limit` bytes (what the Hono path's body limit refuses). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.once('end', () =>
+      resolve(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
+    );
+    req.once('error', reject);
+  });
+}
+
+/** The request's headers as the authenticator reads them (by lower-case name). */
+function nodeHeaders(req: IncomingMessage): { get(name: string): string | null } {
+  return {
+    get: (name) => {
+      const value = req.headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+/** A refusal built as a web Response (the one error format), written to the Node response. */
+async function write(res: ServerResponse, response: Response): Promise<void> {
+  const text = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  res.writeHead(response.status, headers).end(text);
+}
