@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditSchema } from '../src/audit/audit-schema.ts';
 import type { AuditLog } from '../src/audit/audit-log.ts';
-import { openFileAuditLog } from '../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../src/audit/open-audit-log.ts';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import { GuardProfiles } from '../src/guard/guard-profiles.ts';
 import { compilePolicies } from '../src/guard/policy/load-policies.ts';
@@ -122,7 +122,7 @@ async function gatewayWith(name: string, parts: Parts, auditDir: string): Promis
     servers: { echo: echoServer() },
   });
   const audit = parts.audit
-    ? await openFileAuditLog(AuditSchema.parse({ enabled: true, dir: join(auditDir, name) }), {
+    ? await openAuditLog(AuditSchema.parse({ enabled: true, dir: join(auditDir, name) }), {
         env: {},
         log: silentLogger(),
       })

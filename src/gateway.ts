@@ -27,6 +27,7 @@ import { StoredKeyCache } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 import type { AuditLog } from './audit/audit-log.ts';
+import { auditReader, type AuditReader } from './audit/audit-reader.ts';
 import { AuditRecorder } from './audit/audit-recorder.ts';
 import { auditStage } from './audit/audit-stage.ts';
 import { admitStage } from './guard/admit-stage.ts';
@@ -106,6 +107,7 @@ export class Gateway {
   #guarding: CallGuarding;
   #pipeline: Next;
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
+  #auditReader: AuditReader | undefined;
   readonly #usage = new RecentUsage();
   readonly #anomaly: AnomalyDetection;
   readonly #pinning: ToolPinning;
@@ -209,6 +211,15 @@ export class Gateway {
   /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */
   get metrics(): GatewayMetrics | undefined {
     return this.#metrics;
+  }
+
+  /** Reads the audit log back (the admin API), when one is written to a readable sink. */
+  get auditReader(): AuditReader | undefined {
+    const audit = this.#audit;
+    const source = audit?.log.source;
+    if (audit === undefined || source === undefined) return undefined;
+    this.#auditReader ??= auditReader(audit.log, source);
+    return this.#auditReader;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -703,7 +714,8 @@ export async function createGateway(
   const snapshot = options.store ? await loadSnapshot(options.store) : EMPTY_SNAPSHOT;
   const guarding = options.guarding ?? (await loadCallGuarding(config, options.configPath));
   const audit =
-    options.audit ?? (await openAudit(config, options.env ?? process.env, options.log ?? createLogger()));
+    options.audit ??
+    (await openAudit(config, options.env ?? process.env, options.log ?? createLogger(), options.store));
   const gateway = new Gateway(config, { ...options, guarding, ...(audit ? { audit } : {}) }, snapshot);
   await gateway.attachStore();
   if (options.warm !== false) await gateway.warm();

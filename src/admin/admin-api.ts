@@ -12,6 +12,7 @@ import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
 import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
+import { auditApi } from './audit-api.ts';
 import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
 import { problemResponse } from './problem.ts';
@@ -28,7 +29,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, the audit log and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -54,6 +55,7 @@ function routes(deps: AdminDeps): AdminApp {
   grantsApi(app, deps);
   gatewayApi(app, deps);
   toolChangesApi(app, deps);
+  auditApi(app, deps);
   return app;
 }
 

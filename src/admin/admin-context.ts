@@ -5,6 +5,7 @@
 import type { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { LiveView, ServerOverride } from '../control/live-view.ts';
+import type { AuditReader } from '../audit/audit-reader.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -47,6 +48,8 @@ export type AdminDeps = {
   reload(): Promise<ReloadOutcome>;
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
+  /** The audit log read back; absent when the gateway writes none (the audit routes answer 404). */
+  readonly audit: AuditReader | undefined;
 };
 
 export type AdminEnv = { Variables: { actor: AdminActor } };

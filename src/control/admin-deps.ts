@@ -33,5 +33,8 @@ export function adminDeps(
     }),
     reload: () => reloader.reload('admin-api'),
     pinning: gateway.pinning,
+    get audit() {
+      return gateway.auditReader;
+    },
   };
 }
