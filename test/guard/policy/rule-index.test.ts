@@ -90,6 +90,8 @@ describe('the rule index and the per-decision condition memo', () => {
             expect(set.decide(call)).toEqual(set.explain(call).decision);
             // Asked twice: the cached shape gives the same answer.
             expect(set.decide(call)).toEqual(set.explain(call).decision);
+            const item = { ...call, args: {} };
+            expect(set.listed(item)).toBe(listedByEveryRule(set, item));
           }
         },
       ),
