@@ -28,7 +28,7 @@ import { createLogger, type Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { auditReader, type AuditReader } from './audit/audit-reader.ts';
-import { AuditRecorder } from './audit/audit-recorder.ts';
+import { AuditRecorder, type AdminChange } from './audit/audit-recorder.ts';
 import { auditStage } from './audit/audit-stage.ts';
 import { admitStage } from './guard/admit-stage.ts';
 import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
@@ -211,6 +211,11 @@ export class Gateway {
   /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */
   get metrics(): GatewayMetrics | undefined {
     return this.#metrics;
+  }
+
+  /** Records a change asked of the admin API; nothing without an audit log. Never throws. */
+  auditAdminChange(change: AdminChange): void {
+    this.#audit?.recorder.adminChange(change);
   }
 
   /** Reads the audit log back (the admin API), when one is written to a readable sink. */

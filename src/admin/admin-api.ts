@@ -10,6 +10,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { GatewayError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
+import { adminAudit } from './admin-audit.ts';
 import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
 import { auditApi } from './audit-api.ts';
@@ -65,6 +66,8 @@ export function createAdminApi(deps: AdminDeps): AdminApp {
   app.notFound(() => problemResponse(new GatewayError('NOT_FOUND', 'No such admin endpoint')));
   const api = routes(deps);
   app.get('/openapi.json', (c) => c.json(api.getOpenAPI31Document(DOCUMENT)));
+  // Outside authentication, so a refused change is recorded too.
+  if (deps.auditChange) app.use('*', adminAudit(deps.auditChange));
   app.use('*', async (c, next) => {
     const principal = await deps.authenticate(c.req.raw.headers);
     c.set('actor', actorOf(principal));

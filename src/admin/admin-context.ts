@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { LiveView, ServerOverride } from '../control/live-view.ts';
 import type { AuditReader } from '../audit/audit-reader.ts';
+import type { AdminChange } from '../audit/audit-recorder.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -50,6 +51,8 @@ export type AdminDeps = {
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
   /** The audit log read back; absent when the gateway writes none (the audit routes answer 404). */
   readonly audit: AuditReader | undefined;
+  /** Records a change asked of the admin API in the audit log; absent without one. */
+  readonly auditChange?: (change: AdminChange) => void;
 };
 
 export type AdminEnv = { Variables: { actor: AdminActor } };

@@ -36,5 +36,6 @@ export function adminDeps(
     get audit() {
       return gateway.auditReader;
     },
+    auditChange: (change) => gateway.auditAdminChange(change),
   };
 }

@@ -91,11 +91,10 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
 
         const own = await a.admin('GET', '/audit');
         expect(own.status).toBe(200);
-        expect((own.body as Records).records.map((record) => record.tenant)).toEqual([
-          'alpha',
-          'alpha',
-          'alpha',
-        ]);
+        expect(toolCalls(own.body).map((record) => record.tenant)).toEqual(['alpha', 'alpha', 'alpha']);
+        expect(new Set((own.body as Records).records.map((record) => record.tenant))).toEqual(
+          new Set(['alpha']),
+        );
         expect((await a.admin('GET', '/audit?tenant=alpha')).body).toEqual(own.body);
 
         const foreign = await a.admin('GET', '/audit?tenant=beta');
@@ -120,7 +119,7 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         const a = await tenant(root, http, 'alpha');
         await calls(http, a.member, ['1', '2', '3', '4']);
         const whole = ((await a.admin('GET', '/audit?limit=1000')).body as Records).records;
-        expect(whole).toHaveLength(5);
+        expect(toolCalls({ records: whole })).toHaveLength(5);
 
         const paged: unknown[] = [];
         let cursor: string | undefined;
@@ -135,7 +134,7 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
 
         const env = ((await a.admin('GET', '/audit?tool=fx__env')).body as Records).records;
         expect(env.map((record) => record.tool)).toEqual(['fx__env']);
-        const third = whole[2] as Record<string, unknown>;
+        const third = toolCalls({ records: whole })[2] as Record<string, unknown>;
         const window = await a.admin(
           'GET',
           `/audit?since=${encodeURIComponent(third.time as string)}&until=${encodeURIComponent(new Date(Date.parse(third.time as string) + 1).toISOString())}`,
@@ -148,6 +147,32 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
           expect(bad.status, query).toBe(400);
           expect(bad.type).toBe('application/problem+json');
         }
+      });
+
+      it('every change asked of the admin API is recorded, a refused one too, without its body', async () => {
+        await using tmp = await tempDir();
+        const { http, root } = await started(tmp.dir);
+        const a = await tenant(root, http, 'alpha');
+        expect((await a.admin('POST', '/tenants', { id: 'sneaky', name: 'secret-name-canary' })).status).toBe(
+          403,
+        );
+        const { body } = await root('GET', '/audit?limit=1000');
+        const changes = (body as Records).records.filter((record) => record.kind === 'admin-change');
+        expect(changes.map((record) => [record.method, record.resource, record.outcome])).toEqual([
+          ['POST /tenants', '/tenants', 'ok'],
+          ['POST /tenants/:id/api-keys', '/tenants/alpha/api-keys', 'ok'],
+          ['POST /tenants/:id/api-keys', '/tenants/alpha/api-keys', 'ok'],
+          ['POST /tenants', '/tenants', 'FORBIDDEN'],
+        ]);
+        expect(changes[1]).toMatchObject({ tenant: 'alpha', face: 'admin-api' });
+        expect(changes[3]?.principal).toMatch(/^key:/);
+        expect(changes[3]?.principal).not.toBe(changes[0]?.principal);
+        expect(JSON.stringify(body)).not.toContain('secret-name-canary');
+        // The tenant admin sees the changes made to its tenant and its own attempts, not the platform's.
+        const own = ((await a.admin('GET', '/audit')).body as Records).records;
+        expect(
+          own.filter((record) => record.kind === 'admin-change').map((record) => record.resource),
+        ).toEqual(['/tenants/alpha/api-keys', '/tenants/alpha/api-keys', '/tenants']);
       });
 
       it('verify reports an intact chain to a platform admin only', async () => {
