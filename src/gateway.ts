@@ -25,6 +25,7 @@ import { createAuthenticator, type Authenticator } from './identity/credentials.
 import type { Principal } from './identity/principal.ts';
 import { StoredKeyCache } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './log.ts';
+import type { ToolFinding } from './store/records.ts';
 import type { Store } from './store/store.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { auditReader, type AuditReader } from './audit/audit-reader.ts';
@@ -40,7 +41,7 @@ import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-gua
 import { GuardProfiles } from './guard/guard-profiles.ts';
 import { InputGuardStage } from './guard/input-guard-stage.ts';
 import { OutputGuardStage } from './guard/output-guard-stage.ts';
-import { composePipeline, type Face, type Next, type Stage } from './guard/pipeline.ts';
+import { composePipeline, type Face, type Finding, type Next, type Stage } from './guard/pipeline.ts';
 import { memoryPinLedger } from './guard/pinning/pin-ledger.ts';
 import { ToolPinning } from './guard/pinning/tool-pinning.ts';
 import { pinningStage } from './guard/pinning-stage.ts';
@@ -159,6 +160,15 @@ export class Gateway {
       allows: (tenantId, server) => this.#router.reaches(tenantId, server),
       announce: (server, tenantId) =>
         this.#announceListChanged(server, tenantId === null ? {} : { tenantId }, 'tools'),
+      // A flagged definition is a guard decision outside any call: it goes to the audit log too.
+      onFindings: (tenantId, server, tool, findings) =>
+        this.#audit?.recorder.finding({
+          tenant: tenantId ?? '',
+          server,
+          tool,
+          method: 'tools/list',
+          findings: findings.map(toFinding),
+        }),
     });
     this.#guarding = options.guarding ?? {
       policies: compilePolicies([]),
@@ -676,6 +686,12 @@ export class Gateway {
     });
     await Promise.allSettled(work);
   }
+}
+
+/** A stored finding as the pipeline's type: an unknown action (none is stored) reads as flag. */
+function toFinding(finding: ToolFinding): Finding {
+  const action = finding.action === 'block' || finding.action === 'redact' ? finding.action : 'flag';
+  return { ...finding, action };
 }
 
 function auditTrace(traceId: string | undefined): { traceId?: string } {
