@@ -11,7 +11,9 @@
  *   tenant default of deny); every guard detector at its default; the audit log to a JSONL file
  *   in a temp dir, with the default fdatasync; anomaly detection on, at its defaults;
  * - on-spread: the same, but the 100 rules spread over ten servers, ten of them the call's (the
- *   policy bench's spread case).
+ *   policy bench's spread case);
+ * - on-distinct (1 session): the "on" gateway with a different text in every call, so the
+ *   guards' per-text outcome cache never answers: the cost of scanning every text anew.
  *
  * The two gateways are measured in alternating rounds, so a burst of load from elsewhere on the
  * machine hits both alike; each figure is the median over the rounds. At one session, four more
@@ -23,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditSchema } from '../src/audit/audit-schema.ts';
 import type { AuditLog } from '../src/audit/audit-log.ts';
-import { openFileAuditLog } from '../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../src/audit/open-audit-log.ts';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import { GuardProfiles } from '../src/guard/guard-profiles.ts';
 import { compilePolicies } from '../src/guard/policy/load-policies.ts';
@@ -122,7 +124,7 @@ async function gatewayWith(name: string, parts: Parts, auditDir: string): Promis
     servers: { echo: echoServer() },
   });
   const audit = parts.audit
-    ? await openFileAuditLog(AuditSchema.parse({ enabled: true, dir: join(auditDir, name) }), {
+    ? await openAuditLog(AuditSchema.parse({ enabled: true, dir: join(auditDir, name) }), {
         env: {},
         log: silentLogger(),
       })
@@ -161,16 +163,32 @@ async function checkBehaviour(off: Subject, on: Subject): Promise<void> {
   if (problems.length > 0) throw new Error(`bench: misconfigured gateways: ${problems.join('; ')}`);
 }
 
-type Round = { readonly result: LoopResult; readonly rate: number; readonly p50: number };
+/**
+ * `cpu`: the gateway process's own CPU per call, in µs (the fixture child's is not counted). On
+ * a machine shared with other work, wall-clock figures swing with the neighbours' load; CPU per
+ * call swings much less, so it is the steadier measure of what the pipeline itself costs.
+ */
+type Round = {
+  readonly result: LoopResult;
+  readonly rate: number;
+  readonly p50: number;
+  readonly cpu: number;
+};
 
-async function measure(subject: Subject, sessions: number): Promise<Round> {
+/**
+ * `distinct`: every call's text is its own (`hello <n>`), so nothing a stage keeps per text (the
+ * guards' outcome per text) is reused: the cost of scanning each argument and result anew.
+ */
+async function measure(subject: Subject, sessions: number, distinct = false): Promise<Round> {
   const drivers = Array.from(
     { length: sessions },
     () => new SessionDriver(subject.gateway.connect(principal)),
   );
   await Promise.all(drivers.map((driver) => driver.initialize()));
+  let sent = 0;
+  const params = () => (distinct ? { name: ECHO.name, arguments: { text: `hello ${(sent += 1)}` } } : ECHO);
   const calls: Call[] = drivers.map(
-    (driver) => async () => succeeded(await driver.request('tools/call', ECHO)),
+    (driver) => async () => succeeded(await driver.request('tools/call', params())),
   );
   const result = await runClosedLoop(calls, {
     warmupMs: WARMUP_MS,
@@ -180,7 +198,8 @@ async function measure(subject: Subject, sessions: number): Promise<Round> {
   });
   await Promise.all(drivers.map((driver) => driver.session.close()));
   const [p50 = NaN] = result.latencies.percentiles(50);
-  return { result, rate: result.calls / result.seconds, p50 };
+  const cpu = (result.ownCores * result.seconds * 1e6) / Math.max(result.calls, 1);
+  return { result, rate: result.calls / result.seconds, p50, cpu };
 }
 
 const median = (values: readonly number[]): number => {
@@ -191,12 +210,13 @@ const median = (values: readonly number[]): number => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-type Summary = { rate: number; p50: number; errors: number; rounds: Round[] };
+type Summary = { rate: number; p50: number; cpu: number; errors: number; rounds: Round[] };
 
 function summarize(rounds: Round[]): Summary {
   return {
     rate: median(rounds.map((round) => round.rate)),
     p50: median(rounds.map((round) => round.p50)),
+    cpu: median(rounds.map((round) => round.cpu)),
     errors: rounds.reduce((sum, round) => sum + round.result.errors, 0),
     rounds,
   };
@@ -235,6 +255,7 @@ function targetRows(lines: string[][], variant: string, sessions: number, off: S
     `${fixed(added, 1)} µs`,
     verdict(added <= TARGETS.addedP50Us),
   ]);
+  lines.push([`gateway CPU per call added, ${which}`, '(steadier)', `${fixed(on.cpu - off.cpu, 1)} µs`, '']);
 }
 
 function report(results: Map<string, Summary>): void {
@@ -244,6 +265,7 @@ function report(results: Map<string, Summary>): void {
     'calls/s',
     'p50 µs',
     'p99 µs',
+    'CPU µs/call',
     'errors',
     'rounds calls/s',
     'rounds p50 µs',
@@ -257,6 +279,7 @@ function report(results: Map<string, Summary>): void {
       fixed(summary.rate, 0),
       micros(summary.p50),
       micros(median(p99s)),
+      fixed(summary.cpu, 1),
       String(summary.errors),
       summary.rounds.map((round) => fixed(round.rate, 0)).join(' / '),
       summary.rounds.map((round) => micros(round.p50)).join(' / '),
@@ -267,7 +290,7 @@ function report(results: Map<string, Summary>): void {
 
   const get = (key: string): Summary | undefined => results.get(key);
   const lines: string[][] = [['target', 'goal', 'measured', 'verdict']];
-  for (const variant of ['on', 'on-spread'] as const) {
+  for (const variant of ['on', 'on-spread', 'on-distinct'] as const) {
     for (const sessions of CONCURRENCY) {
       const off = get(`off ${sessions}`);
       const on = get(`${variant} ${sessions}`);
@@ -285,9 +308,12 @@ function report(results: Map<string, Summary>): void {
       micros((summary as Summary).p50),
       micros((summary as Summary).p50 - off1.p50),
       fixed((1 - (summary as Summary).rate / off1.rate) * 100, 1),
+      fixed((summary as Summary).cpu - off1.cpu, 1),
     ]);
     console.log('\nWhere it goes: one part on at a time, 1 session (medians; noise is several µs)');
-    console.log(table([['pipeline', 'p50 µs', 'p50 added µs', 'calls/s lost %'], ...breakdown]));
+    console.log(
+      table([['pipeline', 'p50 µs', 'p50 added µs', 'calls/s lost %', 'CPU µs/call added'], ...breakdown]),
+    );
   }
 }
 
@@ -302,6 +328,7 @@ async function main(): Promise<void> {
       `fixture: ${FIXTURE}`,
       `on: ${RULES} policy rules (all match, all conditions evaluated), every guard detector, audit to a file (fdatasync), anomaly detection`,
       `on-spread: the same with the ${RULES} rules over ten servers (the call meets ten)`,
+      `on-distinct: "on" with a new text in every call (1 session), so no scan outcome is reused`,
       `off: no policies, guards disabled, no audit, anomaly detection disabled`,
     ])}\n`,
   );
@@ -322,9 +349,9 @@ async function main(): Promise<void> {
     subjects.push(...parts);
     await checkBehaviour(off, on);
     const rounds = new Map<string, Round[]>();
-    const record = async (subject: Subject, sessions: number, round: number): Promise<void> => {
-      const result = await measure(subject, sessions);
-      const key = `${subject.name} ${sessions}`;
+    const record = async (subject: Subject, sessions: number, round: number, distinct = false) => {
+      const result = await measure(subject, sessions, distinct);
+      const key = `${subject.name}${distinct ? '-distinct' : ''} ${sessions}`;
       rounds.set(key, [...(rounds.get(key) ?? []), result]);
       console.log(
         `  round ${round}, ${key.padEnd(12)}: ${fixed(result.rate, 0)} calls/s, p50 ${micros(result.p50)} µs`,
@@ -336,6 +363,7 @@ async function main(): Promise<void> {
         for (const subject of order) await record(subject, sessions, round);
       }
       for (const subject of parts) await record(subject, 1, round);
+      await record(on, 1, round, true);
     }
     const results = new Map([...rounds.entries()].map(([key, list]) => [key, summarize(list)]));
     report(results);

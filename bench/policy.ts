@@ -5,6 +5,8 @@
  *
  * - worst case: all 100 rules match the call's fields and each has a condition, all of which
  *   are evaluated (denies that do not hold, and allows that do not hold until the last rule);
+ *   the conditions are 9 distinct texts, each evaluated once per decision;
+ * - worst case, 100 distinct conditions: the same with every condition's text its own;
  * - spread: 100 rules over 10 servers, so a call meets the 10 rules of its server;
  * - a time window in a named time zone, which both libraries compute through Intl, alone.
  */
@@ -39,14 +41,25 @@ const LAST_ALLOW =
   "args.path.startsWith('/data/' + tenant.id) && request.time.getHours() >= 9 && " +
   'request.time.getHours() < 17 && usage.callsLastMinute < 100 && anomaly.score < 0.8';
 
-function rule(index: number, server: string): string {
+/**
+ * `distinct` makes every condition's text its own (a clause that never changes the outcome), so
+ * no two rules share a program and each of the 100 is evaluated: the policy set evaluates an
+ * identical condition once per decision, which the plain worst case, with 9 distinct texts,
+ * benefits from.
+ */
+function rule(index: number, server: string, distinct = false): string {
   const deny = index % 2 === 0;
   const last = index === RULES - 1 || (server !== 'fs' && index >= RULES - 10);
-  const condition = deny
+  const base = deny
     ? DENY_CONDITIONS[(index / 2) % 4]
     : last
       ? LAST_ALLOW
       : ALLOW_CONDITIONS[((index - 1) / 2) % 4];
+  const condition = !distinct
+    ? base
+    : deny || last
+      ? `(${base}) && tenant.id != 'nobody-${index}'`
+      : `(${base}) || tenant.id == 'nobody-${index}'`;
   return [
     `  - name: rule-${index}`,
     `    effect: ${deny ? 'deny' : 'allow'}`,
@@ -56,8 +69,10 @@ function rule(index: number, server: string): string {
   ].join('\n');
 }
 
-function policyText(spread: boolean): string {
-  const rules = Array.from({ length: RULES }, (_, index) => rule(index, spread ? `s${index % 10}` : 'fs'));
+function policyText(spread: boolean, distinct = false): string {
+  const rules = Array.from({ length: RULES }, (_, index) =>
+    rule(index, spread ? `s${index % 10}` : 'fs', distinct),
+  );
   return `defaults:\n  '*': deny\nrules:\n${rules.join('\n')}\n`;
 }
 
@@ -86,6 +101,12 @@ type Scenario = {
 
 const SCENARIOS: Scenario[] = [
   { name: 'worst case (100 conditions)', text: policyText(false), inputs: inputs('fs'), expect: 'rule-99' },
+  {
+    name: 'worst case, 100 distinct conditions',
+    text: policyText(false, true),
+    inputs: inputs('fs'),
+    expect: 'rule-99',
+  },
   { name: 'spread (10 of 100 rules)', text: policyText(true), inputs: inputs('s3'), expect: 'rule-93' },
 ];
 

@@ -25,9 +25,11 @@ import { createAuthenticator, type Authenticator } from './identity/credentials.
 import type { Principal } from './identity/principal.ts';
 import { StoredKeyCache } from './identity/stored-keys.ts';
 import { createLogger, type Logger } from './log.ts';
+import type { ToolFinding } from './store/records.ts';
 import type { Store } from './store/store.ts';
 import type { AuditLog } from './audit/audit-log.ts';
-import { AuditRecorder } from './audit/audit-recorder.ts';
+import { auditReader, type AuditReader } from './audit/audit-reader.ts';
+import { AuditRecorder, type AdminChange } from './audit/audit-recorder.ts';
 import { auditStage } from './audit/audit-stage.ts';
 import { admitStage } from './guard/admit-stage.ts';
 import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
@@ -39,7 +41,7 @@ import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-gua
 import { GuardProfiles } from './guard/guard-profiles.ts';
 import { InputGuardStage } from './guard/input-guard-stage.ts';
 import { OutputGuardStage } from './guard/output-guard-stage.ts';
-import { composePipeline, type Face, type Next, type Stage } from './guard/pipeline.ts';
+import { composePipeline, type Face, type Finding, type Next, type Stage } from './guard/pipeline.ts';
 import { memoryPinLedger } from './guard/pinning/pin-ledger.ts';
 import { ToolPinning } from './guard/pinning/tool-pinning.ts';
 import { pinningStage } from './guard/pinning-stage.ts';
@@ -115,6 +117,7 @@ export class Gateway {
   #guarding: CallGuarding;
   #pipeline: Next;
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
+  #auditReader: AuditReader | undefined;
   readonly #usage = new RecentUsage();
   readonly #anomaly: AnomalyDetection;
   /** Breakers, retry budgets and stale copies: kept across reloads, which rebuild the pipeline. */
@@ -170,6 +173,15 @@ export class Gateway {
       allows: (tenantId, server) => this.#router.reaches(tenantId, server),
       announce: (server, tenantId) =>
         this.#announceListChanged(server, tenantId === null ? {} : { tenantId }, 'tools'),
+      // A flagged definition is a guard decision outside any call: it goes to the audit log too.
+      onFindings: (tenantId, server, tool, findings) =>
+        this.#audit?.recorder.finding({
+          tenant: tenantId ?? '',
+          server,
+          tool,
+          method: 'tools/list',
+          findings: findings.map(toFinding),
+        }),
     });
     this.#guarding = options.guarding ?? {
       policies: compilePolicies([]),
@@ -227,6 +239,20 @@ export class Gateway {
   /** The Prometheus registry, unless `gateway.metrics.enabled` is false. */
   get metrics(): GatewayMetrics | undefined {
     return this.#metrics;
+  }
+
+  /** Records a change asked of the admin API; nothing without an audit log. Never throws. */
+  auditAdminChange(change: AdminChange): void {
+    this.#audit?.recorder.adminChange(change);
+  }
+
+  /** Reads the audit log back (the admin API), when one is written to a readable sink. */
+  get auditReader(): AuditReader | undefined {
+    const audit = this.#audit;
+    const source = audit?.log.source;
+    if (audit === undefined || source === undefined) return undefined;
+    this.#auditReader ??= auditReader(audit.log, source);
+    return this.#auditReader;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -706,6 +732,12 @@ export class Gateway {
   }
 }
 
+/** A stored finding as the pipeline's type: an unknown action (none is stored) reads as flag. */
+function toFinding(finding: ToolFinding): Finding {
+  const action = finding.action === 'block' || finding.action === 'redact' ? finding.action : 'flag';
+  return { ...finding, action };
+}
+
 function auditTrace(traceId: string | undefined): { traceId?: string } {
   return traceId === undefined ? {} : { traceId };
 }
@@ -747,7 +779,8 @@ export async function createGateway(
   const snapshot = options.store ? await loadSnapshot(options.store) : EMPTY_SNAPSHOT;
   const guarding = options.guarding ?? (await loadCallGuarding(config, options.configPath));
   const audit =
-    options.audit ?? (await openAudit(config, options.env ?? process.env, options.log ?? createLogger()));
+    options.audit ??
+    (await openAudit(config, options.env ?? process.env, options.log ?? createLogger(), options.store));
   const gateway = new Gateway(config, { ...options, guarding, ...(audit ? { audit } : {}) }, snapshot);
   await gateway.attachStore();
   if (options.warm !== false) await gateway.warm();

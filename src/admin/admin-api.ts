@@ -10,8 +10,10 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { GatewayError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
+import { adminAudit } from './admin-audit.ts';
 import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
+import { auditApi } from './audit-api.ts';
 import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
 import { policyApi } from './policy-api.ts';
@@ -30,7 +32,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy, the audit log and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -58,6 +60,7 @@ function routes(deps: AdminDeps): AdminApp {
   toolChangesApi(app, deps);
   poolsApi(app, deps);
   policyApi(app, deps);
+  auditApi(app, deps);
   return app;
 }
 
@@ -67,6 +70,8 @@ export function createAdminApi(deps: AdminDeps): AdminApp {
   app.notFound(() => problemResponse(new GatewayError('NOT_FOUND', 'No such admin endpoint')));
   const api = routes(deps);
   app.get('/openapi.json', (c) => c.json(api.getOpenAPI31Document(DOCUMENT)));
+  // Outside authentication, so a refused change is recorded too.
+  if (deps.auditChange) app.use('*', adminAudit(deps.auditChange));
   app.use('*', async (c, next) => {
     const principal = await deps.authenticate(c.req.raw.headers);
     c.set('actor', actorOf(principal));

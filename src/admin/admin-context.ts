@@ -6,6 +6,8 @@ import type { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { LiveView, ServerOverride } from '../control/live-view.ts';
 import type { PolicySet } from '../guard/policy/policy-set.ts';
+import type { AuditReader } from '../audit/audit-reader.ts';
+import type { AdminChange } from '../audit/audit-recorder.ts';
 import type { Principal } from '../identity/principal.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -65,6 +67,10 @@ export type AdminDeps = {
   reload(): Promise<ReloadOutcome>;
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
+  /** The audit log read back; absent when the gateway writes none (the audit routes answer 404). */
+  readonly audit: AuditReader | undefined;
+  /** Records a change asked of the admin API in the audit log; absent without one. */
+  readonly auditChange?: (change: AdminChange) => void;
 };
 
 export type AdminEnv = { Variables: { actor: AdminActor } };

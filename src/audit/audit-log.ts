@@ -18,7 +18,7 @@ import type { Logger } from '../log.ts';
 import { AuditChain, recordHash, type SealedRecord } from './audit-chain.ts';
 import type { AuditSigningKey } from './audit-key.ts';
 import type { AuditEvent } from './audit-record.ts';
-import type { AuditSink } from './audit-sink.ts';
+import type { AuditSink, AuditSource } from './audit-sink.ts';
 import { signCheckpoint } from './checkpoint.ts';
 import { DIGEST_ONLY, bodyWithoutArgs, eventBody, type ArgsPolicy } from './event-fields.ts';
 
@@ -147,6 +147,11 @@ export class AuditLog {
 
   get #backlog(): number {
     return this.#queue.length - this.#queueHead + this.#sealed.length;
+  }
+
+  /** Where the written records can be read back, when the sink says. */
+  get source(): AuditSource | undefined {
+    return this.#sink.source;
   }
 
   backlog(): AuditBacklog {

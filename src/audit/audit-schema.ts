@@ -11,6 +11,15 @@ import { DEFAULT_AUDIT_FILE, DEFAULT_ROTATE_BYTES } from './jsonl-file-sink.ts';
 export const AuditSchema = z
   .object({
     enabled: z.boolean().default(false).meta({ description: 'Write the tamper-evident audit log.' }),
+    sinks: z
+      .array(z.enum(['file', 'store']))
+      .min(1)
+      .refine((sinks) => new Set(sinks).size === sinks.length, 'each sink at most once')
+      .default(['file'])
+      .meta({
+        description:
+          'Where records go: `file` (JSONL in `dir`), `store` (the store database, which the admin API queries fastest), or both, each holding the whole chain.',
+      }),
     dir: z
       .string()
       .min(1)

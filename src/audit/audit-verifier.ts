@@ -47,10 +47,14 @@ export type ChainSummary = {
   readonly endsClosed: boolean;
 };
 
+/** What the first break looks like, for programs (the admin API); `reason` says it in words. */
+export type BreakKind = 'edited' | 'deleted' | 'inserted' | 'reordered' | 'signature' | 'malformed';
+
 export type ChainBreak = {
   readonly ok: false;
   /** The first broken seq. */
   readonly seq: number;
+  readonly kind: BreakKind;
   readonly reason: string;
   readonly where: string;
 };
@@ -101,15 +105,17 @@ class ChainState {
 
   /** Undefined when the entry continues the chain; `gap` when a seq was skipped. */
   check(entry: ChainEntry): ChainBreak | 'gap' | undefined {
-    const fail = (seq: number, reason: string): ChainBreak => ({
+    const fail = (seq: number, reason: string, kind: BreakKind = 'edited'): ChainBreak => ({
       ok: false,
       seq,
+      kind,
       reason,
       where: entry.where,
     });
-    if ('unreadable' in entry) return fail(this.#expected, `unreadable record: ${entry.unreadable}`);
+    if ('unreadable' in entry)
+      return fail(this.#expected, `unreadable record: ${entry.unreadable}`, 'malformed');
     const checked = wellFormed(entry.record);
-    if (typeof checked === 'string') return fail(this.#expected, `malformed record: ${checked}`);
+    if (typeof checked === 'string') return fail(this.#expected, `malformed record: ${checked}`, 'malformed');
     const { seq, prevHash, record } = checked;
     const canonical = canonicalForm(record);
     if (canonical.hash !== checked.hash)
@@ -124,12 +130,16 @@ class ChainState {
     const last = this.#last;
     if (last === undefined) {
       if (this.#options.fromGenesis && seq !== 1)
-        return fail(1, `seq 1 missing: the log starts at seq ${seq}`);
+        return fail(1, `seq 1 missing: the log starts at seq ${seq}`, 'deleted');
       if (this.#options.fromGenesis && prevHash !== GENESIS_HASH)
         return fail(1, 'prev-hash mismatch: seq 1 does not start from genesis');
       this.#first = seq;
     } else if (seq <= last.seq) {
-      return fail(seq, `duplicate seq ${seq} after seq ${last.seq}: an inserted or repeated record`);
+      return fail(
+        seq,
+        `duplicate seq ${seq} after seq ${last.seq}: an inserted or repeated record`,
+        'inserted',
+      );
     } else if (seq > last.seq + 1) {
       return 'gap';
     } else if (prevHash !== last.hash) {
@@ -140,7 +150,7 @@ class ChainState {
     }
     if (record.kind === 'checkpoint') {
       const problem = this.#checkpointProblem(checked);
-      if (problem !== undefined) return fail(seq, problem);
+      if (problem !== undefined) return fail(seq, problem, 'signature');
     } else {
       this.#sinceCheckpoint++;
       if (record.kind === 'dropped' && typeof record.count === 'number') this.#dropped += record.count;
@@ -171,24 +181,31 @@ class ChainState {
       if (later.hash === skipped.prevHash) predecessorSeen = true;
       if (later.seq === skipped.seq) seenAgain = true;
     }
-    const fail = (seq: number, reason: string): ChainBreak => ({
+    const fail = (seq: number, reason: string, kind: BreakKind = 'edited'): ChainBreak => ({
       ok: false,
       seq,
+      kind,
       reason,
       where: entry.where,
     });
     if (seenAgain || (missingAt !== undefined && !predecessorSeen)) {
-      return fail(skipped.seq, `unexpected seq ${skipped.seq} after seq ${after}: an inserted record`);
+      return fail(
+        skipped.seq,
+        `unexpected seq ${skipped.seq} after seq ${after}: an inserted record`,
+        'inserted',
+      );
     }
     if (missingAt !== undefined) {
       return fail(
         missing,
         `out of order: seq ${skipped.seq} appears where seq ${missing} belongs; seq ${missing} comes later, at ${missingAt}`,
+        'reordered',
       );
     }
     return fail(
       missing,
       `seq ${missing} missing: seq ${skipped.seq} follows seq ${after} (a record was deleted)`,
+      'deleted',
     );
   }
 

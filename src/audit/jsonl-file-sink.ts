@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SealedRecord } from './audit-chain.ts';
-import type { AuditSink } from './audit-sink.ts';
+import type { AuditSink, AuditSource } from './audit-sink.ts';
 import { firstCompleteLine, lastCompleteLine } from './file-lines.ts';
 import { logFiles, rotatedName } from './log-files.ts';
 
@@ -55,6 +55,10 @@ export class JsonlFileSink implements AuditSink {
   /** The active file's path. */
   get path(): string {
     return this.#active;
+  }
+
+  get source(): AuditSource {
+    return { kind: 'file', dir: this.#dir, file: this.#file };
   }
 
   async tail(): Promise<unknown> {

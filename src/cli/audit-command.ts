@@ -1,20 +1,26 @@
 /**
- * `mcplane audit verify <file|dir> [--public-key <pem file|base64>]... [--name audit.jsonl]`
+ * `mcplane audit verify <file|dir|store URL> [--public-key <pem file|base64>]... [--name audit.jsonl]`
  *
  * A directory is verified as a whole log: its files in chain order, from seq 1. A single file may
  * start anywhere in the chain (a rotated file), so only its own records and links are checked.
+ * A store URL (`sqlite:<path>`, `postgres://…`, as `gateway.store.url`) is verified as a whole
+ * log too: the store sink's rows in seq order, from seq 1. The store is opened without migrating.
  * Exit codes: 0 intact, 1 broken (the first broken seq on stderr), 2 wrong usage or unreadable.
  */
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parsePublicKey, type AuditPublicKey } from '../audit/audit-key.ts';
-import { verifyAuditChain, type ChainSummary } from '../audit/audit-verifier.ts';
+import { verifyAuditChain, type ChainBreak, type ChainSummary } from '../audit/audit-verifier.ts';
 import { jsonlEntries } from '../audit/jsonl-entries.ts';
 import { logFiles, logsIn } from '../audit/log-files.ts';
+import { storeEntries } from '../audit/store-entries.ts';
+import { openStore } from '../store/open-store.ts';
+import { parseStoreUrl } from '../store/store-url.ts';
+import type { Store } from '../store/store.ts';
 import { GatewayError } from '../errors.ts';
 import type { CommandIo } from './command-io.ts';
 
-const USAGE = `usage: mcplane audit verify <file|dir> [--public-key <pem file|base64 key>]... [--name audit.jsonl]
+const USAGE = `usage: mcplane audit verify <file|dir|store URL> [--public-key <pem file|base64 key>]... [--name audit.jsonl]
 `;
 
 class UsageError extends Error {}
@@ -38,7 +44,8 @@ async function parseRequest(args: readonly string[]): Promise<VerifyRequest> {
   }
   const [subcommand, path, ...extra] = parsed.positionals;
   if (subcommand !== 'verify') throw new UsageError('expected the subcommand "verify"');
-  if (path === undefined || extra.length > 0) throw new UsageError('verify takes one file or directory');
+  if (path === undefined || extra.length > 0)
+    throw new UsageError('verify takes one file, directory or store URL');
   const pins = await Promise.all((parsed.values['public-key'] ?? []).map(pinned));
   return { path, pins, ...(parsed.values.name === undefined ? {} : { name: parsed.values.name }) };
 }
@@ -78,10 +85,10 @@ async function filesOf(request: VerifyRequest): Promise<{ files: string[]; whole
   return { files, whole: true };
 }
 
-function report(path: string, files: number, summary: ChainSummary, pinnedKeys: boolean): string {
+function report(path: string, source: string, summary: ChainSummary, pinnedKeys: boolean): string {
   const span = summary.firstSeq === undefined ? '' : `, seq ${summary.firstSeq}..${summary.lastSeq}`;
   const lines = [
-    `ok: ${path}: ${summary.records} records in ${files} file${files === 1 ? '' : 's'}${span}, ${summary.checkpoints} checkpoint${summary.checkpoints === 1 ? '' : 's'}`,
+    `ok: ${path}: ${summary.records} records in ${source}${span}, ${summary.checkpoints} checkpoint${summary.checkpoints === 1 ? '' : 's'}`,
   ];
   for (const keyId of summary.keyIds) lines.push(`key: ${keyId}${pinnedKeys ? ' (pinned)' : ''}`);
   if (summary.checkpoints > 0 && !pinnedKeys) {
@@ -99,7 +106,57 @@ function report(path: string, files: number, summary: ChainSummary, pinnedKeys: 
   return `${lines.join('\n')}\n`;
 }
 
+function isStoreUrl(path: string): boolean {
+  return /^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(path);
+}
+
+async function verifyStore(request: VerifyRequest, io: CommandIo): Promise<number> {
+  let store: Store;
+  try {
+    // Opening a SQLite path that is not there would create an empty store: verify only reads.
+    const location = parseStoreUrl(request.path);
+    if (location.backend === 'sqlite') {
+      await access(location.path, constants.R_OK).catch(() => {
+        throw new UsageError(`cannot read ${location.path}`);
+      });
+    }
+    store = await openStore(request.path, { migrate: false });
+  } catch (error) {
+    if (error instanceof GatewayError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const { location } = await store.info();
+    const options = { fromGenesis: true, ...(request.pins.length > 0 ? { pins: request.pins } : {}) };
+    let result;
+    try {
+      result = await verifyAuditChain(storeEntries(store.audit), options);
+    } catch (error) {
+      throw new UsageError(`cannot read the store: ${(error as Error).message}`);
+    }
+    return outcome(result, location, `the store's audit_records`, request, io);
+  } finally {
+    await store.close();
+  }
+}
+
+function outcome(
+  result: ChainSummary | ChainBreak,
+  path: string,
+  source: string,
+  request: VerifyRequest,
+  io: CommandIo,
+): number {
+  if (!result.ok) {
+    io.stderr(`broken at seq ${result.seq}: ${result.reason} (${result.where})\n`);
+    return 1;
+  }
+  io.stdout(report(path, source, result, request.pins.length > 0));
+  return 0;
+}
+
 async function verify(request: VerifyRequest, io: CommandIo): Promise<number> {
+  if (isStoreUrl(request.path)) return verifyStore(request, io);
   const { files, whole } = await filesOf(request);
   for (const file of files) {
     try {
@@ -115,12 +172,8 @@ async function verify(request: VerifyRequest, io: CommandIo): Promise<number> {
   } catch (error) {
     throw new UsageError(`cannot read the log: ${(error as Error).message}`);
   }
-  if (!result.ok) {
-    io.stderr(`broken at seq ${result.seq}: ${result.reason} (${result.where})\n`);
-    return 1;
-  }
-  io.stdout(report(request.path, files.length, result, request.pins.length > 0));
-  return 0;
+  const source = `${files.length} file${files.length === 1 ? '' : 's'}`;
+  return outcome(result, request.path, source, request, io);
 }
 
 /** Runs `mcplane audit …` (arguments after `audit`); returns the process exit code. */

@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GatewayError } from '../errors.ts';
+import { MIGRATIONS } from '../store/migrations/migrations.ts';
 import { openStore } from '../store/open-store.ts';
 import { generateMasterKey, loadMasterKeys, parseMasterKey } from '../store/secrets/master-keys.ts';
 import type { CommandIo } from './command-io.ts';
@@ -39,7 +40,13 @@ async function migrate(url: string, io: CommandIo): Promise<number> {
   const store = await openStore(url, { migrate: true });
   try {
     const info = await store.info();
-    const from = info.schemaVersion - info.migrationsApplied.length;
+    // Versions may skip numbers (migrator.ts): the version before is the highest not just applied.
+    const from = Math.max(
+      0,
+      ...MIGRATIONS.map((migration) => migration.version).filter(
+        (version) => !info.migrationsApplied.includes(version),
+      ),
+    );
     io.stdout(
       info.migrationsApplied.length === 0
         ? `store ${info.location}: schema version ${info.schemaVersion}, nothing to apply\n`

@@ -43,5 +43,9 @@ export function adminDeps(
     policies: () => gateway.policies,
     reload: () => reloader.reload('admin-api'),
     pinning: gateway.pinning,
+    get audit() {
+      return gateway.auditReader;
+    },
+    auditChange: (change) => gateway.auditAdminChange(change),
   };
 }

@@ -5,9 +5,10 @@
 import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { openFileAuditLog } from '../audit/open-file-audit-log.ts';
+import { openAuditLog } from '../audit/open-audit-log.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
 import { GuardProfiles } from './guard-profiles.ts';
 import { compilePolicies, loadPolicies } from './policy/load-policies.ts';
 import type { PolicySet } from './policy/policy-set.ts';
@@ -42,7 +43,8 @@ export async function openAudit(
   config: Config,
   env: Readonly<Record<string, string | undefined>>,
   log: Logger,
+  store?: Store,
 ): Promise<AuditLog | undefined> {
   if (!config.gateway.audit.enabled) return undefined;
-  return openFileAuditLog(config.gateway.audit, { env, log });
+  return openAuditLog(config.gateway.audit, { env, log, ...(store ? { store } : {}) });
 }

@@ -9,7 +9,8 @@
 const MINUTE = 60_000;
 const BUCKETS = 60;
 
-type Counts = { buckets: Uint32Array; minute: number };
+/** `total` is the sum of `buckets`, kept as they change, so a read does not add up 60 numbers. */
+type Counts = { buckets: Uint32Array; minute: number; total: number };
 
 export class RecentUsage {
   readonly #byPrincipal = new Map<string, Counts>();
@@ -26,19 +27,23 @@ export class RecentUsage {
     const counts = this.#current(principal, true) as Counts;
     const index = counts.minute % BUCKETS;
     counts.buckets[index] = (counts.buckets[index] ?? 0) + 1;
+    counts.total += 1;
   }
 
+  /** A read: it moves the principal's buckets up to now but not its place in the eviction order. */
   usage(principal: string): { callsLastMinute: number; callsLastHour: number } {
-    const counts = this.#current(principal, false);
+    const counts = this.#byPrincipal.get(principal);
     if (!counts) return { callsLastMinute: 0, callsLastHour: 0 };
     const now = this.#now();
     const minute = Math.floor(now / MINUTE);
+    advance(counts, minute);
     const current = counts.buckets[minute % BUCKETS] ?? 0;
     const previous = counts.buckets[(minute - 1 + BUCKETS) % BUCKETS] ?? 0;
     const elapsed = (now % MINUTE) / MINUTE;
-    let hour = 0;
-    for (const count of counts.buckets) hour += count;
-    return { callsLastMinute: Math.round(current + previous * (1 - elapsed)), callsLastHour: hour };
+    return {
+      callsLastMinute: Math.round(current + previous * (1 - elapsed)),
+      callsLastHour: counts.total,
+    };
   }
 
   /** The principal's buckets moved up to the current minute (old minutes zeroed). */
@@ -51,15 +56,25 @@ export class RecentUsage {
         const oldest = this.#byPrincipal.keys().next().value;
         if (oldest !== undefined) this.#byPrincipal.delete(oldest);
       }
-      counts = { buckets: new Uint32Array(BUCKETS), minute };
+      counts = { buckets: new Uint32Array(BUCKETS), minute, total: 0 };
     } else {
       this.#byPrincipal.delete(principal);
     }
     // Re-inserted, so the map's order is least recently seen first.
     this.#byPrincipal.set(principal, counts);
-    const gap = Math.min(minute - counts.minute, BUCKETS);
-    for (let step = 1; step <= gap; step += 1) counts.buckets[(counts.minute + step) % BUCKETS] = 0;
-    counts.minute = minute;
+    advance(counts, minute);
     return counts;
   }
+}
+
+/** Zeroes the minutes between the principal's last one and `minute`, and takes them off the total. */
+function advance(counts: Counts, minute: number): void {
+  if (minute <= counts.minute) return;
+  const gap = Math.min(minute - counts.minute, BUCKETS);
+  for (let step = 1; step <= gap; step += 1) {
+    const index = (counts.minute + step) % BUCKETS;
+    counts.total -= counts.buckets[index] ?? 0;
+    counts.buckets[index] = 0;
+  }
+  counts.minute = minute;
 }

@@ -135,6 +135,20 @@ export type BaselineRecord = {
 };
 
 export type StoredBaseline = BaselineRecord & { readonly updatedAt: string };
+/**
+ * One sealed audit record as the store keeps it: `line` is its JSON exactly as hashed; the other
+ * fields are copies of the record's, for filtering. `tenantId` is `null` for the log's own
+ * records (checkpoints, dropped counts).
+ */
+export type StoredAuditRecord = {
+  readonly seq: number;
+  readonly tenantId: string | null;
+  readonly time: string;
+  readonly kind: string;
+  readonly tool: string | null;
+  readonly line: string;
+};
+
 /** What a pinned tool's definition is: name, description, inputSchema, outputSchema, annotations. */
 export type ToolDefinitionRecord = Readonly<Record<string, unknown>>;
 
@@ -203,4 +217,6 @@ export type TenantExport = {
   /** Pins of the tenant's own (`mode: tenant`) pools; global pins belong to no tenant. */
   readonly toolPins: readonly ToolPin[];
   readonly toolChanges: readonly ToolChange[];
+  /** The tenant's audit records (store sink), each as its verbatim line, in seq order. */
+  readonly auditRecords: readonly StoredAuditRecord[];
 };

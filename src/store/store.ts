@@ -38,6 +38,7 @@ import type {
   ToolDefinitionRecord,
   ToolFinding,
   ToolPin,
+  StoredAuditRecord,
 } from './records.ts';
 
 /** Who is making a change, for the admin change log. */
@@ -320,8 +321,38 @@ export type ToolPins = {
   ): Promise<ToolChange>;
 };
 
-/** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
-export type RetainedTable = 'admin_changes';
+export type AuditQuery = {
+  /** One tenant's records, read in that tenant's scope; absent: every record (platform). */
+  readonly tenantId?: string;
+  /** Records after this seq (the cursor). */
+  readonly afterSeq?: number;
+  /** ISO times: `since` inclusive, `until` exclusive. */
+  readonly since?: string;
+  readonly until?: string;
+  /** The tool as the client named it. */
+  readonly tool?: string;
+  /** At most 10000. */
+  readonly limit: number;
+};
+
+/**
+ * The audit log's store sink (src/audit/store-sink.ts). Written by the gateway's audit writer in
+ * batches: not admin changes, no version bump. Purge and retention delete a tenant's rows like
+ * any tenant table, which `audit verify` then reports as missing seqs (docs/audit.md).
+ */
+export type AuditRecords = {
+  /** Inserts the records in one transaction; a seq already stored is skipped (a retried batch). */
+  append(records: readonly StoredAuditRecord[]): Promise<void>;
+  /** The record with the highest seq, where the writer continues the chain. */
+  last(): Promise<StoredAuditRecord | undefined>;
+  /** Records matching the query, in seq order. */
+  list(query: AuditQuery): Promise<StoredAuditRecord[]>;
+  /** Every record after `afterSeq`, every tenant's and the log's own, in seq order, for verify. */
+  scan(afterSeq: number, limit: number): Promise<StoredAuditRecord[]>;
+};
+
+/** Time-series tables and the column retention cuts on. The usage table joins later. */
+export type RetainedTable = 'admin_changes' | 'audit_records';
 
 export type Retention = {
   readonly tables: readonly RetainedTable[];
@@ -365,6 +396,7 @@ export type Store = {
   readonly changes: ChangeLog;
   readonly baselines: Baselines;
   readonly pins: ToolPins;
+  readonly audit: AuditRecords;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

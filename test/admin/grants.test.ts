@@ -10,7 +10,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AuditSchema } from '../../src/audit/audit-schema.ts';
-import { openFileAuditLog } from '../../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../../src/audit/open-audit-log.ts';
 import { silentLogger } from '../../src/log.ts';
 import {
   bearer,
@@ -72,13 +72,10 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       const store = await backend.open();
       const rootKey = await platformKey(store);
       const dir = mkdtempSync(join(tmpdir(), 'mcplane-grants-audit-'));
-      const audit = await openFileAuditLog(
-        AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }),
-        {
-          env: {},
-          log: silentLogger(),
-        },
-      );
+      const audit = await openAuditLog(AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }), {
+        env: {},
+        log: silentLogger(),
+      });
       const http = await startHttpGateway(CONFIG, { store, audit });
       const root = adminClient(http.origin, rootKey);
       const tenants: Record<string, Tenant> = {};

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AuditSchema } from '../../src/audit/audit-schema.ts';
-import { openFileAuditLog } from '../../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../../src/audit/open-audit-log.ts';
 import { GuardProfiles } from '../../src/guard/guard-profiles.ts';
 import { compilePolicies } from '../../src/guard/policy/load-policies.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -224,13 +224,10 @@ rules:
     when: "request.face == 'admin-mcp'"
     reason: rotate keys through the admin API
 `;
-      const audit = await openFileAuditLog(
-        AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }),
-        {
-          env: {},
-          log: silentLogger(),
-        },
-      );
+      const audit = await openAuditLog(AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }), {
+        env: {},
+        log: silentLogger(),
+      });
       const { http, root } = await started(CONFIG, {
         guarding: {
           policies: compilePolicies([{ file: 'test.yaml', text: policy }]),

@@ -18,6 +18,8 @@ describe('the admin OpenAPI document', () => {
     };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/audit',
+      '/audit/verify',
       '/changes',
       '/policy',
       '/policy/explain',

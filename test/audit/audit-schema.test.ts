@@ -5,6 +5,7 @@ describe('the audit config block', () => {
   it('has documented defaults', () => {
     expect(AuditSchema.parse({})).toEqual({
       enabled: false,
+      sinks: ['file'],
       dir: 'audit',
       file: 'audit.jsonl',
       rotateBytes: 64 * 1024 * 1024,
@@ -15,6 +16,13 @@ describe('the audit config block', () => {
       keepArgs: false,
       sync: true,
     });
+  });
+
+  it('takes the file and the store as sinks, each once', () => {
+    expect(AuditSchema.parse({ sinks: ['store', 'file'] }).sinks).toEqual(['store', 'file']);
+    expect(AuditSchema.safeParse({ sinks: ['file', 'file'] }).success).toBe(false);
+    expect(AuditSchema.safeParse({ sinks: [] }).success).toBe(false);
+    expect(AuditSchema.safeParse({ sinks: ['syslog'] }).success).toBe(false);
   });
 
   it('reads sizes and durations as people write them', () => {

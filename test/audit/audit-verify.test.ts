@@ -292,9 +292,11 @@ describe('mcplane audit verify', () => {
 
   it.each([
     { args: [], problem: 'expected the subcommand "verify"' },
-    { args: ['verify'], problem: 'verify takes one file or directory' },
+    { args: ['verify'], problem: 'verify takes one file, directory or store URL' },
     { args: ['verify', '/nonexistent/audit'], problem: 'cannot read /nonexistent/audit' },
     { args: ['verify', '.', '--bogus'], problem: "Unknown option '--bogus'" },
+    { args: ['verify', 'sqlite:/nonexistent/mcplane.db'], problem: 'cannot read /nonexistent/mcplane.db' },
+    { args: ['verify', 'postgres://nobody@127.0.0.1:1/none'], problem: 'cannot reach the PostgreSQL store' },
   ])('exits 2 on bad usage: $problem', async ({ args, problem }) => {
     const result = await verifyCommand(args);
     expect(result.code).toBe(2);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSchema } from '../../src/audit/audit-schema.ts';
-import { openFileAuditLog } from '../../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../../src/audit/open-audit-log.ts';
 import { auditCommand } from '../../src/cli/audit-command.ts';
 import { GuardProfiles } from '../../src/guard/guard-profiles.ts';
 import { compilePolicies } from '../../src/guard/policy/load-policies.ts';
@@ -50,7 +50,7 @@ function guarding() {
 }
 
 async function auditLog(dir: string) {
-  return openFileAuditLog(AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }), {
+  return openAuditLog(AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }), {
     env: {},
     log: silentLogger(),
   });

@@ -21,6 +21,7 @@ async function sqliteHarness(): Promise<StoreHarness> {
 
   return {
     backend: 'sqlite',
+    url,
     async open(options) {
       const store = await openStore(url, options);
       stores.push(store);

@@ -20,6 +20,8 @@ export type TableShape = { readonly name: string; readonly columns: readonly str
 
 export type StoreHarness = {
   readonly backend: 'sqlite' | 'postgres';
+  /** The store URL of this test's database (what `gateway.store.url` would say). */
+  readonly url: string;
   /** The backend driver on this test's database, below the Store; closed by `cleanup`. */
   database(): Promise<Database>;
   /** Opens another Store on this test's database; closed by `cleanup`. */

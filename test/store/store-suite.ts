@@ -5,6 +5,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { HarnessFactory, StoreHarness } from './store-harness.ts';
 import { apiKeyTests } from './suite/api-keys.ts';
+import { auditRecordTests } from './suite/audit-records.ts';
 import { baselineTests } from './suite/baselines.ts';
 import { changeLogTests } from './suite/change-log.ts';
 import { grantTests } from './suite/grants.ts';
@@ -40,5 +41,6 @@ export function storeSuite(factory: HarnessFactory): void {
   tenantScopingTests(harness);
   tenantDataTests(harness);
   toolPinTests(harness);
+  auditRecordTests(harness);
   migrationTests(harness);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSchema } from '../../src/audit/audit-schema.ts';
-import { openFileAuditLog } from '../../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../../src/audit/open-audit-log.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
 import {
   bearer,
@@ -174,13 +174,10 @@ describe('the call log', () => {
 
   it("the audit record of a call carries the trace id of the client's traceparent", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcplane-audit-'));
-    const audit = await openFileAuditLog(
-      AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }),
-      {
-        env: {},
-        log: silentLogger(),
-      },
-    );
+    const audit = await openAuditLog(AuditSchema.parse({ enabled: true, dir, sync: false, flushMs: 10 }), {
+      env: {},
+      log: silentLogger(),
+    });
     const http = await startHttpGateway(
       { servers: { fixture: fixtureServer() }, gateway: { auth: { anonymous: { tenant: 'acme' } } } },
       { audit },

@@ -19,6 +19,12 @@ import { scanWindow, type Detector, type DetectorHit } from './detector.ts';
 const HIDDEN =
   /(\u{1F3F4}?)([\u{E0000}-\u{E007F}]+)|([\u202A-\u202E\u2066-\u2069]+)|([\u200B-\u200D\u2060\uFEFF]{2,})/gu;
 
+/**
+ * Every branch above starts at U+200B or above (tags and the flag are astral: surrogates), so a
+ * text without such a code unit, most text, is passed by one native scan.
+ */
+const MAYBE_HIDDEN = /[\u200B-\uFFFF]/;
+
 /** Tag letters and digits, then CANCEL TAG: how 🏴 spells gbeng, gbsct, gbwls and the like. */
 const SUBDIVISION_FLAG_TAGS = /^[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{1,6}\u{E007F}$/u;
 
@@ -28,6 +34,7 @@ export function createHiddenCharactersDetector(): Detector {
     scan(text: string): DetectorHit[] {
       const window = scanWindow(text);
       const hits: DetectorHit[] = [];
+      if (!MAYBE_HIDDEN.test(window)) return hits;
       for (const match of window.matchAll(HIDDEN)) {
         const [whole, flag, tags, bidi, zeroWidth] = match;
         const index = match.index;

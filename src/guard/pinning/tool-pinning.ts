@@ -28,7 +28,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import { qualify } from '../../router/qualified-name.ts';
-import type { ToolChange, ToolPin } from '../../store/records.ts';
+import type { ToolChange, ToolFinding, ToolPin } from '../../store/records.ts';
 import type { NewToolChange, NewToolPin, PinState, Store } from '../../store/store.ts';
 import type { Finding } from '../pipeline.ts';
 import { scanToolDefinition } from '../tool-definition-scan.ts';
@@ -57,6 +57,16 @@ export type ToolPinningOptions = {
   announce(server: string, tenantId: string | null): void;
   /** Followed for decisions made elsewhere (another replica's admin API). */
   readonly store?: Store;
+  /**
+   * Called once per recorded change whose definition the scan flagged (poisoning, shadowing),
+   * for the audit log: findings made outside any client call.
+   */
+  readonly onFindings?: (
+    tenantId: string | null,
+    server: string,
+    tool: string,
+    findings: readonly ToolFinding[],
+  ) => void;
 };
 
 export type PinningStats = {
@@ -270,6 +280,8 @@ export class ToolPinning {
         set.open.set(toolKey(change.tool, change.newHash), change);
       if (change.kind === 'removed') set.removals.add(toolKey(change.tool, change.oldHash));
       if (created) held = this.#report(change, settings.pinning, first) || held;
+      if (created && change.findings.length > 0)
+        this.#options.onFindings?.(scope, server, change.tool, change.findings);
     }
     if (toPin.length > 0 || records.length > 0) set.seen = true;
     if (held && announce) this.#options.announce(server, scope);

@@ -59,7 +59,14 @@ export function compilePolicies(
   options: PolicyOptions & { origin?: string } = {},
 ): PolicySet {
   const engine = options.engine ?? defaultEngine();
-  const state: Compilation = { engine, rules: [], defaults: new Map(), names: new Map(), problems: [] };
+  const state: Compilation = {
+    engine,
+    rules: [],
+    defaults: new Map(),
+    names: new Map(),
+    conditions: new Map(),
+    problems: [],
+  };
   for (const source of sources) compileFile(state, source);
   if (state.problems.length > 0) throw new ConfigError(options.origin ?? 'policies', state.problems);
   const files = sources.map((source) => source.file);
@@ -72,8 +79,19 @@ type Compilation = {
   readonly defaults: Map<string, TenantDefault>;
   /** Where each rule name was first defined. */
   readonly names: Map<string, Origin>;
+  /** Each condition text compiled once: rules that share one share its program (rule-index.ts). */
+  readonly conditions: Map<string, ReturnType<ConditionEngine['compile']>>;
   readonly problems: ConfigProblem[];
 };
+
+function compileCondition(state: Compilation, source: string): ReturnType<ConditionEngine['compile']> {
+  let compiled = state.conditions.get(source);
+  if (compiled === undefined) {
+    compiled = state.engine.compile(source);
+    state.conditions.set(source, compiled);
+  }
+  return compiled;
+}
 
 function compileFile(state: Compilation, { file, text }: PolicySource): void {
   let yaml: YamlSource;
@@ -97,7 +115,7 @@ function compileFile(state: Compilation, { file, text }: PolicySource): void {
     const nameProblem = claimName(state, draft.name, origin);
     if (nameProblem !== undefined) problems.push({ path: ['rules', index, 'name'], message: nameProblem });
     const condition =
-      typeof draft.when === 'string' && draft.when !== '' ? state.engine.compile(draft.when) : undefined;
+      typeof draft.when === 'string' && draft.when !== '' ? compileCondition(state, draft.when) : undefined;
     if (condition !== undefined && 'problem' in condition) {
       problems.push({ path: ['rules', index, 'when'], message: condition.problem });
     } else if (result.success) {

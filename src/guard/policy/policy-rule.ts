@@ -2,8 +2,7 @@
  * A rule as a decision uses it: its match fields compiled to globs, its condition to a CEL
  * program, and where it was written. Built once per load.
  */
-import type { Condition, ConditionBindings } from './condition.ts';
-import { ConditionFailure } from './condition.ts';
+import type { Condition } from './condition.ts';
 import { compileGlobs, type Matcher } from './glob.ts';
 import type { PolicyInput } from './policy-input.ts';
 import type { Effect, MatchField, Mode, RuleSpec } from './policy-schema.ts';
@@ -12,7 +11,7 @@ import { MATCH_FIELDS } from './policy-schema.ts';
 /** Where a rule (or a default) was written. */
 export type Origin = { readonly file: string; readonly line: number };
 
-type FieldTest = {
+export type FieldTest = {
   readonly field: MatchField;
   /** The globs as written, for listings. */
   readonly globs: readonly string[];
@@ -90,13 +89,4 @@ export function failedField(rule: CompiledRule, input: PolicyInput): MatchField 
     if (value === undefined || !test.matches(value)) return test.field;
   }
   return undefined;
-}
-
-/**
- * Whether a rule's condition counts as holding. A failure (a missing argument, a wrong type)
- * errs on the safe side: a deny rule holds, so the call is denied; an allow rule does not.
- */
-export function conditionHolds(rule: CompiledRule, bindings: ConditionBindings): boolean {
-  const result = (rule.condition as Condition).evaluate(bindings);
-  return result === true || (result instanceof ConditionFailure && rule.effect === 'deny');
 }

@@ -25,16 +25,11 @@
  * an allow among them counts as matching; the call itself is still decided in full.
  */
 import type { Decision } from '../pipeline.ts';
-import type { ConditionBindings, ConditionEngine } from './condition.ts';
+import type { Condition, ConditionBindings, ConditionEngine } from './condition.ts';
 import { ConditionFailure } from './condition.ts';
 import type { PolicyInput } from './policy-input.ts';
-import {
-  conditionHolds,
-  failedField,
-  type CompiledRule,
-  type Origin,
-  type RuleOutcome,
-} from './policy-rule.ts';
+import { failedField, type CompiledRule, type Origin, type RuleOutcome } from './policy-rule.ts';
+import { RuleIndex, restMatches, type Candidate } from './rule-index.ts';
 import type { Effect, Mode } from './policy-schema.ts';
 
 /** What happens to a tenant's calls that no rule matches. */
@@ -58,6 +53,7 @@ export class PolicySet {
   readonly files: readonly string[];
   readonly #defaults: ReadonlyMap<string, TenantDefault>;
   readonly #engine: ConditionEngine;
+  readonly #index: RuleIndex;
 
   constructor(options: {
     rules: readonly CompiledRule[];
@@ -69,6 +65,7 @@ export class PolicySet {
     this.files = Object.freeze([...options.files]);
     this.#defaults = options.defaults;
     this.#engine = options.engine;
+    this.#index = new RuleIndex(this.rules);
     Object.freeze(this);
   }
 
@@ -79,18 +76,16 @@ export class PolicySet {
 
   /** The decision for one call (see the evaluation order above). */
   decide(input: PolicyInput): Decision {
-    let bindings: ConditionBindings | undefined;
+    const conditions = new Conditions(this.#engine, input, this.#index.conditions);
     let dryRunDeny: CompiledRule | undefined;
     let allow: CompiledRule | undefined;
-    for (const rule of this.rules) {
+    for (const candidate of this.#index.candidates(input)) {
+      const { rule } = candidate;
       // Past the first of its kind, a rule can no longer change the decision: skip its work.
       if (rule.effect === 'allow' ? allow !== undefined : rule.mode === 'dry-run' && dryRunDeny !== undefined)
         continue;
-      if (failedField(rule, input) !== undefined) continue;
-      if (rule.condition !== undefined) {
-        bindings ??= this.#engine.bind(input);
-        if (!conditionHolds(rule, bindings)) continue;
-      }
+      if (!restMatches(candidate, input)) continue;
+      if (rule.condition !== undefined && !conditions.hold(candidate)) continue;
       if (rule.effect === 'allow') allow = rule;
       else if (rule.mode === 'enforce') return ruleDecision(rule);
       else dryRunDeny = rule;
@@ -104,19 +99,19 @@ export class PolicySet {
    * every call to it would be denied in `enforce` mode, whatever its arguments.
    */
   listed(input: PolicyInput): boolean {
-    let bindings: ConditionBindings | undefined;
+    const conditions = new Conditions(this.#engine, input, this.#index.conditions);
     let allowed = false;
-    for (const rule of this.rules) {
+    for (const candidate of this.#index.candidates(input)) {
+      const { rule } = candidate;
       if (rule.effect === 'allow' && allowed) continue;
       if (rule.effect === 'deny' && rule.mode === 'dry-run') continue;
-      if (failedField(rule, input) !== undefined) continue;
+      if (!restMatches(candidate, input)) continue;
       if (rule.condition !== undefined) {
         if (rule.condition.readsArgs) {
           allowed ||= rule.effect === 'allow';
           continue;
         }
-        bindings ??= this.#engine.bind(input);
-        if (!conditionHolds(rule, bindings)) continue;
+        if (!conditions.hold(candidate)) continue;
       }
       if (rule.effect === 'deny') return false;
       allowed = true;
@@ -138,6 +133,34 @@ export class PolicySet {
     const tenantDefault = this.defaultFor(input.tenant.id);
     const decision = decidedBy === undefined ? defaultDecision(tenantDefault) : ruleDecision(decidedBy);
     return { decision, decidedBy, tenantDefault, rules };
+  }
+}
+
+/**
+ * The conditions of one decision: the bindings built at the first condition, and each distinct
+ * condition evaluated at most once. A failure (a missing argument, a wrong type) errs on the safe
+ * side: a deny rule holds, so the call is denied; an allow rule does not.
+ */
+class Conditions {
+  readonly #engine: ConditionEngine;
+  readonly #input: PolicyInput;
+  readonly #memo: (boolean | ConditionFailure | undefined)[];
+  #bindings: ConditionBindings | undefined;
+
+  constructor(engine: ConditionEngine, input: PolicyInput, count: number) {
+    this.#engine = engine;
+    this.#input = input;
+    this.#memo = count === 0 ? [] : new Array<undefined>(count);
+  }
+
+  hold({ rule, slot }: Candidate): boolean {
+    let result = this.#memo[slot];
+    if (result === undefined) {
+      this.#bindings ??= this.#engine.bind(this.#input);
+      result = (rule.condition as Condition).evaluate(this.#bindings);
+      this.#memo[slot] = result;
+    }
+    return result === true || (result instanceof ConditionFailure && rule.effect === 'deny');
   }
 }
 

@@ -2,9 +2,10 @@
 import { initial } from './001-initial.ts';
 import { toolPins } from './002-tool-pins.ts';
 import { anomalyBaselines } from './003-anomaly-baselines.ts';
+import { auditRecords } from './006-audit-records.ts';
 import type { Migration } from './migration.ts';
 
-export const MIGRATIONS: readonly Migration[] = [initial, toolPins, anomalyBaselines];
+export const MIGRATIONS: readonly Migration[] = [initial, toolPins, anomalyBaselines, auditRecords];
 
-/** The schema version this code writes and reads. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+/** The schema version this code writes and reads: its last migration's. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -21,14 +21,18 @@ const BOOKKEEPING = `CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at TEXT NOT NULL
 )`;
 
-async function currentVersion(sql: Sql): Promise<number> {
-  const [row] = await sql.rows('SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations');
-  return row === undefined ? 0 : integer(row, 'version');
+async function appliedVersions(sql: Sql): Promise<Set<number>> {
+  const rows = await sql.rows('SELECT version FROM schema_migrations');
+  return new Set(rows.map((row) => integer(row, 'version')));
 }
 
+// Versions ascend but may skip a number: each piece of work is given its number up front, so a
+// branch can hold 6 before 4 and 5 arrive. A skipped number that arrives later is applied then.
 function checkOrder(migrations: readonly Migration[]): void {
   migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of order`);
+    const before = index === 0 ? 0 : (migrations[index - 1] as Migration).version;
+    if (!Number.isSafeInteger(migration.version) || migration.version <= before)
+      throw new Error(`migration ${migration.name} is out of order`);
   });
 }
 
@@ -42,13 +46,14 @@ export async function migrate(
   options: { apply: boolean; now: () => Date },
 ): Promise<MigrationResult> {
   checkOrder(migrations);
-  const latest = migrations.length;
+  const latest = migrations.at(-1)?.version ?? 0;
   return db.transaction('platform', async (sql) => {
     if (db.dialect === 'postgres') {
       await sql.rows(`SELECT pg_advisory_xact_lock(hashtext('mcplane.migrate:' || current_schema()))`);
     }
     await sql.run(BOOKKEEPING);
-    const from = await currentVersion(sql);
+    const applied = await appliedVersions(sql);
+    const from = Math.max(0, ...applied);
     if (from > latest) {
       throw new GatewayError(
         'STORE_SCHEMA_TOO_NEW',
@@ -56,7 +61,7 @@ export async function migrate(
         { detail: { storeVersion: from, codeVersion: latest } },
       );
     }
-    const pending = migrations.slice(from);
+    const pending = migrations.filter((migration) => !applied.has(migration.version));
     if (pending.length > 0 && !options.apply) {
       throw new GatewayError(
         'STORE_SCHEMA_BEHIND',

@@ -6,6 +6,7 @@ import { createSecretBox } from '../secrets/secret-box.ts';
 import type { MasterKeyRing } from '../secrets/master-keys.ts';
 import type { Store } from '../store.ts';
 import { createApiKeys } from './api-keys-sql.ts';
+import { createAuditRecords } from './audit-records-sql.ts';
 import { createBaselines } from './baselines-sql.ts';
 import { createChangeLog } from './change-log-sql.ts';
 import type { Database } from './database.ts';
@@ -61,6 +62,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     changes: createChangeLog(ctx),
     baselines: createBaselines(ctx),
     pins: createToolPins(ctx),
+    audit: createAuditRecords(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

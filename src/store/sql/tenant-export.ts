@@ -1,11 +1,12 @@
 /**
  * A tenant's export (seed 004): everything the store holds for it, read in one transaction in
  * the tenant's own scope. Keys come without hashes and secrets masked, so an export is safe to
- * hand to the tenant. A later table (usage, audit) adds its section here. Global tool pins (of
+ * hand to the tenant. A later table (usage) adds its section here. Global tool pins (of
  * shared and session-mode servers) belong to no tenant and are not exported.
  */
 import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
+import { auditRecordFromRow } from './audit-records-sql.ts';
 import { baselineFromRow } from './baselines-sql.ts';
 import { grantFromRow } from './grants-sql.ts';
 import { projectFromRow } from './projects-sql.ts';
@@ -49,6 +50,9 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       toolChanges: (
         await rows('SELECT * FROM tool_changes WHERE tenant_id = $1 ORDER BY created_at, id')
       ).map(toolChangeFromRow),
+      auditRecords: (await rows('SELECT * FROM audit_records WHERE tenant_id = $1 ORDER BY seq')).map(
+        auditRecordFromRow,
+      ),
     };
   });
 }

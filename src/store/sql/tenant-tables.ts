@@ -15,6 +15,7 @@ export type TenantTable = {
 
 export const TENANT_TABLES: readonly TenantTable[] = [
   { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
+  { table: 'audit_records', tenantColumns: ['tenant_id'], timeColumn: 'time' },
   { table: 'anomaly_baselines', tenantColumns: ['tenant_id'] },
   // No time column: retention must never cut a change still waiting for review, nor a pin.
   { table: 'tool_changes', tenantColumns: ['tenant_id'] },

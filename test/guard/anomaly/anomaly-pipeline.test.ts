@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditSchema } from '../../../src/audit/audit-schema.ts';
-import { openFileAuditLog } from '../../../src/audit/open-file-audit-log.ts';
+import { openAuditLog } from '../../../src/audit/open-audit-log.ts';
 import { createGateway, type Gateway } from '../../../src/gateway.ts';
 import { AnomalyDetection } from '../../../src/guard/anomaly/anomaly-detection.ts';
 import { AnomalySchema } from '../../../src/guard/anomaly/anomaly-schema.ts';
@@ -53,7 +53,7 @@ afterEach(async () => {
 
 async function start(options: { dir: string; clock: { now: () => number }; store?: Store; policy?: string }) {
   const config = testConfig(INPUT);
-  const audit = await openFileAuditLog(
+  const audit = await openAuditLog(
     AuditSchema.parse({ enabled: true, dir: options.dir, sync: false, flushMs: 10 }),
     { env: {}, log: silentLogger() },
   );

@@ -31,12 +31,15 @@ afterEach(async () => {
 type Probe = {
   pinning: ToolPinning;
   announced: [string, string | null][];
+  /** What onFindings heard: scope, server, tool, detectors. */
+  flagged: [string | null, string, string, string[]][];
   settings: Map<string, PinningSettings>;
 };
 
 function pinningOn(ledger: PinLedger, options: { store?: Store; settings?: PinningSettings } = {}): Probe {
   const settings = new Map<string, PinningSettings>([['srv', options.settings ?? SHARED]]);
   const announced: [string, string | null][] = [];
+  const flagged: Probe['flagged'] = [];
   const pinning = new ToolPinning({
     ledger,
     log: silentLogger(),
@@ -44,10 +47,12 @@ function pinningOn(ledger: PinLedger, options: { store?: Store; settings?: Pinni
     separator: () => '__',
     allows: () => true,
     announce: (server, tenantId) => announced.push([server, tenantId]),
+    onFindings: (tenantId, server, tool, findings) =>
+      flagged.push([tenantId, server, tool, findings.map((finding) => finding.detector)]),
     ...(options.store ? { store: options.store } : {}),
   });
   closing.push(() => pinning.close());
-  return { pinning, announced, settings };
+  return { pinning, announced, settings, flagged };
 }
 
 /** A ledger on the store's pins that counts writes, and may fail its next reads. */
@@ -128,13 +133,16 @@ describe('tool pinning', () => {
 
   it('holds a poisoned tool at first sight, with its findings, and pins the rest', async () => {
     const store = await memoryStore();
-    const { pinning } = pinningOn(store.pins);
+    const { pinning, flagged } = pinningOn(store.pins);
     const catalog = [ECHO, POISONED];
     expect(await verdicts(pinning, catalog)).toEqual(['allow', 'quarantine']);
     const [held] = await store.pins.listAllChanges();
     expect(held).toMatchObject({ tool: 'notes', kind: 'added', status: 'pending' });
     expect(held?.findings.map((finding) => finding.detector)).toEqual(['instruction-override']);
     expect(pinning.stats()).toMatchObject({ flagged: 1, held: 1, pinned: 1 });
+    // Reported once, for the audit log, however often the tool is listed again.
+    await verdicts(pinning, catalog);
+    expect(flagged).toEqual([[null, 'srv', 'notes', ['instruction-override']]]);
   });
 
   it('with trust: auto, pins a clean added tool at once but still holds a flagged one', async () => {

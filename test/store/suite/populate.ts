@@ -53,6 +53,18 @@ export async function populate(store: Store, tenantId: string, grantee: string):
   await store.baselines.save([
     { tenantId, principal: `key:${key.id}`, baseline: { v: 1, calls: 1, note: `${tenantId} baseline` } },
   ]);
+  const seq = ((await store.audit.last())?.seq ?? 0) + 1;
+  const time = '2026-11-01T00:00:00.000Z';
+  await store.audit.append([
+    {
+      seq,
+      tenantId,
+      time,
+      kind: 'tool-call',
+      tool: 'kb__search',
+      line: JSON.stringify({ kind: 'tool-call', seq, tenant: tenantId, principal: `key:${key.id}`, time }),
+    },
+  ]);
   return {
     tenantId,
     projectId: project.id,

@@ -44,6 +44,7 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         anomalyBaselines: [{ tenantId: a.tenantId, principal: `key:${a.keyId}` }],
         toolPins: [{ tenantId: a.tenantId, server: 'kb', tool: 'search' }],
         toolChanges: [{ id: a.toolChangeId, tenantId: a.tenantId, status: 'pending' }],
+        auditRecords: [{ tenantId: a.tenantId, kind: 'tool-call', tool: 'kb__search' }],
       });
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
@@ -113,6 +114,7 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         anomaly_baselines: 1,
         tool_pins: 1,
         tool_changes: 1,
+        audit_records: 1,
       });
 
       const tables = await h.tables();
@@ -158,7 +160,7 @@ export function tenantDataTests(harness: () => StoreHarness): void {
       await store.tenants.create({ id: b, name: 'B' }, ACTOR);
       clock.advance(86_400 * 30);
       await store.tenants.update(a, { name: 'A2' }, ACTOR);
-      expect(store.retention.tables).toEqual(['admin_changes']);
+      expect(store.retention.tables).toEqual(['admin_changes', 'audit_records']);
       expect(await store.retention.deleteBefore(a, 'admin_changes', '2026-01-15T00:00:00Z')).toBe(1);
       expect((await store.changes.list(a)).map((change) => change.action)).toEqual(['tenant.update']);
       expect(await store.changes.list(b)).toHaveLength(1);
