@@ -4,6 +4,7 @@
  * API keys appear without their hash (except {@link ApiKeyCredential}, for authentication only)
  * and tenant server secrets appear masked (except {@link ResolvedServerConfig}, for spawning).
  */
+import type { StoredUsageEvent, TenantBilling } from './usage-records.ts';
 
 export type TenantStatus = 'active' | 'suspended' | 'deleted';
 
@@ -203,4 +204,8 @@ export type TenantExport = {
   /** Pins of the tenant's own (`mode: tenant`) pools; global pins belong to no tenant. */
   readonly toolPins: readonly ToolPin[];
   readonly toolChanges: readonly ToolChange[];
+  readonly billing: TenantBilling | null;
+  readonly usageEvents: readonly StoredUsageEvent[];
+  readonly usageHourly: readonly Readonly<Record<string, unknown>>[];
+  readonly usageDaily: readonly Readonly<Record<string, unknown>>[];
 };

@@ -39,6 +39,8 @@ import type {
   ToolFinding,
   ToolPin,
 } from './records.ts';
+import type { Billing } from './sql/billing-sql.ts';
+import type { Usage } from './sql/usage-sql.ts';
 
 /** Who is making a change, for the admin change log. */
 export type ChangeContext = {
@@ -320,8 +322,8 @@ export type ToolPins = {
   ): Promise<ToolChange>;
 };
 
-/** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
-export type RetainedTable = 'admin_changes';
+/** Time-series tables and the column retention cuts on. Daily usage rollups are kept for billing. */
+export type RetainedTable = 'admin_changes' | 'usage_events' | 'usage_hourly';
 
 export type Retention = {
   readonly tables: readonly RetainedTable[];
@@ -365,6 +367,10 @@ export type Store = {
   readonly changes: ChangeLog;
   readonly baselines: Baselines;
   readonly pins: ToolPins;
+  /** Usage events and rollups (docs/metering.md), written in batches by the gateway. */
+  readonly usage: Usage;
+  /** Plans, Stripe customers and applied Stripe events (docs/billing.md). */
+  readonly billing: Billing;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;
