@@ -10,6 +10,8 @@ import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
+import { BillingSchema } from '../billing/billing-schema.ts';
+import { CostSchema, MeteringSchema } from '../metering/metering-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -140,6 +142,7 @@ export const ServerSchema = z
       description:
         'review: a tool the server adds after it was first seen waits for an admin; auto: added tools are pinned at once (unless the scan flags them). Changed definitions always wait.',
     }),
+    cost: CostSchema.prefault({}),
     description: z.string().optional(),
   })
   .strict();
@@ -413,6 +416,10 @@ export const GatewaySettingsSchema = z
       description: 'Prometheus metrics: what is labelled, and how many label values (docs/observability.md).',
     }),
     logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
+    metering: MeteringSchema.prefault({}).meta({
+      description:
+        'Usage events per call, written to the store in batches, and cost attribution of child processes (docs/metering.md).',
+    }),
   })
   .strict();
 
@@ -452,13 +459,13 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
-    tiers: z
-      .record(z.string().min(1), TierSchema)
-      .default({})
-      .meta({
-        description:
-          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
-      }),
+    tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
+      description:
+        'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
+    billing: BillingSchema.prefault({}).meta({
+      description: 'Plans, overage prices and the Stripe webhook and usage export (docs/billing.md).',
+    }),
   })
   .strict()
   .superRefine((config, ctx) => {
