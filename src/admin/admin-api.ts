@@ -12,6 +12,7 @@ import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
 import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
+import { billingApi } from './billing-api.ts';
 import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
 import { problemResponse } from './problem.ts';
@@ -19,6 +20,7 @@ import { projectsApi } from './projects-api.ts';
 import { serverConfigsApi } from './server-configs-api.ts';
 import { tenantsApi } from './tenants-api.ts';
 import { toolChangesApi } from './tool-changes-api.ts';
+import { usageApi } from './usage-api.ts';
 
 export const ADMIN_PATH = '/admin/v1';
 
@@ -28,7 +30,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, usage and billing, and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -54,6 +56,8 @@ function routes(deps: AdminDeps): AdminApp {
   grantsApi(app, deps);
   gatewayApi(app, deps);
   toolChangesApi(app, deps);
+  usageApi(app, deps);
+  billingApi(app, deps);
   return app;
 }
 

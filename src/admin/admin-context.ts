@@ -45,6 +45,8 @@ export type AdminDeps = {
   ): Promise<void>;
   status(): unknown;
   reload(): Promise<ReloadOutcome>;
+  /** Writes the usage metering still holds in memory, so a read sees every call made so far. */
+  flushUsage(): Promise<void>;
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
 };

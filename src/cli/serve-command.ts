@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServerType } from '@hono/node-server';
 import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
 import { adminDeps } from '../control/admin-deps.ts';
+import { webhooksFor } from '../control/webhook-deps.ts';
 import { ConfigReloader } from '../control/config-reloader.ts';
 import { ConfigWatcher } from '../control/config-watcher.ts';
 import { RetentionJob } from '../control/retention-job.ts';
@@ -120,6 +121,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     log,
     baseUrl: config.gateway.http.publicUrl ?? origin,
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
+    webhooks: webhooksFor(gateway, store),
   });
   listener.attach(front.app);
   gateway.metrics?.addProcessMetrics();

@@ -33,5 +33,8 @@ export function adminDeps(
     }),
     reload: () => reloader.reload('admin-api'),
     pinning: gateway.pinning,
+    flushUsage: async () => {
+      await gateway.meter?.flush();
+    },
   };
 }

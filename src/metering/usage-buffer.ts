@@ -78,6 +78,7 @@ export class UsageBuffer {
   flush(): Promise<void> {
     this.#flushing ??= this.#drain().finally(() => {
       this.#flushing = undefined;
+      this.#logDrops();
     });
     return this.#flushing;
   }
@@ -120,7 +121,6 @@ export class UsageBuffer {
   }
 
   async #drain(): Promise<void> {
-    this.#logDrops();
     // Bounded: at most the batches queued when the round began, so a busy gateway cannot keep one
     // round going for ever.
     let rounds = Math.ceil(this.size / this.#settings.batchSize);

@@ -69,6 +69,8 @@ export type TenantBilling = {
   readonly plan: string;
   readonly stripeCustomerId: string | null;
   readonly stripeSubscriptionId: string | null;
+  /** The subscription item of the metered price, which usage records are reported against. */
+  readonly stripeSubscriptionItemId: string | null;
   readonly subscriptionStatus: string | null;
   /** The keys billing suspended; reactivation resumes these only. */
   readonly suspendedKeyIds: readonly string[];
@@ -79,6 +81,7 @@ export type TenantBillingPatch = {
   readonly plan?: string;
   readonly stripeCustomerId?: string | null;
   readonly stripeSubscriptionId?: string | null;
+  readonly stripeSubscriptionItemId?: string | null;
   readonly subscriptionStatus?: string | null;
   readonly suspendedKeyIds?: readonly string[];
 };

@@ -67,6 +67,7 @@ function tables(t: Types, serial: string): string[] {
       plan TEXT NOT NULL,
       stripe_customer_id TEXT,
       stripe_subscription_id TEXT,
+      stripe_subscription_item_id TEXT,
       subscription_status TEXT,
       suspended_key_ids ${t.json} NOT NULL,
       updated_at ${t.time} NOT NULL

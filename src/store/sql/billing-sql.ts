@@ -3,6 +3,7 @@
  * suspended) and the Stripe events already applied. Setting billing state is an admin change:
  * it is logged and bumps the version, like any change to a tenant.
  */
+import { GatewayError } from '../../errors.ts';
 import type { TenantBilling, TenantBillingPatch } from '../usage-records.ts';
 import type { ChangeContext } from '../store.ts';
 import { checkId, checkTenantId, checkText, invalid } from '../validate.ts';
@@ -30,6 +31,7 @@ export function billingFromRow(row: Row): TenantBilling {
     plan: text(row, 'plan'),
     stripeCustomerId: textOrNull(row, 'stripe_customer_id'),
     stripeSubscriptionId: textOrNull(row, 'stripe_subscription_id'),
+    stripeSubscriptionItemId: textOrNull(row, 'stripe_subscription_item_id'),
     subscriptionStatus: textOrNull(row, 'subscription_status'),
     suspendedKeyIds: stringList(row, 'suspended_key_ids') ?? [],
     updatedAt: time(row, 'updated_at'),
@@ -48,6 +50,7 @@ function checkPatch(patch: TenantBillingPatch): void {
   if (patch.plan !== undefined) checkText(patch.plan, 'plan', 64);
   checkStripeId(patch.stripeCustomerId, 'stripeCustomerId');
   checkStripeId(patch.stripeSubscriptionId, 'stripeSubscriptionId');
+  checkStripeId(patch.stripeSubscriptionItemId, 'stripeSubscriptionItemId');
   if (patch.subscriptionStatus !== undefined && patch.subscriptionStatus !== null)
     checkText(patch.subscriptionStatus, 'subscriptionStatus', 64);
   for (const id of patch.suspendedKeyIds ?? []) checkId(id, 'key id');
@@ -81,50 +84,13 @@ export function createBilling(ctx: StoreContext): Billing {
     async put(tenantId, patch, context) {
       checkTenantId(tenantId);
       checkPatch(patch);
-      return ctx.write(scopeOf(tenantId), context, async ({ sql, at, log }) => {
-        const [row] = await sql.rows('SELECT * FROM tenant_billing WHERE tenant_id = $1', [tenantId]);
-        const before = row === undefined ? undefined : billingFromRow(row);
-        const plan = patch.plan ?? before?.plan;
-        if (plan === undefined) throw invalid('a tenant without billing state needs a plan');
-        const next = {
-          plan,
-          customer:
-            patch.stripeCustomerId !== undefined
-              ? patch.stripeCustomerId
-              : (before?.stripeCustomerId ?? null),
-          subscription:
-            patch.stripeSubscriptionId !== undefined
-              ? patch.stripeSubscriptionId
-              : (before?.stripeSubscriptionId ?? null),
-          status:
-            patch.subscriptionStatus !== undefined
-              ? patch.subscriptionStatus
-              : (before?.subscriptionStatus ?? null),
-          suspended: patch.suspendedKeyIds ?? before?.suspendedKeyIds ?? [],
-        };
-        const [saved] = await sql.rows(
-          `INSERT INTO tenant_billing (tenant_id, plan, stripe_customer_id, stripe_subscription_id,
-             subscription_status, suspended_key_ids, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan,
-             stripe_customer_id = excluded.stripe_customer_id,
-             stripe_subscription_id = excluded.stripe_subscription_id,
-             subscription_status = excluded.subscription_status,
-             suspended_key_ids = excluded.suspended_key_ids, updated_at = excluded.updated_at
-           RETURNING *`,
-          [tenantId, next.plan, next.customer, next.subscription, next.status, json([...next.suspended]), at],
-        );
-        await log(tenantId, {
-          action: 'billing.update',
-          target: `tenant:${tenantId}`,
-          details: {
-            plan: next.plan,
-            ...(before && before.plan !== next.plan ? { from: before.plan } : {}),
-            ...(next.status === null ? {} : { subscriptionStatus: next.status }),
-          },
-        });
-        return billingFromRow(saved as Row);
-      });
+      try {
+        return await putBilling(ctx, tenantId, patch, context);
+      } catch (error) {
+        if (ctx.db.constraintKind(error) === 'unique')
+          throw new GatewayError('CONFLICT', 'that Stripe customer is mapped to another tenant already');
+        throw error;
+      }
     },
 
     async seen(eventId) {
@@ -149,4 +115,60 @@ export function createBilling(ctx: StoreContext): Billing {
       return inserted > 0;
     },
   };
+}
+
+async function putBilling(
+  ctx: StoreContext,
+  tenantId: string,
+  patch: TenantBillingPatch,
+  context: ChangeContext,
+): Promise<TenantBilling> {
+  return ctx.write(scopeOf(tenantId), context, async ({ sql, at, log }) => {
+    const [row] = await sql.rows('SELECT * FROM tenant_billing WHERE tenant_id = $1', [tenantId]);
+    const before = row === undefined ? undefined : billingFromRow(row);
+    const plan = patch.plan ?? before?.plan;
+    if (plan === undefined) throw invalid('a tenant without billing state needs a plan');
+    const pick = <K extends keyof TenantBillingPatch & keyof TenantBilling>(key: K) =>
+      (patch[key] !== undefined ? patch[key] : (before?.[key] ?? null)) as TenantBilling[K] | null;
+    const next = {
+      plan,
+      customer: pick('stripeCustomerId'),
+      subscription: pick('stripeSubscriptionId'),
+      item: pick('stripeSubscriptionItemId'),
+      status: pick('subscriptionStatus'),
+      suspended: patch.suspendedKeyIds ?? before?.suspendedKeyIds ?? [],
+    };
+    const [saved] = await sql.rows(
+      `INSERT INTO tenant_billing (tenant_id, plan, stripe_customer_id, stripe_subscription_id,
+           stripe_subscription_item_id, subscription_status, suspended_key_ids, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (tenant_id) DO UPDATE SET plan = excluded.plan,
+           stripe_customer_id = excluded.stripe_customer_id,
+           stripe_subscription_id = excluded.stripe_subscription_id,
+           stripe_subscription_item_id = excluded.stripe_subscription_item_id,
+           subscription_status = excluded.subscription_status,
+           suspended_key_ids = excluded.suspended_key_ids, updated_at = excluded.updated_at
+         RETURNING *`,
+      [
+        tenantId,
+        next.plan,
+        next.customer,
+        next.subscription,
+        next.item,
+        next.status,
+        json([...(next.suspended as readonly string[])]),
+        at,
+      ],
+    );
+    await log(tenantId, {
+      action: 'billing.update',
+      target: `tenant:${tenantId}`,
+      details: {
+        plan: next.plan,
+        ...(before && before.plan !== next.plan ? { from: before.plan } : {}),
+        ...(next.status === null ? {} : { subscriptionStatus: next.status }),
+      },
+    });
+    return billingFromRow(saved as Row);
+  });
 }
