@@ -45,7 +45,7 @@ export class UsageBuffer {
     this.#write = write;
     this.#settings = settings;
     this.#log = log;
-    this.#timer = setInterval(() => void this.flush(), settings.flushInterval);
+    this.#timer = setInterval(() => void this.#round(), settings.flushInterval);
     this.#timer.unref();
   }
 
@@ -65,7 +65,7 @@ export class UsageBuffer {
   add(event: UsageEvent): void {
     if (!this.#room(1)) return;
     this.#events.push(event);
-    if (this.#events.length >= this.#settings.batchSize) void this.flush();
+    if (this.#events.length >= this.#settings.batchSize) void this.#round();
   }
 
   charge(charges: readonly CostCharge[]): void {
@@ -74,8 +74,17 @@ export class UsageBuffer {
     for (let i = 0; i < fits; i++) this.#charges.push(charges[i] as CostCharge);
   }
 
-  /** Writes what is queued, a batch at a time; resolves when this round has ended (written or not). */
-  flush(): Promise<void> {
+  /**
+   * Writes what is queued now, a batch at a time; resolves when that is done (written, or left
+   * queued because the store refused it). A round already running is waited for first, since it
+   * took only what was queued when it began.
+   */
+  async flush(): Promise<void> {
+    await this.#flushing;
+    await this.#round();
+  }
+
+  #round(): Promise<void> {
     this.#flushing ??= this.#drain().finally(() => {
       this.#flushing = undefined;
       this.#logDrops();

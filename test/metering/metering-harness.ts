@@ -23,6 +23,7 @@ export type Metered = {
   readonly http: HttpGateway;
   readonly store: Store;
   readonly root: Api;
+  readonly rootKey: string;
 };
 
 export async function startMetered(
@@ -32,7 +33,7 @@ export async function startMetered(
   const store = await backend.open();
   const rootKey = await platformKey(store);
   const http = await startHttpGateway(input, { store });
-  return { http, store, root: adminClient(http.origin, rootKey) };
+  return { http, store, root: adminClient(http.origin, rootKey), rootKey };
 }
 
 export type TenantKeys = {
