@@ -95,7 +95,12 @@ export function billingApi(app: AdminApp, deps: AdminDeps): void {
       tags,
       request: {
         body: jsonBody(
-          z.object({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM').optional() }),
+          z.object({
+            period: z
+              .string()
+              .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month, YYYY-MM')
+              .optional(),
+          }),
           false,
         ),
       },

@@ -25,7 +25,9 @@ const Instant = z
     'expected an ISO 8601 time with an offset (2026-11-01T00:00:00Z) or a date (2026-11-01)',
   )
   .refine((value) => !Number.isNaN(Date.parse(value)), 'not a real date')
-  .transform((value) => new Date(Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)).toISOString());
+  .transform((value) =>
+    new Date(Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)).toISOString(),
+  );
 
 const UsageQuery = z
   .object({
@@ -86,7 +88,10 @@ export function usageApi(app: AdminApp, deps: AdminDeps): void {
       const until = query.until ?? new Date(Math.floor(now / DAY) * DAY + DAY).toISOString();
       await deps.flushUsage();
       const rows = await deps.store.usage.summarize(id, { since, until, groupBy: query.groupBy });
-      return c.json({ tenant: id, since, until, groupBy: query.groupBy, rows: rows.map((row) => ({ ...row })) }, 200);
+      return c.json(
+        { tenant: id, since, until, groupBy: query.groupBy, rows: rows.map((row) => ({ ...row })) },
+        200,
+      );
     },
   );
 

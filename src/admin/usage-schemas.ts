@@ -56,7 +56,7 @@ export const BillingPutSchema = z
       .regex(/^[A-Za-z0-9_]{1,255}$/)
       .nullable()
       .optional()
-      .openapi({ description: "Maps a Stripe customer (cus_…) to this tenant for the webhook." }),
+      .openapi({ description: 'Maps a Stripe customer (cus_…) to this tenant for the webhook.' }),
   })
   .strict();
 

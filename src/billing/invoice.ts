@@ -103,6 +103,9 @@ export function invoiceCsv(lines: readonly InvoiceLine[]): string {
     if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n']/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
-  const rows = [INVOICE_COLUMNS.join(','), ...lines.map((line) => INVOICE_COLUMNS.map((c) => field(line[c])).join(','))];
+  const rows = [
+    INVOICE_COLUMNS.join(','),
+    ...lines.map((line) => INVOICE_COLUMNS.map((c) => field(line[c])).join(',')),
+  ];
   return `${rows.join('\r\n')}\r\n`;
 }

@@ -137,7 +137,8 @@ export async function applyStripeEvent(deps: EventDeps, event: StripeEvent): Pro
   )?.[0];
   const named = stringOf(subscription.metadata.plan);
   const plan =
-    byPrice ?? (named !== undefined && Object.hasOwn(billing.plans, named) ? named : undefined) ??
+    byPrice ??
+    (named !== undefined && Object.hasOwn(billing.plans, named) ? named : undefined) ??
     current?.plan ??
     billing.defaultPlan;
   const status = invoice
@@ -152,8 +153,11 @@ export async function applyStripeEvent(deps: EventDeps, event: StripeEvent): Pro
         ? 'activated'
         : 'unchanged';
   const suspendedBefore = current?.suspendedKeyIds ?? [];
-  const suspended = want === 'unchanged' ? [...suspendedBefore] : await setKeys(deps, tenant, want, suspendedBefore);
-  const metered = subscription.items.find((item) => item.price !== undefined && item.price === billing.stripe.meteredPrice);
+  const suspended =
+    want === 'unchanged' ? [...suspendedBefore] : await setKeys(deps, tenant, want, suspendedBefore);
+  const metered = subscription.items.find(
+    (item) => item.price !== undefined && item.price === billing.stripe.meteredPrice,
+  );
   await deps.store.billing.put(
     tenant,
     {

@@ -10,7 +10,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'mismatch';
 
-export type SignatureCheck = { readonly ok: true; readonly timestamp: number } | { readonly ok: false; readonly failure: SignatureFailure };
+export type SignatureCheck =
+  | { readonly ok: true; readonly timestamp: number }
+  | { readonly ok: false; readonly failure: SignatureFailure };
 
 const HEX = /^[0-9a-f]{64}$/i;
 

@@ -20,13 +20,9 @@ export const RateSchema = z
 
 export const TierSchema = z
   .object({
-    weight: z
-      .number()
-      .positive()
-      .default(1)
-      .meta({
-        description: "This tier's share of a saturated pool under fair scheduling (e.g. basic 1, pro 2).",
-      }),
+    weight: z.number().positive().default(1).meta({
+      description: "This tier's share of a saturated pool under fair scheduling (e.g. basic 1, pro 2).",
+    }),
     queueCap: Count.optional().meta({
       description:
         "Most calls one tenant of this tier may have waiting for one pool's processes; over it, 429.",

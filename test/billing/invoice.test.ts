@@ -22,7 +22,12 @@ describe('invoices', () => {
   });
 
   it('bills the successful calls past the included ones at the price per 1,000, pro rata, to the cent', () => {
-    const line = invoiceLine(billing, { tenant: 'acme', period: '2026-11', plan: 'team', totals: totals(100_501 + 7, 7) });
+    const line = invoiceLine(billing, {
+      tenant: 'acme',
+      period: '2026-11',
+      plan: 'team',
+      totals: totals(100_501 + 7, 7),
+    });
     expect(line).toMatchObject({
       plan: 'team',
       billableCalls: 100_501,
@@ -35,12 +40,16 @@ describe('invoices', () => {
   });
 
   it('a tenant within its plan owes nothing, and one with no usage has an all-zero line', () => {
-    expect(invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: 'starter', totals: totals(10) })).toMatchObject({
+    expect(
+      invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: 'starter', totals: totals(10) }),
+    ).toMatchObject({
       includedCalls: 10,
       overageCalls: 0,
       amount: 0,
     });
-    expect(invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: undefined, totals: undefined })).toMatchObject({
+    expect(
+      invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: undefined, totals: undefined }),
+    ).toMatchObject({
       plan: 'starter',
       calls: 0,
       amount: 0,
@@ -48,7 +57,9 @@ describe('invoices', () => {
   });
 
   it('a stored plan the config no longer has falls back to the default plan', () => {
-    expect(invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: 'gone', totals: totals(1) }).plan).toBe('starter');
+    expect(
+      invoiceLine(billing, { tenant: 'a', period: '2026-11', plan: 'gone', totals: totals(1) }).plan,
+    ).toBe('starter');
   });
 
   it('a month period is [first day, first day of the next month) in UTC; anything else is refused', () => {
@@ -57,7 +68,8 @@ describe('invoices', () => {
       since: '2026-12-01T00:00:00.000Z',
       until: '2027-01-01T00:00:00.000Z',
     });
-    for (const bad of ['2026-13', '2026-1', 'november', '2026-11-01']) expect(() => parsePeriod(bad)).toThrow(/YYYY-MM/);
+    for (const bad of ['2026-13', '2026-1', 'november', '2026-11-01'])
+      expect(() => parsePeriod(bad)).toThrow(/YYYY-MM/);
   });
 
   it('the CSV has a header and one line per tenant, and neutralises formula-like cells', () => {

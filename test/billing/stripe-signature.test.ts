@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { signPayload, stripeSignatureHeader, verifyStripeSignature } from '../../src/billing/stripe-signature.ts';
+import {
+  signPayload,
+  stripeSignatureHeader,
+  verifyStripeSignature,
+} from '../../src/billing/stripe-signature.ts';
 
 const SECRET = 'whsec_test_secret';
-const BODY = Buffer.from(JSON.stringify({ id: 'evt_1', type: 'invoice.payment_failed', data: { object: {} } }));
+const BODY = Buffer.from(
+  JSON.stringify({ id: 'evt_1', type: 'invoice.payment_failed', data: { object: {} } }),
+);
 const NOW = 1_800_000_000;
 
 function check(header: string | undefined, body = BODY, nowSeconds = NOW) {
@@ -21,7 +27,10 @@ describe('Stripe-Signature verification', () => {
   });
 
   it('refuses a signature made with another secret', () => {
-    expect(check(stripeSignatureHeader('whsec_other', NOW, BODY))).toEqual({ ok: false, failure: 'mismatch' });
+    expect(check(stripeSignatureHeader('whsec_other', NOW, BODY))).toEqual({
+      ok: false,
+      failure: 'mismatch',
+    });
   });
 
   it('refuses a timestamp outside the tolerance, in the past or the future, even when the signature is right', () => {
@@ -34,7 +43,10 @@ describe('Stripe-Signature verification', () => {
     expect(check(undefined)).toEqual({ ok: false, failure: 'missing' });
     expect(check('  ')).toEqual({ ok: false, failure: 'missing' });
     expect(check(`v1=${signPayload(SECRET, NOW, BODY)}`)).toEqual({ ok: false, failure: 'malformed' });
-    expect(check(`t=${NOW},v0=${signPayload(SECRET, NOW, BODY)}`)).toEqual({ ok: false, failure: 'malformed' });
+    expect(check(`t=${NOW},v0=${signPayload(SECRET, NOW, BODY)}`)).toEqual({
+      ok: false,
+      failure: 'malformed',
+    });
     expect(check(`t=${NOW},v1=nothex`)).toEqual({ ok: false, failure: 'malformed' });
   });
 

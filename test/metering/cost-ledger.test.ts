@@ -28,7 +28,9 @@ const byTenant = (charges: { tenantId: string; cpuUs: number }[]) => {
 describe('cost attribution', () => {
   it("a tenant pool's process is charged wholly to its tenant, its startup included, even with no call", () => {
     const t = ledger([]);
-    const processes: ProcessReading[] = [{ pid: 1, server: 'kb', mode: 'tenant', tenantId: 'acme', startedAt: 0 }];
+    const processes: ProcessReading[] = [
+      { pid: 1, server: 'kb', mode: 'tenant', tenantId: 'acme', startedAt: 0 },
+    ];
     const fixed = ledger(processes);
     fixed.setCpu(1, 0.3);
     fixed.advance(2000);
@@ -88,7 +90,7 @@ describe('cost attribution', () => {
     expect(byTenant(t.ledger.sample())).toEqual({ acme: 1_000_000 });
   });
 
-  it("a session-mode spare is charged from its spawn to the tenant whose session claims it, and nothing before", () => {
+  it('a session-mode spare is charged from its spawn to the tenant whose session claims it, and nothing before', () => {
     const reading: { -readonly [K in keyof ProcessReading]: ProcessReading[K] } = {
       pid: 3,
       server: 'kb',
@@ -104,11 +106,15 @@ describe('cost attribution', () => {
     t.advance(5000);
     t.setCpu(3, 0.25);
     const charges = t.ledger.sample();
-    expect(charges).toEqual([expect.objectContaining({ tenantId: 'globex', cpuUs: 250_000, wallUs: 5_000_000 })]);
+    expect(charges).toEqual([
+      expect.objectContaining({ tenantId: 'globex', cpuUs: 250_000, wallUs: 5_000_000 }),
+    ]);
   });
 
   it('a process that is gone is forgotten; one whose CPU cannot be read is skipped', () => {
-    const processes: ProcessReading[] = [{ pid: 9, server: 'kb', mode: 'tenant', tenantId: 'acme', startedAt: 0 }];
+    const processes: ProcessReading[] = [
+      { pid: 9, server: 'kb', mode: 'tenant', tenantId: 'acme', startedAt: 0 },
+    ];
     const t = ledger(processes);
     expect(t.ledger.sample()).toEqual([]);
     processes.pop();

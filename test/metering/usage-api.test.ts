@@ -7,7 +7,10 @@ const CONFIG = {
   ...METERED_CONFIG,
   billing: {
     defaultPlan: 'tiny',
-    plans: { tiny: { includedCalls: 2, overagePer1000: 1000 }, big: { includedCalls: 100, overagePer1000: 1 } },
+    plans: {
+      tiny: { includedCalls: 2, overagePer1000: 1000 },
+      big: { includedCalls: 100, overagePer1000: 1 },
+    },
   },
 };
 
@@ -41,7 +44,11 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       const byDay = await get('day');
       expect(byDay.status).toBe(200);
       const today = new Date().toISOString().slice(0, 10);
-      expect(byDay.body).toMatchObject({ tenant: 'blue', groupBy: 'day', rows: [{ group: today, calls: 5, errors: 0 }] });
+      expect(byDay.body).toMatchObject({
+        tenant: 'blue',
+        groupBy: 'day',
+        rows: [{ group: today, calls: 5, errors: 0 }],
+      });
       const [day] = byDay.body.rows as { bytesIn: number; bytesOut: number; cost: number }[];
       expect(day?.bytesIn).toBeGreaterThan(0);
       expect(day?.bytesOut).toBeGreaterThan(0);
@@ -88,7 +95,10 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         const answer = await metered.root('GET', `/tenants/blue/usage?${query}`);
         expect(answer.status, query).toBe(400);
         expect(answer.type).toBe('application/problem+json');
-        expect((answer.body.errors as { path: string }[]).map((error) => error.path), query).toContain(path);
+        expect(
+          (answer.body.errors as { path: string }[]).map((error) => error.path),
+          query,
+        ).toContain(path);
       }
       for (const query of ['format=xml', 'period=2026-13', 'period=last']) {
         const answer = await metered.root('GET', `/usage/export?${query}`);
@@ -102,7 +112,12 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       const blue = await tenantWithKeys(metered, 'blue');
       const red = await tenantWithKeys(metered, 'red');
       await calls(metered, red.memberKey, ['kb__echo']);
-      for (const path of ['/tenants/red/usage', '/tenants/red/billing', '/tenants/nobody/usage', '/usage/export?tenant=red']) {
+      for (const path of [
+        '/tenants/red/usage',
+        '/tenants/red/billing',
+        '/tenants/nobody/usage',
+        '/usage/export?tenant=red',
+      ]) {
         const answer = await blue.admin('GET', path);
         expect(answer.status, path).toBe(404);
         expect(answer.body.code).toBe('NOT_FOUND');
@@ -143,13 +158,22 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         overageCalls: 3,
         amount: 3,
       });
-      expect(line('red')).toMatchObject({ plan: 'big', billableCalls: 3, includedCalls: 3, overageCalls: 0, amount: 0 });
+      expect(line('red')).toMatchObject({
+        plan: 'big',
+        billableCalls: 3,
+        includedCalls: 3,
+        overageCalls: 0,
+        amount: 0,
+      });
       // Config tenants are listed too, with nothing used.
       expect(line('acme')).toMatchObject({ calls: 0, amount: 0 });
 
-      const csv = await fetch(new URL(`/admin/v1/usage/export?format=csv&period=${period}`, metered.http.origin), {
-        headers: bearer(metered.rootKey),
-      });
+      const csv = await fetch(
+        new URL(`/admin/v1/usage/export?format=csv&period=${period}`, metered.http.origin),
+        {
+          headers: bearer(metered.rootKey),
+        },
+      );
       expect(csv.status).toBe(200);
       expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
       const table = (await csv.text()).trim().split('\r\n');

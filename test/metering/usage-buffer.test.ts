@@ -57,7 +57,11 @@ describe('the usage buffer', () => {
     const target = store();
     target.setDown(true);
     const { log, lines } = capturedLog();
-    const buffer = new UsageBuffer(target.write, { batchSize: 5, flushInterval: 60_000, bufferLimit: 10 }, log);
+    const buffer = new UsageBuffer(
+      target.write,
+      { batchSize: 5, flushInterval: 60_000, bufferLimit: 10 },
+      log,
+    );
     buffers.push(buffer);
     for (let n = 0; n < 25; n++) buffer.add(event(n));
     await buffer.flush();
@@ -76,9 +80,15 @@ describe('the usage buffer', () => {
   it('close writes everything queued; what a down store cannot take at close is counted as dropped', async () => {
     const target = store();
     const { log } = capturedLog();
-    const buffer = new UsageBuffer(target.write, { batchSize: 2, flushInterval: 60_000, bufferLimit: 100 }, log);
+    const buffer = new UsageBuffer(
+      target.write,
+      { batchSize: 2, flushInterval: 60_000, bufferLimit: 100 },
+      log,
+    );
     buffer.add(event(1));
-    buffer.charge([{ at: new Date().toISOString(), tenantId: 'acme', server: 'kb', cpuUs: 5, wallUs: 5, cost: 0 }]);
+    buffer.charge([
+      { at: new Date().toISOString(), tenantId: 'acme', server: 'kb', cpuUs: 5, wallUs: 5, cost: 0 },
+    ]);
     await buffer.close();
     expect(target.batches.flatMap((batch) => [...batch.events, ...batch.charges])).toHaveLength(2);
 
