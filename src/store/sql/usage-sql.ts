@@ -14,7 +14,7 @@ import type {
 } from '../usage-records.ts';
 import { USAGE_GROUPINGS, USAGE_KINDS } from '../usage-records.ts';
 import { checkOneOf, checkTenantId, checkTime, invalid } from '../validate.ts';
-import type { Row, Sql } from './database.ts';
+import type { Row, Sql, SqlParam } from './database.ts';
 import { integer, text, time } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
@@ -57,19 +57,29 @@ type Bucket = {
   cost: number;
 };
 
-function floorTo(iso: string, unit: number): string {
+function floorTo(iso: string, unit: number, memo?: Map<number, string>): string {
   const ms = Date.parse(iso);
-  return new Date(ms - (ms % unit)).toISOString();
+  const floor = ms - (ms % unit);
+  let text = memo?.get(floor);
+  if (text === undefined) {
+    text = new Date(floor).toISOString();
+    memo?.set(floor, text);
+  }
+  return text;
 }
 
 function clip(value: string | undefined): string {
   return value === undefined ? '' : value.slice(0, MAX_TEXT);
 }
 
+/** What `toISOString` writes; anything else goes through the full check (and is normalised). */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function checkEvent(event: UsageEvent): void {
   checkTenantId(event.tenantId);
   checkOneOf(event.kind, USAGE_KINDS, 'kind');
-  checkTime(event.ts, 'ts');
+  if (!CANONICAL.test(event.ts) || Number.isNaN(Date.parse(event.ts)))
+    throw invalid('ts must be an ISO 8601 time in UTC');
   for (const [field, value] of [
     ['latencyMs', event.latencyMs],
     ['bytesIn', event.bytesIn],
@@ -89,9 +99,14 @@ function checkCharge(charge: CostCharge): void {
 }
 
 /** Adds one contribution to the buckets of its hour and its day. */
-function addTo(buckets: Map<string, Bucket>, unit: number, base: Omit<Bucket, 'at'> & { ts: string }): void {
-  const at = floorTo(base.ts, unit);
-  const id = JSON.stringify([base.tenantId, at, base.server, base.tool, base.key, base.project]);
+function addTo(
+  buckets: Map<string, Bucket>,
+  unit: number,
+  base: Omit<Bucket, 'at'> & { ts: string },
+  memo: Map<number, string>,
+): void {
+  const at = floorTo(base.ts, unit, memo);
+  const id = `${base.tenantId}\u0000${at}\u0000${base.server}\u0000${base.tool}\u0000${base.key}\u0000${base.project}`;
   const bucket = buckets.get(id);
   if (!bucket) {
     const { ts: _, ...rest } = base;
@@ -124,9 +139,33 @@ function upsert(table: 'usage_hourly' | 'usage_daily'): string {
       cost = ${table}.cost + excluded.cost`;
 }
 
-const INSERT_EVENT = `INSERT INTO usage_events (ts, tenant_id, project_id, api_key_id, principal, server,
-    kind, tool_name, latency_ms, status, status_code, bytes_in, bytes_out)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
+const EVENT_COLUMNS = `ts, tenant_id, project_id, api_key_id, principal, server,
+    kind, tool_name, latency_ms, status, status_code, bytes_in, bytes_out`;
+function eventParams(e: UsageEvent): SqlParam[] {
+  return [
+    // Checked by checkEvent already, and written by toISOString (the canonical form).
+    e.ts,
+    e.tenantId,
+    e.projectId ?? null,
+    e.apiKeyId ?? null,
+    clip(e.principal),
+    e.server ?? null,
+    e.kind,
+    e.tool === undefined ? null : clip(e.tool),
+    e.latencyMs,
+    clip(e.status),
+    Math.trunc(e.statusCode),
+    Math.trunc(e.bytesIn),
+    Math.trunc(e.bytesOut),
+  ];
+}
+
+/** One statement per row: prepared once, it is cheaper in node:sqlite than one long multi-row INSERT. */
+async function insertEvents(sql: Sql, events: readonly UsageEvent[]): Promise<void> {
+  const statement = `INSERT INTO usage_events (${EVENT_COLUMNS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
+  for (const event of events) await sql.run(statement, eventParams(event));
+}
 
 async function writeBuckets(sql: Sql, table: 'usage_hourly' | 'usage_daily', buckets: Map<string, Bucket>) {
   const statement = upsert(table);
@@ -251,28 +290,14 @@ export function createUsage(ctx: StoreContext): Usage {
           cost: charge.cost,
         })),
       ];
+      // A batch spans a few hours at most: each bucket's name is worked out once.
+      const memo = new Map<number, string>();
       for (const contribution of contributions) {
-        addTo(hourly, HOUR_MS, contribution);
-        addTo(daily, DAY_MS, contribution);
+        addTo(hourly, HOUR_MS, contribution, memo);
+        addTo(daily, DAY_MS, contribution, memo);
       }
       await ctx.read('platform', async (sql) => {
-        for (const e of events) {
-          await sql.run(INSERT_EVENT, [
-            checkTime(e.ts, 'ts'),
-            e.tenantId,
-            e.projectId ?? null,
-            e.apiKeyId ?? null,
-            clip(e.principal),
-            e.server ?? null,
-            e.kind,
-            e.tool === undefined ? null : clip(e.tool),
-            e.latencyMs,
-            clip(e.status),
-            Math.trunc(e.statusCode),
-            Math.trunc(e.bytesIn),
-            Math.trunc(e.bytesOut),
-          ]);
-        }
+        await insertEvents(sql, events);
         await writeBuckets(sql, 'usage_hourly', hourly);
         await writeBuckets(sql, 'usage_daily', daily);
       });
