@@ -132,7 +132,7 @@ export function usageApi(app: AdminApp, deps: AdminDeps): void {
         return c.body(invoiceCsv(lines), 200, {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="mcplane-usage-${period}.csv"`,
-        }) as never;
+        });
       }
       return c.json({ period, tenants: lines.map((line) => ({ ...line })) }, 200);
     },

@@ -50,7 +50,7 @@ export class Meter {
     );
     const now = options.now ?? Date.now;
     this.#ledger = new CostLedger({
-      readings: options.processes,
+      readings: () => options.processes(),
       cpuSeconds: options.cpuSeconds ?? treeCpuSeconds,
       perCpuSecond: (server) => options.costOf(server)?.perCpuSecond ?? 0,
       now,

@@ -117,7 +117,7 @@ export class UpstreamProcess {
         onUnattributable: () => {
           if (options.counts) options.counts.unattributable++;
         },
-        ...(hooks.onAsked ? { onAsked: hooks.onAsked } : {}),
+        ...(hooks.onAsked ? { onAsked: (asked) => hooks.onAsked?.(asked) } : {}),
       },
     });
   }

@@ -127,9 +127,15 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         body: { code: 'INVALID_REQUEST', detail: 'No signature matches the payload' },
       });
       const stale = await deliver(metered, event, { at: now - 301 });
-      expect(stale).toMatchObject({ status: 400, body: { detail: expect.stringMatching(/tolerance/) } });
+      expect(stale).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringMatching(/tolerance/) as unknown },
+      });
       const missing = await deliver(metered, event, { header: null });
-      expect(missing).toMatchObject({ status: 400, body: { detail: expect.stringMatching(/missing/) } });
+      expect(missing).toMatchObject({
+        status: 400,
+        body: { detail: expect.stringMatching(/missing/) as unknown },
+      });
       const foreign = await deliver(metered, event, { secret: 'whsec_someone_else' });
       expect(foreign.status).toBe(400);
       // None of them changed anything.
@@ -297,7 +303,7 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
           },
         ],
       });
-      expect(exported.body.skipped).toContainEqual({ tenant: 'acme', reason: expect.any(String) });
+      expect(exported.body.skipped).toContainEqual({ tenant: 'acme', reason: expect.any(String) as unknown });
       const written = readFileSync(usageFile, 'utf8')
         .trim()
         .split('\n')

@@ -59,7 +59,11 @@ describe('cost attribution of child processes', () => {
     await client.listTools();
     meter.sample();
 
-    const [b, r, g] = [await byServer(metered, 'blue'), await byServer(metered, 'red'), await byServer(metered, 'green')];
+    const [b, r, g] = [
+      await byServer(metered, 'blue'),
+      await byServer(metered, 'red'),
+      await byServer(metered, 'green'),
+    ];
     // kb: each tenant's own process: blue's 400 ms of CPU and red's 100 ms, on top of each startup.
     expect(b.kb?.cpuSeconds).toBeGreaterThan(0.4);
     expect(r.kb?.cpuSeconds).toBeGreaterThan(0.1);

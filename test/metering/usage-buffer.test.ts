@@ -56,7 +56,8 @@ describe('the usage buffer', () => {
   it('while the store is down it keeps at most bufferLimit records, counts and logs the rest as dropped, and writes what it kept once the store is back', async () => {
     const target = store();
     target.setDown(true);
-    const { log, lines } = capturedLog();
+    const captured = capturedLog();
+    const { log } = captured;
     const buffer = new UsageBuffer(
       target.write,
       { batchSize: 5, flushInterval: 60_000, bufferLimit: 10 },
@@ -67,7 +68,7 @@ describe('the usage buffer', () => {
     await buffer.flush();
     expect(buffer.stats()).toMatchObject({ buffered: 10, dropped: 15 });
     expect(buffer.stats().failedWrites).toBeGreaterThan(0);
-    expect(lines().some((line) => /usage records dropped/.test(String(line.msg)))).toBe(true);
+    expect(captured.lines().some((line) => /usage records dropped/.test(String(line.msg)))).toBe(true);
     target.setDown(false);
     await buffer.flush();
     await buffer.flush();

@@ -156,7 +156,7 @@ async function putBilling(
         next.subscription,
         next.item,
         next.status,
-        json([...(next.suspended as readonly string[])]),
+        json([...next.suspended]),
         at,
       ],
     );
