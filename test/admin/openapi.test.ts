@@ -18,6 +18,7 @@ describe('the admin OpenAPI document', () => {
     };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/billing/stripe/usage-records',
       '/changes',
       '/reload',
       '/status',
@@ -28,15 +29,18 @@ describe('the admin OpenAPI document', () => {
       '/tenants/{id}/api-keys/{keyId}/resume',
       '/tenants/{id}/api-keys/{keyId}/rotate',
       '/tenants/{id}/api-keys/{keyId}/suspend',
+      '/tenants/{id}/billing',
       '/tenants/{id}/export',
       '/tenants/{id}/grants',
       '/tenants/{id}/grants/{grantId}',
       '/tenants/{id}/projects',
       '/tenants/{id}/servers',
       '/tenants/{id}/servers/{server}',
+      '/tenants/{id}/usage',
       '/tool-changes',
       '/tool-changes/{id}/approve',
       '/tool-changes/{id}/reject',
+      '/usage/export',
     ]);
     expect(document.paths['/tenants']?.post?.responses['404']).toBeDefined();
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
