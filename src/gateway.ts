@@ -31,6 +31,9 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { auditReader, type AuditReader } from './audit/audit-reader.ts';
 import { AuditRecorder, type AdminChange } from './audit/audit-recorder.ts';
 import { auditStage } from './audit/audit-stage.ts';
+import { meterStage } from './guard/meter-stage.ts';
+import { Meter } from './metering/meter.ts';
+import { registerUsageMetrics } from './metering/usage-metrics.ts';
 import { admitStage } from './guard/admit-stage.ts';
 import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
 import type { AnomalyFlags } from './guard/anomaly/anomaly-detector.ts';
@@ -119,6 +122,7 @@ export class Gateway {
   readonly #audit: { readonly log: AuditLog; readonly recorder: AuditRecorder } | undefined;
   #auditReader: AuditReader | undefined;
   readonly #usage = new RecentUsage();
+  readonly #meter: Meter | undefined;
   readonly #anomaly: AnomalyDetection;
   /** Breakers, retry budgets and stale copies: kept across reloads, which rebuild the pipeline. */
   readonly #resilience = new Resilience();
@@ -200,6 +204,9 @@ export class Gateway {
       log: this.log,
       calls: config.gateway.logs.calls,
     });
+    this.#meter =
+      options.store && config.gateway.metering.enabled ? this.#newMeter(options.store, config) : undefined;
+    if (this.#meter && this.#metrics) registerUsageMetrics(this.#metrics.registry, this.#meter);
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -209,6 +216,9 @@ export class Gateway {
       metaPrefix: config.gateway.metaPrefix,
       onLogLevelChanged: (session) => this.#applyLogLevel(session),
       onClosed: (session) => this.#forget(session),
+      ...(this.#meter
+        ? { onExchange: (call, process) => (this.#meter as Meter).exchange(call, process) }
+        : {}),
     };
   }
 
@@ -253,6 +263,11 @@ export class Gateway {
     if (audit === undefined || source === undefined) return undefined;
     this.#auditReader ??= auditReader(audit.log, source);
     return this.#auditReader;
+  }
+
+  /** Metering (docs/metering.md): present with a store unless `gateway.metering.enabled` is false. */
+  get meter(): Meter | undefined {
+    return this.#meter;
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -515,7 +530,11 @@ export class Gateway {
     this.#expiry.stop();
     const reason = new GatewayError('GATEWAY_CLOSING');
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.close(reason)));
+    // While the processes still run: their CPU since the last sample is read once more.
+    this.#meter?.finalSample();
     await Promise.allSettled([...this.#servers.values()].map((server) => server.close()));
+    // Every call has ended, so its usage event is queued: write them all before the store closes.
+    await this.#meter?.close();
     this.#unwatchStore?.();
     this.#resilience.close();
     await this.#anomaly.close();
@@ -536,6 +555,8 @@ export class Gateway {
       ...(this.#audit
         ? [auditStage(this.#audit.recorder, { context: (call) => auditTrace(telemetry.traceIdOf(call)) })]
         : []),
+      // Outermost with audit: it meters refused calls too, and sees the reply the client gets.
+      ...(this.#meter ? [meterStage(this.#meter)] : []),
       ...telemetry.stages(),
       admitStage,
       usageStage(this.#usage),
@@ -573,6 +594,20 @@ export class Gateway {
       }),
     ];
     return composePipeline(stages, forwardAttached);
+  }
+
+  #newMeter(store: Store, config: Config): Meter {
+    return new Meter({
+      settings: config.gateway.metering,
+      log: this.log,
+      write: (events, charges) => store.usage.record(events, charges),
+      projectOf: (apiKeyId) => this.#keys?.get(apiKeyId)?.projectId ?? undefined,
+      costOf: (server) => this.config.servers[server]?.cost,
+      processes: () =>
+        [...this.#servers.values()].flatMap((server) =>
+          server.costReadings().map((reading) => ({ ...reading, server: server.name, mode: server.mode })),
+        ),
+    });
   }
 
   #outputSchema(server: string, tool: string): Record<string, unknown> | undefined {
@@ -631,6 +666,18 @@ export class Gateway {
           weight: tier.weight,
           ...(tier.queueCap === undefined ? {} : { queueCap: tier.queueCap }),
         };
+      },
+      onAsked: (server, asked) => {
+        if (asked.method !== 'sampling/createMessage') return;
+        this.#meter?.recordSampling({
+          server,
+          tenantId: asked.session.tenantId,
+          subject: asked.session.subject,
+          latencyMs: asked.latencyMs,
+          ok: asked.ok,
+          params: asked.params,
+          result: asked.result,
+        });
       },
     });
   }

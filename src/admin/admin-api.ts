@@ -14,6 +14,7 @@ import { adminAudit } from './admin-audit.ts';
 import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
 import { auditApi } from './audit-api.ts';
+import { billingApi } from './billing-api.ts';
 import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
 import { policyApi } from './policy-api.ts';
@@ -23,6 +24,7 @@ import { projectsApi } from './projects-api.ts';
 import { serverConfigsApi } from './server-configs-api.ts';
 import { tenantsApi } from './tenants-api.ts';
 import { toolChangesApi } from './tool-changes-api.ts';
+import { usageApi } from './usage-api.ts';
 
 export const ADMIN_PATH = '/admin/v1';
 
@@ -32,7 +34,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy, the audit log and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy, the audit log, usage and billing, and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -61,6 +63,8 @@ function routes(deps: AdminDeps): AdminApp {
   poolsApi(app, deps);
   policyApi(app, deps);
   auditApi(app, deps);
+  usageApi(app, deps);
+  billingApi(app, deps);
   return app;
 }
 

@@ -65,6 +65,8 @@ export type AdminDeps = {
   /** The policy rules the gateway decides with now. */
   policies(): PolicySet;
   reload(): Promise<ReloadOutcome>;
+  /** Writes the usage metering still holds in memory, so a read sees every call made so far. */
+  flushUsage(): Promise<void>;
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
   /** The audit log read back; absent when the gateway writes none (the audit routes answer 404). */

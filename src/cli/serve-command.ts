@@ -9,6 +9,7 @@ import type { ServerType } from '@hono/node-server';
 import { ADMIN_PATH, createAdminApi } from '../admin/admin-api.ts';
 import { adminDeps } from '../control/admin-deps.ts';
 import { createDashboard, UI_PATH } from '../dashboard/dashboard-app.ts';
+import { webhooksFor } from '../control/webhook-deps.ts';
 import { ConfigReloader } from '../control/config-reloader.ts';
 import { ConfigWatcher } from '../control/config-watcher.ts';
 import { RetentionJob } from '../control/retention-job.ts';
@@ -128,6 +129,7 @@ export async function serveCommand(args: string[], io: CommandIo): Promise<numbe
     baseUrl,
     admin: { path: ADMIN_PATH, fetch: (request) => admin.fetch(request) },
     dashboard: { path: UI_PATH, fetch: (request) => dashboard.fetch(request) },
+    webhooks: webhooksFor(gateway, store),
   });
   listener.attach(front);
   gateway.metrics?.addProcessMetrics();

@@ -12,6 +12,8 @@ import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/tel
 import { TierSchema } from './tiers-schema.ts';
 import { ResilienceFields } from '../resilience/resilience-schema.ts';
 import { CallLimitsSchema, SandboxSchema, sandboxIssues } from '../upstream/sandbox-schema.ts';
+import { BillingSchema } from '../billing/billing-schema.ts';
+import { CostSchema, MeteringSchema } from '../metering/metering-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -153,6 +155,7 @@ export const ServerSchema = z
     limits: CallLimitsSchema.prefault({}).meta({
       description: 'What one call may take: per tool timeout, result size, CPU time (docs/sandbox.md).',
     }),
+    cost: CostSchema.prefault({}),
     description: z.string().optional(),
     ...ResilienceFields,
   })
@@ -427,6 +430,10 @@ export const GatewaySettingsSchema = z
       description: 'Prometheus metrics: what is labelled, and how many label values (docs/observability.md).',
     }),
     logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
+    metering: MeteringSchema.prefault({}).meta({
+      description:
+        'Usage events per call, written to the store in batches, and cost attribution of child processes (docs/metering.md).',
+    }),
   })
   .strict();
 
@@ -469,6 +476,9 @@ export const ConfigSchema = z
     tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
       description:
         'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
+    billing: BillingSchema.prefault({}).meta({
+      description: 'Plans, overage prices and the Stripe webhook and usage export (docs/billing.md).',
     }),
   })
   .strict()

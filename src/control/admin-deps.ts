@@ -47,5 +47,8 @@ export function adminDeps(
       return gateway.auditReader;
     },
     auditChange: (change) => gateway.auditAdminChange(change),
+    flushUsage: async () => {
+      await gateway.meter?.flush();
+    },
   };
 }

@@ -41,6 +41,11 @@ export type SessionCore = {
   readonly metaPrefix: string;
   onLogLevelChanged(session: ClientSession): Promise<void>;
   onClosed(session: ClientSession): void;
+  /**
+   * A call's exchange with a process begins (cost attribution follows in-flight time per
+   * process); what it returns is called when the exchange ends.
+   */
+  onExchange?(call: Call, process: { readonly pid: number | undefined; readonly server: string }): () => void;
 };
 
 /** Where a session's outgoing messages go; `relatedRequestId` ties a message to a client request. */
@@ -292,6 +297,7 @@ export class ClientSession implements SessionLink {
         const began = performance.now();
         call.notes.poolWaitMs = began - queued;
         const ended = context.onUpstream?.(call, process);
+        const exchanged = this.#core.onExchange?.(call, process);
         try {
           return await process.forward(call.method, call.params, {
             session: this,
@@ -303,6 +309,7 @@ export class ClientSession implements SessionLink {
         } finally {
           call.notes.upstreamMs = performance.now() - began;
           ended?.();
+          exchanged?.();
         }
       },
       route.poolTenant,

@@ -4,6 +4,7 @@
  * API keys appear without their hash (except {@link ApiKeyCredential}, for authentication only)
  * and tenant server secrets appear masked (except {@link ResolvedServerConfig}, for spawning).
  */
+import type { StoredUsageEvent, TenantBilling } from './usage-records.ts';
 
 export type TenantStatus = 'active' | 'suspended' | 'deleted';
 
@@ -219,4 +220,8 @@ export type TenantExport = {
   readonly toolChanges: readonly ToolChange[];
   /** The tenant's audit records (store sink), each as its verbatim line, in seq order. */
   readonly auditRecords: readonly StoredAuditRecord[];
+  readonly billing: TenantBilling | null;
+  readonly usageEvents: readonly StoredUsageEvent[];
+  readonly usageHourly: readonly Readonly<Record<string, unknown>>[];
+  readonly usageDaily: readonly Readonly<Record<string, unknown>>[];
 };

@@ -40,6 +40,8 @@ import type {
   ToolPin,
   StoredAuditRecord,
 } from './records.ts';
+import type { Billing } from './sql/billing-sql.ts';
+import type { Usage } from './sql/usage-sql.ts';
 
 /** Who is making a change, for the admin change log. */
 export type ChangeContext = {
@@ -351,8 +353,8 @@ export type AuditRecords = {
   scan(afterSeq: number, limit: number): Promise<StoredAuditRecord[]>;
 };
 
-/** Time-series tables and the column retention cuts on. The usage table joins later. */
-export type RetainedTable = 'admin_changes' | 'audit_records';
+/** Time-series tables and the column retention cuts on. Daily usage rollups are kept for billing. */
+export type RetainedTable = 'admin_changes' | 'audit_records' | 'usage_events' | 'usage_hourly';
 
 export type Retention = {
   readonly tables: readonly RetainedTable[];
@@ -397,6 +399,10 @@ export type Store = {
   readonly baselines: Baselines;
   readonly pins: ToolPins;
   readonly audit: AuditRecords;
+  /** Usage events and rollups (docs/metering.md), written in batches by the gateway. */
+  readonly usage: Usage;
+  /** Plans, Stripe customers and applied Stripe events (docs/billing.md). */
+  readonly billing: Billing;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

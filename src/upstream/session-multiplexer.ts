@@ -51,6 +51,18 @@ export type MultiplexerHooks = {
   onStrayLog(notification: JSONRPCNotification): void;
   /** A server-initiated message no session could be found for was dropped or refused (counted). */
   onUnattributable?(): void;
+  /** A server-to-client request was relayed to a session's client and has been answered (metering). */
+  onAsked?(asked: AskedRequest): void;
+};
+
+/** What metering learns of one relayed server-to-client request. */
+export type AskedRequest = {
+  readonly session: SessionLink;
+  readonly method: string;
+  readonly latencyMs: number;
+  readonly ok: boolean;
+  readonly params: Record<string, unknown> | undefined;
+  readonly result: Record<string, unknown> | undefined;
 };
 
 export type MultiplexerStats = {
@@ -361,12 +373,27 @@ export class SessionMultiplexer {
     }
     const controller = new AbortController();
     this.#asks.set(message.id, controller);
+    const began = performance.now();
+    const told = (ok: boolean, result: Record<string, unknown> | undefined): void =>
+      this.#hooks.onAsked?.({
+        session: target.session,
+        method: message.method,
+        latencyMs: performance.now() - began,
+        ok,
+        params,
+        result,
+      });
     const answered = target.session
       .ask(message.method, params, target.relatedRequestId, controller.signal)
       .then(
-        (result) => this.#answerAsk(message.id, controller, resultResponse(message.id, result)),
-        (error: unknown) =>
-          this.#answerAsk(message.id, controller, errorResponse(message.id, askError(error))),
+        (result) => {
+          told(true, result);
+          this.#answerAsk(message.id, controller, resultResponse(message.id, result));
+        },
+        (error: unknown) => {
+          told(false, undefined);
+          this.#answerAsk(message.id, controller, errorResponse(message.id, askError(error)));
+        },
       )
       .catch((error: unknown) =>
         this.#log.error({ err: error }, 'failed to answer a server-to-client request'),

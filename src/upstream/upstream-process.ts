@@ -16,7 +16,7 @@ import {
   type CatalogKind,
   type ServerCatalog,
 } from './server-catalog.ts';
-import { SessionMultiplexer, type ProgressParams } from './session-multiplexer.ts';
+import { SessionMultiplexer, type AskedRequest, type ProgressParams } from './session-multiplexer.ts';
 import type { RootsPolicy } from './roots-policy.ts';
 import { RemoteError, type SessionLink } from './session-link.ts';
 import { StdioChild, type ChildExit, type ChildSpec } from './stdio-child.ts';
@@ -54,6 +54,8 @@ export type UpstreamProcessHooks = {
   onCatalogRead?(process: UpstreamProcess, catalog: ServerCatalog, cause: 'start' | 'list_changed'): void;
   /** A log message the process sent that no session could be found for. */
   onStrayLog(notification: JSONRPCNotification): void;
+  /** A server-to-client request the process sent was answered by a session's client. */
+  onAsked?(asked: AskedRequest): void;
 };
 
 export type ForwardOptions = {
@@ -97,6 +99,8 @@ export class UpstreamProcess {
   served = 0;
   /** When the last request finished; for idle eviction. */
   idleSince = Date.now();
+  /** When the process was spawned (epoch ms): cost attribution charges its wall time from here. */
+  readonly startedAt = Date.now();
 
   constructor(options: UpstreamProcessOptions, hooks: UpstreamProcessHooks) {
     this.server = options.server;
@@ -123,6 +127,7 @@ export class UpstreamProcess {
         onUnattributable: () => {
           if (options.counts) options.counts.unattributable++;
         },
+        ...(hooks.onAsked ? { onAsked: (asked) => hooks.onAsked?.(asked) } : {}),
       },
     });
   }
@@ -162,6 +167,11 @@ export class UpstreamProcess {
   /** Whether any session holds a resource subscription here (state a restart would lose). */
   get hasSubscriptions(): boolean {
     return this.#subscribers.size > 0;
+  }
+
+  /** The tenant of the session a session-mode process is dedicated to; undefined for a spare. */
+  get dedicatedTenant(): string | undefined {
+    return this.#mux.dedicatedTo?.tenantId;
   }
 
   /** Dedicates the process to one session, so everything it initiates belongs to that session. */

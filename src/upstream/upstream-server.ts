@@ -27,6 +27,7 @@ import type { ProcessIsolation } from './process-isolation.ts';
 import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
 import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog.ts';
 import type { SessionLink } from './session-link.ts';
+import type { AskedRequest } from './session-multiplexer.ts';
 import type { ChildSpec } from './stdio-child.ts';
 import { UpstreamProcess } from './upstream-process.ts';
 import { callLimitsOf } from './call-limits.ts';
@@ -69,6 +70,8 @@ export type UpstreamServerOptions = {
     catalog: ServerCatalog,
     cause: 'start' | 'list_changed',
   ): void;
+  /** A server-to-client request one of its processes sent was answered by a session's client. */
+  onAsked?(server: string, asked: AskedRequest): void;
   /** Running totals shared by every server of this name (a reload's replacement too), for metrics. */
   readonly counts?: ProcessCounts;
   /** Run over each line of a child's stderr before it is logged (the guard's secrets detector). */
@@ -357,6 +360,25 @@ export class UpstreamServer {
   }
 
   /**
+   * Every live process and the tenant it is charged to wholly (cost attribution): a tenant
+   * pool's tenant, a dedicated process's session's tenant; undefined for a shared process (split
+   * by in-flight time) and for a spare no session has claimed yet (charged once claimed).
+   */
+  costReadings(): { pid: number; tenantId: string | undefined; startedAt: number }[] {
+    return this.#liveProcesses().flatMap((process) =>
+      process.pid === undefined
+        ? []
+        : [
+            {
+              pid: process.pid,
+              tenantId: process.tenantId ?? process.dedicatedTenant,
+              startedAt: process.startedAt,
+            },
+          ],
+    );
+  }
+
+  /**
    * The catalogs the server's started processes hold now, without starting any: for the
    * decisions that must be made at once (which server a listed item came from, a tool's
    * outputSchema). Empty until a process has started.
@@ -498,6 +520,7 @@ export class UpstreamServer {
           ...hooks,
           sessionByKey: (key) => this.#sessionByKey(key, tenantId),
           onStrayLog: (notification) => this.#onStrayLog(tenantId, notification),
+          ...(options.onAsked ? { onAsked: (asked) => options.onAsked?.(this.name, asked) } : {}),
           ...(observed && options.onCatalogRead
             ? {
                 onCatalogRead: (_process, catalog, cause) =>

@@ -20,6 +20,7 @@ describe('the admin OpenAPI document', () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       '/audit',
       '/audit/verify',
+      '/billing/stripe/usage-records',
       '/changes',
       '/policy',
       '/policy/explain',
@@ -34,15 +35,18 @@ describe('the admin OpenAPI document', () => {
       '/tenants/{id}/api-keys/{keyId}/resume',
       '/tenants/{id}/api-keys/{keyId}/rotate',
       '/tenants/{id}/api-keys/{keyId}/suspend',
+      '/tenants/{id}/billing',
       '/tenants/{id}/export',
       '/tenants/{id}/grants',
       '/tenants/{id}/grants/{grantId}',
       '/tenants/{id}/projects',
       '/tenants/{id}/servers',
       '/tenants/{id}/servers/{server}',
+      '/tenants/{id}/usage',
       '/tool-changes',
       '/tool-changes/{id}/approve',
       '/tool-changes/{id}/reject',
+      '/usage/export',
     ]);
     expect(document.paths['/tenants']?.post?.responses['404']).toBeDefined();
     expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

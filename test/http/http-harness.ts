@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { ADMIN_PATH, createAdminApi } from '../../src/admin/admin-api.ts';
 import { adminDeps } from '../../src/control/admin-deps.ts';
+import { webhooksFor } from '../../src/control/webhook-deps.ts';
 import { ConfigReloader } from '../../src/control/config-reloader.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -96,6 +97,7 @@ export async function startHttpGateway(
     ...(dashboard
       ? { dashboard: { path: UI_PATH, fetch: (request: Request) => dashboard.fetch(request) } }
       : {}),
+    ...(options.store ? { webhooks: webhooksFor(gateway, options.store) } : {}),
   });
   const entry: Running = {
     gateway,

@@ -48,6 +48,11 @@ export type HttpFrontOptions = {
   readonly admin?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
   /** The web dashboard, mounted at its path (it sees the whole path) behind the same guards. */
   readonly dashboard?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
+  /** Webhooks from outside (Stripe's, docs/billing.md), authenticated by their own signatures. */
+  readonly webhooks?: {
+    readonly paths: readonly string[];
+    fetch(request: Request): Response | Promise<Response>;
+  };
 };
 
 export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
@@ -107,6 +112,10 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
   app.all(MCP_PATH, (c) => streamable.handle(c));
   app.get('/sse', (c) => legacy.open(c));
   app.post('/messages', (c) => legacy.post(c));
+  for (const path of options.webhooks?.paths ?? []) {
+    const webhooks = options.webhooks;
+    app.post(path, (c) => (webhooks as NonNullable<typeof webhooks>).fetch(c.req.raw));
+  }
   const admin = options.admin;
   if (admin) {
     const forward = (request: Request): Response | Promise<Response> => {

@@ -2,10 +2,17 @@
 import { initial } from './001-initial.ts';
 import { toolPins } from './002-tool-pins.ts';
 import { anomalyBaselines } from './003-anomaly-baselines.ts';
+import { usageBilling } from './005-usage-billing.ts';
 import { auditRecords } from './006-audit-records.ts';
 import type { Migration } from './migration.ts';
 
-export const MIGRATIONS: readonly Migration[] = [initial, toolPins, anomalyBaselines, auditRecords];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  toolPins,
+  anomalyBaselines,
+  usageBilling,
+  auditRecords,
+];
 
 /** The schema version this code writes and reads: its last migration's. */
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

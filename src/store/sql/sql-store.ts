@@ -8,6 +8,7 @@ import type { Store } from '../store.ts';
 import { createApiKeys } from './api-keys-sql.ts';
 import { createAuditRecords } from './audit-records-sql.ts';
 import { createBaselines } from './baselines-sql.ts';
+import { createBilling } from './billing-sql.ts';
 import { createChangeLog } from './change-log-sql.ts';
 import type { Database } from './database.ts';
 import { createGrants } from './grants-sql.ts';
@@ -19,6 +20,7 @@ import { createServerConfigs } from './server-configs-sql.ts';
 import { createStoreContext } from './store-context.ts';
 import { createTenants } from './tenants-sql.ts';
 import { createToolPins } from './tool-pins-sql.ts';
+import { createUsage } from './usage-sql.ts';
 import { createVersionWatch } from './version-watch.ts';
 
 export type SqlStoreOptions = {
@@ -63,6 +65,8 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     baselines: createBaselines(ctx),
     pins: createToolPins(ctx),
     audit: createAuditRecords(ctx),
+    usage: createUsage(ctx),
+    billing: createBilling(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

@@ -1,19 +1,21 @@
 /**
  * A tenant's export (seed 004): everything the store holds for it, read in one transaction in
  * the tenant's own scope. Keys come without hashes and secrets masked, so an export is safe to
- * hand to the tenant. A later table (usage) adds its section here. Global tool pins (of
+ * hand to the tenant. A later table adds its section here. Stripe event ids are not exported. Global tool pins (of
  * shared and session-mode servers) belong to no tenant and are not exported.
  */
 import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
 import { auditRecordFromRow } from './audit-records-sql.ts';
 import { baselineFromRow } from './baselines-sql.ts';
+import { billingFromRow } from './billing-sql.ts';
 import { grantFromRow } from './grants-sql.ts';
 import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
 import { changeFromRow, type StoreContext } from './store-context.ts';
 import { tenantFromRow } from './tenants-sql.ts';
 import { toolChangeFromRow, toolPinFromRow } from './tool-pins-sql.ts';
+import { rollupFromRow, usageEventFromRow } from './usage-sql.ts';
 
 export async function exportTenant(ctx: StoreContext, tenantId: string): Promise<TenantExport | undefined> {
   return ctx.read({ tenantId }, async (sql) => {
@@ -53,6 +55,21 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       auditRecords: (await rows('SELECT * FROM audit_records WHERE tenant_id = $1 ORDER BY seq')).map(
         auditRecordFromRow,
       ),
+      billing:
+        (await rows('SELECT * FROM tenant_billing WHERE tenant_id = $1')).map(billingFromRow)[0] ?? null,
+      usageEvents: (await rows('SELECT * FROM usage_events WHERE tenant_id = $1 ORDER BY ts, id')).map(
+        usageEventFromRow,
+      ),
+      usageHourly: (
+        await rows(
+          'SELECT * FROM usage_hourly WHERE tenant_id = $1 ORDER BY hour, server, tool, api_key_id, project_id',
+        )
+      ).map((row) => rollupFromRow(row, 'hour')),
+      usageDaily: (
+        await rows(
+          'SELECT * FROM usage_daily WHERE tenant_id = $1 ORDER BY day, server, tool, api_key_id, project_id',
+        )
+      ).map((row) => rollupFromRow(row, 'day')),
     };
   });
 }

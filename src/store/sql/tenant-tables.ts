@@ -14,6 +14,12 @@ export type TenantTable = {
 };
 
 export const TENANT_TABLES: readonly TenantTable[] = [
+  { table: 'usage_events', tenantColumns: ['tenant_id'], timeColumn: 'ts' },
+  { table: 'usage_hourly', tenantColumns: ['tenant_id'], timeColumn: 'hour' },
+  // No time column: daily rollups are what billing reads; they go with the tenant, not with age.
+  { table: 'usage_daily', tenantColumns: ['tenant_id'] },
+  { table: 'tenant_billing', tenantColumns: ['tenant_id'] },
+  { table: 'stripe_events', tenantColumns: ['tenant_id'] },
   { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
   { table: 'audit_records', tenantColumns: ['tenant_id'], timeColumn: 'time' },
   { table: 'anomaly_baselines', tenantColumns: ['tenant_id'] },

@@ -65,6 +65,43 @@ export async function populate(store: Store, tenantId: string, grantee: string):
       line: JSON.stringify({ kind: 'tool-call', seq, tenant: tenantId, principal: `key:${key.id}`, time }),
     },
   ]);
+  const at = new Date().toISOString();
+  await store.usage.record(
+    [
+      {
+        ts: at,
+        tenantId,
+        projectId: project.id,
+        apiKeyId: key.id,
+        principal: `key:${key.id}`,
+        server: 'kb',
+        kind: 'tool-call',
+        tool: 'search',
+        latencyMs: 3.5,
+        status: 'ok',
+        statusCode: 200,
+        bytesIn: 10,
+        bytesOut: 20,
+        cost: 0.01,
+      },
+    ],
+    [
+      {
+        at,
+        tenantId,
+        server: 'kb',
+        tool: 'search',
+        apiKeyId: key.id,
+        projectId: project.id,
+        cpuUs: 1000,
+        wallUs: 2000,
+        cost: 0,
+      },
+    ],
+  );
+  const stripeId = tenantId.replace(/[^A-Za-z0-9]/g, '_');
+  await store.billing.put(tenantId, { plan: 'team', stripeCustomerId: `cus_${stripeId}` }, ACTOR);
+  await store.billing.markSeen({ id: `evt_${stripeId}`, type: 'customer.subscription.created', tenantId });
   return {
     tenantId,
     projectId: project.id,

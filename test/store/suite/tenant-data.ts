@@ -53,7 +53,13 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         'server_config.put',
         'grant.create',
         'grant.use',
+        'billing.update',
       ]);
+      expect(exported).toMatchObject({
+        billing: { tenantId: a.tenantId, plan: 'team' },
+        usageEvents: [{ tenantId: a.tenantId, apiKeyId: a.keyId, tool: 'search', bytesIn: 10 }],
+        usageDaily: [{ tool: 'search', calls: 1, cpuSeconds: 0.001 }],
+      });
       const text = JSON.stringify(exported);
       expect(text).not.toContain(b.tenantId);
       expect(text).not.toContain(a.secret);
@@ -160,7 +166,12 @@ export function tenantDataTests(harness: () => StoreHarness): void {
       await store.tenants.create({ id: b, name: 'B' }, ACTOR);
       clock.advance(86_400 * 30);
       await store.tenants.update(a, { name: 'A2' }, ACTOR);
-      expect(store.retention.tables).toEqual(['admin_changes', 'audit_records']);
+      expect(store.retention.tables).toEqual([
+        'usage_events',
+        'usage_hourly',
+        'admin_changes',
+        'audit_records',
+      ]);
       expect(await store.retention.deleteBefore(a, 'admin_changes', '2026-01-15T00:00:00Z')).toBe(1);
       expect((await store.changes.list(a)).map((change) => change.action)).toEqual(['tenant.update']);
       expect(await store.changes.list(b)).toHaveLength(1);
