@@ -14,6 +14,7 @@ import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { apiKeysApi } from './api-keys-api.ts';
 import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
+import { limitsApi } from './limits-api.ts';
 import { problemResponse } from './problem.ts';
 import { projectsApi } from './projects-api.ts';
 import { serverConfigsApi } from './server-configs-api.ts';
@@ -28,7 +29,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, limits and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -54,6 +55,7 @@ function routes(deps: AdminDeps): AdminApp {
   grantsApi(app, deps);
   gatewayApi(app, deps);
   toolChangesApi(app, deps);
+  limitsApi(app, deps);
   return app;
 }
 

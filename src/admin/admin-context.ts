@@ -6,6 +6,7 @@ import type { Hono } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { LiveView, ServerOverride } from '../control/live-view.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { TenantLimitsReport } from '../limits/call-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { AdminActor } from './admin-access.ts';
@@ -45,6 +46,8 @@ export type AdminDeps = {
   ): Promise<void>;
   status(): unknown;
   reload(): Promise<ReloadOutcome>;
+  /** Rate limits and quotas: a tenant's as they hold now, with its quota use. */
+  readonly limits: { report(tenantId: string): Promise<TenantLimitsReport | undefined> };
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
 };

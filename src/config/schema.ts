@@ -10,6 +10,7 @@ import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
 import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
+import { FailureLimitSchema, LimitsSchema, RedisSchema } from './limits-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -316,6 +317,9 @@ export const AuthSchema = z
         description:
           'Let requests without a credential in, as this tenant. For local demos and test suites only: never on a shared network.',
       }),
+    failureLimit: FailureLimitSchema.prefault({}).meta({
+      description: 'Brute-force protection: failed authentications allowed per source IP.',
+    }),
   })
   .strict();
 
@@ -413,6 +417,12 @@ export const GatewaySettingsSchema = z
       description: 'Prometheus metrics: what is labelled, and how many label values (docs/observability.md).',
     }),
     logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
+    redis: RedisSchema.prefault({}).meta({
+      description: 'Redis for rate-limit and quota counts shared by replicas (docs/limits.md). Applies at start.',
+    }),
+    limits: LimitsSchema.prefault({}).meta({
+      description: 'Rate limits and quotas (docs/limits.md); their values come from tiers: and the admin API.',
+    }),
   })
   .strict();
 

@@ -33,5 +33,6 @@ export function adminDeps(
     }),
     reload: () => reloader.reload('admin-api'),
     pinning: gateway.pinning,
+    limits: gateway.limits,
   };
 }

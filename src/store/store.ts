@@ -38,6 +38,9 @@ import type {
   ToolDefinitionRecord,
   ToolFinding,
   ToolPin,
+  LimitOverride,
+  LimitOverrideValue,
+  QuotaUsage,
 } from './records.ts';
 
 /** Who is making a change, for the admin change log. */
@@ -320,6 +323,37 @@ export type ToolPins = {
   ): Promise<ToolChange>;
 };
 
+/**
+ * Limits (docs/limits.md): the admin API's overrides of a tenant's tier, and the quota use the
+ * gateway counts. Setting an override is an admin change (its version bump moves every replica's
+ * live view); adding usage is the gateway's bookkeeping, in batches, and bumps nothing.
+ */
+export type Limits = {
+  /** Platform-wide, for the live view. */
+  listOverrides(): Promise<LimitOverride[]>;
+  overridesOf(tenantId: string): Promise<LimitOverride[]>;
+  /**
+   * Replaces the tenant's (`subject` `*`) or one of its keys' override; `null` removes it
+   * (answers `undefined`). A key of another tenant, or none, is `NOT_FOUND`; a bad value
+   * `INVALID_PARAMS`. Records `limits.set` or `limits.clear`.
+   */
+  setOverride(
+    tenantId: string,
+    subject: string,
+    value: LimitOverrideValue | null,
+    context: ChangeContext,
+  ): Promise<LimitOverride | undefined>;
+  /** The tenant's usage rows (`*` and each key that made calls), as last written. */
+  usageOf(tenantId: string): Promise<QuotaUsage[]>;
+  /**
+   * Adds counted calls, all in one transaction. A row of an earlier month (`resetAt` before the
+   * stored one) is dropped; one of a later month replaces the count.
+   */
+  addUsage(
+    batch: readonly { tenantId: string; subject: string; calls: number; resetAt: string }[],
+  ): Promise<void>;
+};
+
 /** Time-series tables and the column retention cuts on. Usage and audit tables join later. */
 export type RetainedTable = 'admin_changes';
 
@@ -365,6 +399,7 @@ export type Store = {
   readonly changes: ChangeLog;
   readonly baselines: Baselines;
   readonly pins: ToolPins;
+  readonly limits: Limits;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

@@ -1,45 +1,23 @@
 /**
- * Metrics the issue asks for whose source does not exist yet: circuit breakers, rate limits and
- * quotas are not built. They are registered under their final names, so that the shipped
- * dashboard and alert rules can already refer to them and /metrics lists them, but they have no
- * series (only `# HELP` and `# TYPE`) until the stage that feeds them lands. That stage records
- * into these objects through the pipeline's notes like every other call metric.
+ * Metrics the issue asks for whose source does not exist yet: circuit breakers are not built.
+ * They are registered under their final names, so that the shipped dashboard and alert rules can
+ * already refer to them and /metrics lists them, but they have no series (only `# HELP` and
+ * `# TYPE`) until the stage that feeds them lands. (The rate-limit and quota metrics are real
+ * now: limit-metrics.ts.)
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 export type PlaceholderMetrics = {
   readonly breakerState: Gauge;
-  readonly rateLimitRejections: Counter;
-  readonly quotaRejections: Counter;
-  readonly quotaUsage: Gauge;
 };
 
-export function registerPlaceholderMetrics(registry: Registry, tenantLabel: boolean): PlaceholderMetrics {
+export function registerPlaceholderMetrics(registry: Registry): PlaceholderMetrics {
   const registers = [registry];
-  const tenant = tenantLabel ? ['tenant'] : [];
   return {
     breakerState: new Gauge({
       name: 'mcplane_circuit_breaker_state',
       help: 'Circuit breaker state per server: 0 closed, 1 half-open, 2 open. Placeholder: breakers are not built yet, so there are no series.',
       labelNames: ['server'],
-      registers,
-    }),
-    rateLimitRejections: new Counter({
-      name: 'mcplane_rate_limit_rejections_total',
-      help: 'Calls refused by a rate limit. Placeholder: rate limits are not built yet, so there are no series.',
-      labelNames: [...tenant, 'server'],
-      registers,
-    }),
-    quotaRejections: new Counter({
-      name: 'mcplane_quota_rejections_total',
-      help: 'Calls refused because a quota was used up. Placeholder: quotas are not built yet, so there are no series.',
-      labelNames: [...tenant, 'quota'],
-      registers,
-    }),
-    quotaUsage: new Gauge({
-      name: 'mcplane_quota_usage_ratio',
-      help: 'How much of a quota is used in its current window, 0 to 1. Placeholder: quotas are not built yet, so there are no series.',
-      labelNames: [...tenant, 'quota'],
       registers,
     }),
   };

@@ -15,6 +15,7 @@ import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
+import { UNKNOWN_IP } from './source-ip.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
 
@@ -40,6 +41,23 @@ export type HttpFrontOptions = {
   readonly admin?: { readonly path: string; fetch(request: Request): Response | Promise<Response> };
 };
 
+/**
+ * Authenticates, unless the source IP is over its failed-authentication budget: then 429 before
+ * any key is hashed. A credential that does not authenticate counts against it; a request that
+ * carries none (a client learning it needs one) does not.
+ */
+async function authenticateFrom(gateway: Gateway, headers: Headers, ip: string) {
+  await gateway.authFailures.check(ip);
+  try {
+    return await gateway.authenticate(headers);
+  } catch (error) {
+    const presented = headers.has('authorization') || headers.has('x-api-key');
+    if (presented && error instanceof GatewayError && error.spec.http === 401)
+      await gateway.authFailures.failed(ip);
+    throw error;
+  }
+}
+
 export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
   const { http, auth } = gateway.config.gateway;
   const resource = auth.resourceUri ?? auth.jwt?.audience ?? new URL(MCP_PATH, options.baseUrl).href;
@@ -53,7 +71,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     gateway,
     http,
     log: options.log,
-    authenticate: (headers: Headers) => gateway.authenticate(headers),
+    authenticate: (headers: Headers, ip = UNKNOWN_IP) => authenticateFrom(gateway, headers, ip),
     resourceMetadataUrl,
     draining: () => draining,
     streams,

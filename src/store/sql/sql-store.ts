@@ -10,6 +10,7 @@ import { createBaselines } from './baselines-sql.ts';
 import { createChangeLog } from './change-log-sql.ts';
 import type { Database } from './database.ts';
 import { createGrants } from './grants-sql.ts';
+import { createLimits } from './limits-sql.ts';
 import { createProjects } from './projects-sql.ts';
 import { createRetention } from './retention-sql.ts';
 import { integer } from './rows.ts';
@@ -61,6 +62,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     changes: createChangeLog(ctx),
     baselines: createBaselines(ctx),
     pins: createToolPins(ctx),
+    limits: createLimits(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

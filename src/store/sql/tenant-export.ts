@@ -8,6 +8,7 @@ import type { TenantExport } from '../records.ts';
 import { apiKeyFromRow } from './api-keys-sql.ts';
 import { baselineFromRow } from './baselines-sql.ts';
 import { grantFromRow } from './grants-sql.ts';
+import { limitOverrideFromRow, quotaUsageFromRow } from './limits-sql.ts';
 import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
 import { changeFromRow, type StoreContext } from './store-context.ts';
@@ -49,6 +50,12 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
       toolChanges: (
         await rows('SELECT * FROM tool_changes WHERE tenant_id = $1 ORDER BY created_at, id')
       ).map(toolChangeFromRow),
+      limitOverrides: (await rows('SELECT * FROM limit_overrides WHERE tenant_id = $1 ORDER BY subject')).map(
+        limitOverrideFromRow,
+      ),
+      quotaUsage: (await rows('SELECT * FROM quota_usage WHERE tenant_id = $1 ORDER BY subject')).map(
+        quotaUsageFromRow,
+      ),
     };
   });
 }
