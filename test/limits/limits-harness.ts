@@ -46,7 +46,9 @@ export async function callsUntilRefused(
       await client.callTool({ name: tool, arguments: {} });
     } catch (error) {
       if (!(error instanceof McpError)) throw error;
-      return { passed, refusal: { code: error.code, message: error.message, data: error.data as Record<string, unknown> } };
+      // The SDK prefixes "MCP error <code>: "; the wire message is what follows.
+      const message = error.message.replace(/^MCP error -?\d+: /, '');
+      return { passed, refusal: { code: error.code, message, data: error.data as Record<string, unknown> } };
     }
   }
   return { passed: max };
