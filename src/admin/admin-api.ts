@@ -7,6 +7,7 @@
  * decides (see admin-access.ts). Resource files register their own routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import { GatewayError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
@@ -61,7 +62,12 @@ function routes(deps: AdminDeps): AdminApp {
 
 export function createAdminApi(deps: AdminDeps): AdminApp {
   const app: AdminApp = new OpenAPIHono<AdminEnv>();
-  app.onError((error) => problemResponse(error, deps.log));
+  app.onError((error) =>
+    // The JSON validator's own refusal of a body that does not parse is the client's error.
+    error instanceof HTTPException && error.status === 400
+      ? problemResponse(new GatewayError('INVALID_PARAMS', 'The request body is not valid JSON'), deps.log)
+      : problemResponse(error, deps.log),
+  );
   app.notFound(() => problemResponse(new GatewayError('NOT_FOUND', 'No such admin endpoint')));
   const api = routes(deps);
   app.get('/openapi.json', (c) => c.json(api.getOpenAPI31Document(DOCUMENT)));
