@@ -202,7 +202,13 @@ export class Gateway {
       quotaFlushInterval: config.gateway.limits.quotaFlushInterval,
       view: () => this.#view,
     });
-    this.#authFailures = new AuthFailures(() => this.config.gateway.auth.failureLimit.perMinute, backend);
+    // Failing closed here would refuse every request, counted or not: the IP limit always falls
+    // back to this process's counts.
+    this.#authFailures = new AuthFailures(() => this.config.gateway.auth.failureLimit.perMinute, {
+      ...backend,
+      onError: 'open',
+      failed: (error) => backend.failed(error, 'open'),
+    });
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -735,7 +741,8 @@ function newRedis(config: Config, log: Logger): Redis {
     commandTimeout,
     connectTimeout: 2_000,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
-    connectionName: 'mcplane',
+    // Names the connection in CLIENT LIST, per key prefix, so an operator can tell replicas' sets apart.
+    connectionName: `mcplane/${config.gateway.redis.keyPrefix}`.replaceAll(/\s/g, '_'),
   });
   // Failed commands are logged by the limits, at most every 10 s; connection errors only at debug.
   redis.on('error', (err: unknown) => log.debug({ err }, 'Redis connection error'));

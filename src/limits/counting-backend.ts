@@ -17,8 +17,11 @@ export type CountingBackend = {
   readonly onError: 'open' | 'closed';
   readonly log: Logger;
   readonly events: LimitEvents;
-  /** Called when Redis failed a command; throws LIMITS_UNAVAILABLE when failing closed. */
-  failed(error: unknown): void;
+  /**
+   * Called when Redis failed a command; throws LIMITS_UNAVAILABLE when failing closed (`onError`
+   * overrides the configured choice for this one failure).
+   */
+  failed(error: unknown, onError?: 'open' | 'closed'): void;
 };
 
 export function countingBackend(options: {
@@ -31,19 +34,19 @@ export function countingBackend(options: {
   let loggedAt = 0;
   return {
     ...options,
-    failed(error) {
+    failed(error, onError = options.onError) {
       options.events.backendError();
       const now = Date.now();
       if (now - loggedAt >= LOG_EVERY_MS) {
         loggedAt = now;
         options.log.warn(
-          { err: error, onError: options.onError },
-          options.onError === 'open'
+          { err: error, onError },
+          onError === 'open'
             ? 'Redis unreachable: limits and quotas count in this process only until it answers'
             : 'Redis unreachable: calls that need a count are refused until it answers',
         );
       }
-      if (options.onError === 'closed') {
+      if (onError === 'closed') {
         throw new GatewayError('LIMITS_UNAVAILABLE', undefined, {
           data: { retryAfterMs: 1_000, retryAfterSeconds: 1 },
           cause: error,
