@@ -1,7 +1,19 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.ts';
-import { adminClient, platformKey, postgresBackend, sqliteBackend, type Backend } from '../admin/admin-harness.ts';
-import { bearer, connectHttpClient, startHttpGateway, stopHttpGateways, type HttpGateway } from '../http/http-harness.ts';
+import {
+  adminClient,
+  platformKey,
+  postgresBackend,
+  sqliteBackend,
+  type Backend,
+} from '../admin/admin-harness.ts';
+import {
+  bearer,
+  connectHttpClient,
+  startHttpGateway,
+  stopHttpGateways,
+  type HttpGateway,
+} from '../http/http-harness.ts';
 import { fixtureServer } from '../support/harness.ts';
 import { callsUntilRefused } from './limits-harness.ts';
 
@@ -75,16 +87,22 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       });
       expect(keyPut.status).toBe(200);
       expect(keyPut.body).toMatchObject({
-        overrides: { keys: { [second.id]: { rateLimits: { perKey: { perMinute: 6 } }, quota: { monthlyCalls: 4 } } } },
+        overrides: {
+          keys: { [second.id]: { rateLimits: { perKey: { perMinute: 6 } }, quota: { monthlyCalls: 4 } } },
+        },
       });
       const { client: other } = await connectHttpClient(http, bearer(second.key));
       const refused = await callsUntilRefused(other, 'fx__echo', 6);
       // The key's own monthly quota of 4 ends it before its rate of 6 would.
       expect(refused.passed).toBe(4);
-      expect(refused.refusal?.message).toMatch(/^monthly quota of 4 tool calls exceeded; resets on \d{4}-\d{2}-01$/);
+      expect(refused.refusal?.message).toMatch(
+        /^monthly quota of 4 tool calls exceeded; resets on \d{4}-\d{2}-01$/,
+      );
       const after = await root('GET', '/tenants/blue/limits');
       expect(after.body.quota).toMatchObject({ used: 6 });
-      expect((after.body.overrides as { keys: Record<string, { used: number }> }).keys[second.id]?.used).toBe(4);
+      expect((after.body.overrides as { keys: Record<string, { used: number }> }).keys[second.id]?.used).toBe(
+        4,
+      );
 
       // {} removes the override: the tier's value holds again.
       expect((await root('PUT', '/tenants/blue/limits', {})).body).toMatchObject({
@@ -98,7 +116,9 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       const { admin: blueAdmin, keys: blueKeys } = await tenant(root, http, 'blue');
       await tenant(root, http, 'green');
       expect((await blueAdmin('GET', '/tenants/blue/limits')).status).toBe(200);
-      expect((await blueAdmin('PUT', '/tenants/blue/limits', { quota: { monthlyCalls: 9 } })).status).toBe(403);
+      expect((await blueAdmin('PUT', '/tenants/blue/limits', { quota: { monthlyCalls: 9 } })).status).toBe(
+        403,
+      );
       const keyId = (blueKeys[0] as { id: string }).id;
       expect((await blueAdmin('PUT', `/tenants/blue/api-keys/${keyId}/limits`, {})).status).toBe(403);
       for (const [method, path] of [
@@ -137,13 +157,21 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
         rateLimits: { perTenant: { perSecond: 100, perMinute: 10 } },
       });
       expect(contradictory.status).toBe(422);
-      expect(contradictory.body.detail).toMatch(/perTenant\.perSecond \(100\) allows more than rateLimits\.perTenant\.perMinute \(10\)/);
+      expect(contradictory.body.detail).toMatch(
+        /perTenant\.perSecond \(100\) allows more than rateLimits\.perTenant\.perMinute \(10\)/,
+      );
       // A key may not set its tenant's rates.
       const keyId = (keys[0] as { id: string }).id;
       expect(
-        (await root('PUT', `/tenants/blue/api-keys/${keyId}/limits`, { rateLimits: { perTenant: { perMinute: 5 } } })).status,
+        (
+          await root('PUT', `/tenants/blue/api-keys/${keyId}/limits`, {
+            rateLimits: { perTenant: { perMinute: 5 } },
+          })
+        ).status,
       ).toBe(400);
-      expect((await root('PUT', '/tenants/blue/api-keys/nosuchkey/limits', { quota: { monthlyCalls: 5 } })).status).toBe(404);
+      expect(
+        (await root('PUT', '/tenants/blue/api-keys/nosuchkey/limits', { quota: { monthlyCalls: 5 } })).status,
+      ).toBe(404);
       const raw = await fetch(new URL('/admin/v1/tenants/blue/limits', http.origin), {
         method: 'PUT',
         headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },

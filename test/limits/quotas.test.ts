@@ -97,7 +97,9 @@ describe('monthly quotas', () => {
       [WARN, 1, 5, 5, 'acme'],
     ]);
     const text = (await http.gateway.metrics?.text()) ?? '';
-    expect(text).toMatch(/mcplane_quota_alerts_total\{tenant="acme",quota="monthly-calls",threshold="0.8"\} 1/);
+    expect(text).toMatch(
+      /mcplane_quota_alerts_total\{tenant="acme",quota="monthly-calls",threshold="0.8"\} 1/,
+    );
     expect(text).toMatch(/mcplane_quota_alerts_total\{tenant="acme",quota="monthly-calls",threshold="1"\} 1/);
     expect(text).toMatch(/mcplane_quota_usage_ratio\{tenant="acme",quota="monthly-calls"\} 1/);
     expect(text).toMatch(/mcplane_quota_rejections_total\{tenant="acme",quota="monthly-calls"\} 1/);

@@ -22,8 +22,16 @@ describe('rate limits in memory', () => {
     expect(passed).toBe(3);
     expect(refusal?.code).toBe(-32046);
     expect(refusal?.message).toMatch(/rate limit of 4 requests per key per minute exceeded/);
-    expect(refusal?.data).toMatchObject({ code: 'RATE_LIMITED', limit: 4, scope: 'key', window: 'perMinute' });
-    const { retryAfterMs, retryAfterSeconds } = refusal?.data as { retryAfterMs: number; retryAfterSeconds: number };
+    expect(refusal?.data).toMatchObject({
+      code: 'RATE_LIMITED',
+      limit: 4,
+      scope: 'key',
+      window: 'perMinute',
+    });
+    const { retryAfterMs, retryAfterSeconds } = refusal?.data as {
+      retryAfterMs: number;
+      retryAfterSeconds: number;
+    };
     expect(retryAfterMs).toBeGreaterThan(0);
     expect(retryAfterMs).toBeLessThanOrEqual(60_000);
     expect(retryAfterSeconds).toBe(Math.ceil(retryAfterMs / 1000));
@@ -62,7 +70,7 @@ describe('rate limits in memory', () => {
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
   });
 
-  it('an initialize over the key\'s rate is refused with HTTP 429, Retry-After and a JSON-RPC error body', async () => {
+  it("an initialize over the key's rate is refused with HTTP 429, Retry-After and a JSON-RPC error body", async () => {
     const { config, keys } = limitedConfig({ rateLimits: { perKey: { perMinute: 2 } } });
     const http = await startHttpGateway(config);
     expect((await initialize(http, bearer(keys.a1))).response.status).toBe(200);
@@ -72,7 +80,10 @@ describe('rate limits in memory', () => {
     const retryAfter = Number(response.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    const parsed = JSON.parse(body) as { id: unknown; error: { code: number; data: Record<string, unknown> } };
+    const parsed = JSON.parse(body) as {
+      id: unknown;
+      error: { code: number; data: Record<string, unknown> };
+    };
     expect(parsed.id).toBe(0);
     expect(parsed.error.code).toBe(-32046);
     expect(parsed.error.data).toMatchObject({ scope: 'key', limit: 2, retryAfterSeconds: retryAfter });

@@ -75,7 +75,9 @@ describe('limits in Redis', () => {
     const during = await callsUntilRefused(client, 'fx__echo', 8);
     expect(during.passed).toBe(5);
     expect(during.refusal?.data).toMatchObject({ scope: 'key', code: 'RATE_LIMITED' });
-    expect(captured.lines().some((line) => line.level === WARN && /Redis unreachable/.test(line.msg ?? ''))).toBe(true);
+    expect(
+      captured.lines().some((line) => line.level === WARN && /Redis unreachable/.test(line.msg ?? '')),
+    ).toBe(true);
     expect(await http.gateway.metrics?.text()).toMatch(/mcplane_limit_backend_errors_total [1-9]/);
   });
 
@@ -150,7 +152,10 @@ describe('limits in Redis', () => {
         const value = await redis.get(`${keyPrefix}${onError}:rl:key:perMinute:acme:key:${keys.a1Id}`);
         const before = Number(value);
         await client.callTool({ name: 'fx__echo', arguments: {} });
-        return Number(await redis.get(`${keyPrefix}${onError}:rl:key:perMinute:acme:key:${keys.a1Id}`)) === before + 1;
+        return (
+          Number(await redis.get(`${keyPrefix}${onError}:rl:key:perMinute:acme:key:${keys.a1Id}`)) ===
+          before + 1
+        );
       }, 10_000);
     }
   });

@@ -53,6 +53,12 @@ export async function populate(store: Store, tenantId: string, grantee: string):
   await store.baselines.save([
     { tenantId, principal: `key:${key.id}`, baseline: { v: 1, calls: 1, note: `${tenantId} baseline` } },
   ]);
+  await store.limits.setOverride(tenantId, '*', { quota: { monthlyCalls: 100 } }, ACTOR);
+  await store.limits.setOverride(tenantId, key.id, { rateLimits: { perKey: { perMinute: 5 } } }, ACTOR);
+  await store.limits.addUsage([
+    { tenantId, subject: '*', calls: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+    { tenantId, subject: key.id, calls: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+  ]);
   return {
     tenantId,
     projectId: project.id,

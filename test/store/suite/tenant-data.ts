@@ -44,6 +44,13 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         anomalyBaselines: [{ tenantId: a.tenantId, principal: `key:${a.keyId}` }],
         toolPins: [{ tenantId: a.tenantId, server: 'kb', tool: 'search' }],
         toolChanges: [{ id: a.toolChangeId, tenantId: a.tenantId, status: 'pending' }],
+        limitOverrides: expect.arrayContaining([
+          expect.objectContaining({ tenantId: a.tenantId, subject: '*', quota: { monthlyCalls: 100 } }),
+          expect.objectContaining({ tenantId: a.tenantId, subject: a.keyId }),
+        ]),
+        quotaUsage: expect.arrayContaining([
+          { tenantId: a.tenantId, subject: '*', callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+        ]),
       });
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
@@ -52,6 +59,8 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         'server_config.put',
         'grant.create',
         'grant.use',
+        'limits.set',
+        'limits.set',
       ]);
       const text = JSON.stringify(exported);
       expect(text).not.toContain(b.tenantId);
