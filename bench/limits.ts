@@ -18,6 +18,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from '../src/gateway.ts';
+import { generateApiKey } from '../src/identity/api-key-format.ts';
+import { hashApiKey } from '../src/identity/api-key-hash.ts';
+import { openStore } from '../src/store/open-store.ts';
+import type { Store } from '../src/store/store.ts';
 import type { Principal } from '../src/identity/principal.ts';
 import { silentLogger } from '../src/log.ts';
 import { fixtureServer, testConfig } from '../test/support/harness.ts';
@@ -50,14 +54,16 @@ const keyPrincipal = (id: string): Principal => ({
   via: 'api-key',
 });
 
-type Subject = { readonly name: string; readonly gateway: Gateway };
+type Subject = {
+  readonly name: string;
+  readonly gateway: Gateway;
+  readonly store?: Store;
+  /** The noisy neighbour's key ids: the victim's, and the one limited to NOISY_LIMIT a second. */
+  readonly keys?: { readonly victim: string; readonly noisy: string };
+};
 
-async function gatewayWith(
-  name: string,
-  tier: string,
-  gateway: Record<string, unknown> = {},
-): Promise<Subject> {
-  const config = testConfig({
+function configWith(tier: string, gateway: Record<string, unknown>) {
+  return testConfig({
     gateway: { sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 }, ...gateway },
     servers: {
       echo: fixtureServer({
@@ -67,18 +73,65 @@ async function gatewayWith(
       }),
     },
     tenants: { acme: { name: 'Acme', tier } },
-    tiers: { bench: BENCH_TIER, noisy: { rateLimits: { perKey: { perSecond: NOISY_LIMIT } } } },
+    tiers: { bench: BENCH_TIER },
   });
-  return { name, gateway: await createGateway(config, { log: silentLogger() }) };
+}
+
+async function gatewayWith(
+  name: string,
+  tier: string,
+  gateway: Record<string, unknown> = {},
+): Promise<Subject> {
+  return { name, gateway: await createGateway(configWith(tier, gateway), { log: silentLogger() }) };
+}
+
+/**
+ * For the noisy neighbour: tenant acme in a store, in the bench tier, with two API keys; an
+ * override (what the admin API writes) limits one of them to NOISY_LIMIT calls a second.
+ */
+async function neighbourGateway(name: string, gateway: Record<string, unknown> = {}): Promise<Subject> {
+  const store = await openStore('sqlite::memory:');
+  const actor = { actor: 'bench' };
+  await store.tenants.create({ id: 'acme', name: 'Acme', tier: 'bench' }, actor);
+  const [victim, noisy] = [generateApiKey(), generateApiKey()];
+  for (const [label, key] of [
+    ['victim', victim],
+    ['noisy', noisy],
+  ] as const) {
+    await store.apiKeys.create(
+      'acme',
+      { id: key.id, hash: hashApiKey(key.key), name: label, role: 'member' },
+      actor,
+    );
+  }
+  await store.limits.setOverride(
+    'acme',
+    noisy.id,
+    { rateLimits: { perKey: { perSecond: NOISY_LIMIT } } },
+    actor,
+  );
+  const config = { ...configWith('bench', gateway), tenants: {} };
+  return {
+    name,
+    gateway: await createGateway(config, { log: silentLogger(), store }),
+    store,
+    keys: { victim: victim.id, noisy: noisy.id },
+  };
 }
 
 const succeeded = (reply: { result?: Record<string, unknown>; error?: unknown }): boolean =>
   reply.error === undefined && reply.result?.isError !== true;
 
-async function drivers(subject: Subject, count: number, prefix: string): Promise<SessionDriver[]> {
+async function drivers(
+  subject: Subject,
+  count: number,
+  prefix: string,
+  exact = false,
+): Promise<SessionDriver[]> {
   const made = Array.from(
     { length: count },
-    (_, index) => new SessionDriver(subject.gateway.connect(keyPrincipal(`${prefix}${index}`))),
+    (_, index) =>
+      new SessionDriver(subject.gateway.connect(keyPrincipal(exact ? prefix : `${prefix}${index}`))),
   );
   await Promise.all(made.map((driver) => driver.initialize()));
   return made;
@@ -107,8 +160,9 @@ async function neighbour(
   subject: Subject,
   noisy: boolean,
 ): Promise<{ p50: number; refused: number; sent: number }> {
-  const [victim] = (await drivers(subject, 1, 'victim')) as [SessionDriver];
-  const [abuser] = (await drivers(subject, 1, 'noisy')) as [SessionDriver];
+  const keys = subject.keys as { victim: string; noisy: string };
+  const [victim] = (await drivers(subject, 1, keys.victim, true)) as [SessionDriver];
+  const [abuser] = (await drivers(subject, 1, keys.noisy, true)) as [SessionDriver];
   let sent = 0;
   let refused = 0;
   let inflight = 0;
@@ -149,7 +203,9 @@ const median = (values: readonly number[]): number => {
 
 /** Fails the run unless the limited gateways limit: a tier with a tiny rate refuses. */
 async function checkBehaviour(subject: Subject): Promise<void> {
-  const [driver] = (await drivers(subject, 1, 'probe')) as [SessionDriver];
+  const [driver] = (await drivers(subject, 1, (subject.keys as { noisy: string }).noisy, true)) as [
+    SessionDriver,
+  ];
   let refusedAt = -1;
   for (let i = 0; i < NOISY_LIMIT * 2 && refusedAt < 0; i++) {
     const reply = await driver.request('tools/call', ECHO);
@@ -175,8 +231,8 @@ async function main(): Promise<void> {
     await gatewayWith('redis', 'bench', { redis: { url: REDIS_URL, keyPrefix } }),
   ];
   const noisy = [
-    await gatewayWith('memory', 'noisy'),
-    await gatewayWith('redis', 'noisy', { redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}n:` } }),
+    await neighbourGateway('memory'),
+    await neighbourGateway('redis', { redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}n:` } }),
   ];
   try {
     for (const subject of noisy) await checkBehaviour(subject);
@@ -199,6 +255,7 @@ async function main(): Promise<void> {
     report(rounds, neighbours);
   } finally {
     await Promise.allSettled([...subjects, ...noisy].map((subject) => subject.gateway.close()));
+    await Promise.allSettled(noisy.map((subject) => subject.store?.close()));
     const keys = await redis.keys(`${keyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();

@@ -737,6 +737,8 @@ function newRedis(config: Config, log: Logger): Redis {
   const { url, commandTimeout } = config.gateway.redis;
   const redis = new Redis(url as string, {
     enableOfflineQueue: false,
+    // The checks of one call (a Lua script per window and scope, the quota's MULTI) go out in one write.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     commandTimeout,
     connectTimeout: 2_000,

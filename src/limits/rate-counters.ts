@@ -39,9 +39,18 @@ type Limiters = { readonly primary: RateLimiterAbstract; readonly fallback: Rate
 
 const OK: RateVerdict = Object.freeze({ ok: true });
 
+/** Most subjects held as blocked in memory; past it the oldest half is forgotten (they only cost a round trip). */
+const MAX_BLOCKED = 10_000;
+
 export class RateCounters {
   readonly #backend: CountingBackend;
   readonly #limiters = new Map<string, Limiters>();
+  /**
+   * Subjects known to be over a window until a time: a fixed window stays over until it ends,
+   * so a client hammering past its limit is refused from memory, without a Redis round trip and
+   * without touching its tenant's or a tool's counts.
+   */
+  readonly #blocked = new Map<string, { until: number; verdict: RateVerdict }>();
 
   constructor(backend: CountingBackend) {
     this.#backend = backend;
@@ -50,6 +59,8 @@ export class RateCounters {
   /** Takes one point of every check, or none: a refusal gives back what the others took. */
   async consume(checks: readonly RateCheck[]): Promise<RateVerdict> {
     if (checks.length === 0) return OK;
+    const held = this.#heldBlock(checks);
+    if (held) return held;
     const outcomes = await Promise.all(checks.map((check) => this.#consumeOne(check)));
     let worst: RateVerdict = OK;
     for (const [index, outcome] of outcomes.entries()) {
@@ -66,11 +77,53 @@ export class RateCounters {
       }
     }
     if (!worst.ok) {
+      this.#hold(checks, outcomes);
       const taken = checks.filter((_, index) => outcomes[index] === undefined);
       // Off the refusal's path: a lost refund only makes a limit stricter for the rest of a window.
       void Promise.allSettled(taken.map((check) => this.#refund(check)));
     }
     return worst;
+  }
+
+  #heldBlock(checks: readonly RateCheck[]): RateVerdict | undefined {
+    if (this.#blocked.size === 0) return undefined;
+    const now = Date.now();
+    for (const check of checks) {
+      const id = blockId(check);
+      const entry = this.#blocked.get(id);
+      if (!entry) continue;
+      if (entry.until <= now) {
+        this.#blocked.delete(id);
+        continue;
+      }
+      return { ...entry.verdict, retryAfterMs: entry.until - now } as RateVerdict;
+    }
+    return undefined;
+  }
+
+  #hold(checks: readonly RateCheck[], outcomes: readonly (number | undefined)[]): void {
+    if (this.#blocked.size >= MAX_BLOCKED) {
+      let drop = this.#blocked.size / 2;
+      for (const id of this.#blocked.keys()) {
+        if (drop-- <= 0) break;
+        this.#blocked.delete(id);
+      }
+    }
+    const now = Date.now();
+    for (const [index, check] of checks.entries()) {
+      const ms = outcomes[index];
+      if (ms === undefined) continue;
+      this.#blocked.set(blockId(check), {
+        until: now + ms,
+        verdict: {
+          ok: false,
+          scope: check.scope,
+          window: check.window,
+          limit: check.points,
+          retryAfterMs: ms,
+        },
+      });
+    }
   }
 
   /** How long until `check` has a point again, without taking one; 0 when it has one now. */
@@ -132,4 +185,8 @@ export class RateCounters {
       fallback: this.#backend.onError === 'open' ? new RateLimiterMemory(options) : undefined,
     };
   }
+}
+
+function blockId(check: RateCheck): string {
+  return `${check.scope}\n${check.window}\n${check.points}\n${check.subject}`;
 }

@@ -59,6 +59,23 @@ describe('limits in Redis', () => {
     expect(last.refusal?.message).toMatch(/^monthly quota of 5 tool calls exceeded/);
   });
 
+  it("a key far over its limit is refused from memory: its refusals do not touch its tenant's count in Redis", async () => {
+    const { prefix: keyPrefix, redis } = prefix();
+    const { config, keys } = limitedConfig(
+      { rateLimits: { perKey: { perMinute: 2 }, perTenant: { perMinute: 100 } } },
+      { redis: { url: REDIS_URL, keyPrefix } },
+    );
+    const http = await startHttpGateway(config);
+    const { client } = await connectHttpClient(http, bearer(keys.a1));
+    const refused = await callsUntilRefused(client, 'fx__echo', 3);
+    expect(refused.passed).toBe(1);
+    for (let i = 0; i < 10; i++)
+      expect((await callsUntilRefused(client, 'fx__echo', 1)).refusal?.data.scope).toBe('key');
+    // The initialize and the one call; the refusal gave its tenant point back.
+    await eventually(async () => (await redis.get(`${keyPrefix}rl:tenant:perMinute:acme`)) === '2', 5_000);
+    expect(await redis.get(`${keyPrefix}rl:key:perMinute:acme:key:${keys.a1Id}`)).toBe('3');
+  });
+
   it('onError open: with Redis cut off calls go on, counted in the process, and the log and metric say so', async () => {
     const { prefix: keyPrefix } = prefix();
     const cut = await proxy();
@@ -151,7 +168,12 @@ describe('limits in Redis', () => {
       await eventually(async () => {
         const value = await redis.get(`${keyPrefix}${onError}:rl:key:perMinute:acme:key:${keys.a1Id}`);
         const before = Number(value);
-        await client.callTool({ name: 'fx__echo', arguments: {} });
+        // Failing closed, calls are refused until the client has reconnected.
+        const answered = await client.callTool({ name: 'fx__echo', arguments: {} }).then(
+          () => true,
+          () => false,
+        );
+        if (!answered) return false;
         return (
           Number(await redis.get(`${keyPrefix}${onError}:rl:key:perMinute:acme:key:${keys.a1Id}`)) ===
           before + 1
