@@ -6,6 +6,7 @@ import {
   startHttpGateway,
   stopHttpGateways,
 } from '../http/http-harness.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { callsUntilRefused, limitedConfig } from './limits-harness.ts';
 
 afterEach(async () => {
@@ -114,5 +115,27 @@ describe('failed authentications per source IP', () => {
     expect(body.error.code).toBe(-32046);
     expect(body.error.data).toMatchObject({ scope: 'ip', limit: 3 });
     expect((await initialize(http, { 'x-api-key': wrong })).response.status).toBe(429);
+  });
+
+  it('the admin API on the same port counts failures too, and answers 429 with a problem', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      const { config, keys } = limitedConfig({}, { auth: { failureLimit: { perMinute: 2 } } });
+      const http = await startHttpGateway(config, { store });
+      const admin = (key: string) =>
+        fetch(new URL('/admin/v1/tenants', http.origin), { headers: { authorization: `Bearer ${key}` } });
+      expect((await admin('mcpl_nope')).status).toBe(401);
+      expect((await admin('mcpl_nope')).status).toBe(401);
+      const refused = await admin(keys.a1);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toBe('application/problem+json');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await refused.json()) as { code: string }).code).toBe('RATE_LIMITED');
+      // The MCP endpoint shares the IP's budget.
+      expect((await initialize(http, bearer(keys.a1))).response.status).toBe(429);
+    } finally {
+      await stopHttpGateways();
+      await store.close();
+    }
   });
 });

@@ -15,7 +15,8 @@ import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
-import { UNKNOWN_IP } from './source-ip.ts';
+import { sourceIp, UNKNOWN_IP } from './source-ip.ts';
+import { problemResponse } from '../../admin/problem.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
 import { StreamableHttpFace } from './streamable-http.ts';
 
@@ -51,11 +52,21 @@ async function authenticateFrom(gateway: Gateway, headers: Headers, ip: string) 
   try {
     return await gateway.authenticate(headers);
   } catch (error) {
-    const presented = headers.has('authorization') || headers.has('x-api-key');
-    if (presented && error instanceof GatewayError && error.spec.http === 401)
+    if (presentsCredential(headers) && error instanceof GatewayError && error.spec.http === 401)
       await gateway.authFailures.failed(ip);
     throw error;
   }
+}
+
+function presentsCredential(headers: Headers): boolean {
+  return headers.has('authorization') || headers.has('x-api-key');
+}
+
+/** A problem response of a limit's refusal, with its `Retry-After`. */
+function withRetryAfter(response: Response, error: unknown): Response {
+  const seconds = error instanceof GatewayError ? error.data?.retryAfterSeconds : undefined;
+  if (typeof seconds === 'number') response.headers.set('retry-after', String(seconds));
+  return response;
 }
 
 export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
@@ -119,13 +130,22 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
   app.post('/messages', (c) => legacy.post(c));
   const admin = options.admin;
   if (admin) {
-    const forward = (request: Request): Response | Promise<Response> => {
+    // The admin API authenticates on its own; the failed-authentication limit holds for it too.
+    const forward = async (request: Request, ip: string): Promise<Response> => {
+      try {
+        await gateway.authFailures.check(ip);
+      } catch (error) {
+        return withRetryAfter(problemResponse(error, options.log), error);
+      }
       const url = new URL(request.url);
       url.pathname = url.pathname.slice(admin.path.length) || '/';
-      return admin.fetch(new Request(url, request));
+      const response = await admin.fetch(new Request(url, request));
+      if (response.status === 401 && presentsCredential(request.headers))
+        await gateway.authFailures.failed(ip);
+      return response;
     };
-    app.all(admin.path, (c) => forward(c.req.raw));
-    app.all(`${admin.path}/*`, (c) => forward(c.req.raw));
+    app.all(admin.path, (c) => forward(c.req.raw, sourceIp(c.env)));
+    app.all(`${admin.path}/*`, (c) => forward(c.req.raw, sourceIp(c.env)));
   }
 
   return {
