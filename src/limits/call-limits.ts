@@ -72,8 +72,25 @@ export class CallLimits {
     if (!limits) return;
     const tool = method === 'tools/call' ? toolKey(params.name) : undefined;
     const checks = this.#checks(principal, limits, tool);
-    if (checks.length > 0) this.#refuseOver(principal, await this.#rates.consume(checks));
-    if (tool !== undefined) await this.#quotas.take(principal.tenantId, keyIdOf(principal), limits.quota);
+    if (tool === undefined) {
+      if (checks.length > 0) this.#refuseOver(principal, await this.#rates.consume(checks));
+      return;
+    }
+    // A key hammering past its limit is refused from memory, before its quota is touched.
+    const held = this.#rates.held(checks);
+    if (held) this.#refuseOver(principal, held);
+    // Rates and quotas at once (one Redis round trip, not two); a quota count taken for a call a
+    // rate then refuses is given back.
+    const [rate, quota] = await Promise.allSettled([
+      this.#rates.consume(checks),
+      this.#quotas.take(principal.tenantId, keyIdOf(principal), limits.quota),
+    ]);
+    if (rate.status === 'rejected' || !rate.value.ok) {
+      if (quota.status === 'fulfilled') await quota.value();
+      if (rate.status === 'rejected') throw rate.reason;
+      this.#refuseOver(principal, rate.value);
+    }
+    if (quota.status === 'rejected') throw quota.reason;
   }
 
   /** Throws RATE_LIMITED when the key or the tenant is over its rate: a session may not open. */

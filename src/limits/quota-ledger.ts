@@ -64,9 +64,10 @@ export class QuotaLedger {
 
   /**
    * Counts one tool call of `tenantId` (and `keyId`), or throws QUOTA_EXCEEDED naming the quota
-   * it would pass, without counting it.
+   * it would pass, without counting it. Returns what takes the count back (for a call that
+   * another limit refused after all).
    */
-  async take(tenantId: string, keyId: string | undefined, quotas: CallQuotas): Promise<void> {
+  async take(tenantId: string, keyId: string | undefined, quotas: CallQuotas): Promise<() => Promise<void>> {
     const resetAt = monthEnd(this.#options.now());
     const subjects: Subject[] = [
       { tenantId, subject: TENANT_SUBJECT, kind: 'monthly-calls', limit: quotas.tenant },
@@ -82,15 +83,27 @@ export class QuotaLedger {
         : [{ subject, counter: counters[index] as Counter, base: bases[index] as number }],
     );
     // No await between a local check and its count, so concurrent calls cannot both pass.
-    const used =
+    const { counts: used, inRedis } =
       limited.length > 0 && this.#options.backend.redis
         ? await this.#countShared(limited, resetAt)
-        : this.#countLocal(limited, resetAt);
+        : { counts: this.#countLocal(limited, resetAt), inRedis: false };
     for (const counter of counters) {
       counter.local += 1;
       counter.pending += 1;
     }
     for (const [index, { subject }] of limited.entries()) this.#report(subject, used[index] as number);
+    return async () => {
+      for (const counter of counters) {
+        counter.local -= 1;
+        // Already written to the store: it keeps the one call, which is not worth a negative row.
+        if (counter.pending > 0) counter.pending -= 1;
+      }
+      if (!inRedis) return;
+      const undo = this.#options.backend.redis?.multi();
+      for (const { subject } of limited)
+        undo?.decr(this.#redisKey(subject.tenantId, subject.subject, resetAt));
+      await undo?.exec().catch(() => undefined);
+    };
   }
 
   /** A subject's calls this month, as this process knows them (Redis's count when it has one). */
@@ -130,13 +143,16 @@ export class QuotaLedger {
   }
 
   /** The same, counted in Redis, which replicas share; this process's counts when Redis fails open. */
-  async #countShared(limited: readonly Limited[], resetAt: string): Promise<number[]> {
+  async #countShared(
+    limited: readonly Limited[],
+    resetAt: string,
+  ): Promise<{ counts: number[]; inRedis: boolean }> {
     try {
-      return await this.#countInRedis(limited, resetAt);
+      return { counts: await this.#countInRedis(limited, resetAt), inRedis: true };
     } catch (error) {
       if (error instanceof GatewayError) throw error;
       this.#options.backend.failed(error);
-      return this.#countLocal(limited, resetAt);
+      return { counts: this.#countLocal(limited, resetAt), inRedis: false };
     }
   }
 

@@ -59,7 +59,7 @@ export class RateCounters {
   /** Takes one point of every check, or none: a refusal gives back what the others took. */
   async consume(checks: readonly RateCheck[]): Promise<RateVerdict> {
     if (checks.length === 0) return OK;
-    const held = this.#heldBlock(checks);
+    const held = this.held(checks);
     if (held) return held;
     const outcomes = await Promise.all(checks.map((check) => this.#consumeOne(check)));
     let worst: RateVerdict = OK;
@@ -85,7 +85,8 @@ export class RateCounters {
     return worst;
   }
 
-  #heldBlock(checks: readonly RateCheck[]): RateVerdict | undefined {
+  /** The refusal of a check known (in memory) to be over its window still, if any. */
+  held(checks: readonly RateCheck[]): RateVerdict | undefined {
     if (this.#blocked.size === 0) return undefined;
     const now = Date.now();
     for (const check of checks) {

@@ -59,10 +59,13 @@ describe('limits in Redis', () => {
     expect(last.refusal?.message).toMatch(/^monthly quota of 5 tool calls exceeded/);
   });
 
-  it("a key far over its limit is refused from memory: its refusals do not touch its tenant's count in Redis", async () => {
+  it("a key far over its limit is refused from memory: its refusals touch neither its tenant's count nor the quota", async () => {
     const { prefix: keyPrefix, redis } = prefix();
     const { config, keys } = limitedConfig(
-      { rateLimits: { perKey: { perMinute: 2 }, perTenant: { perMinute: 100 } } },
+      {
+        rateLimits: { perKey: { perMinute: 2 }, perTenant: { perMinute: 100 } },
+        quota: { monthlyCalls: 100 },
+      },
       { redis: { url: REDIS_URL, keyPrefix } },
     );
     const http = await startHttpGateway(config);
@@ -74,6 +77,10 @@ describe('limits in Redis', () => {
     // The initialize and the one call; the refusal gave its tenant point back.
     await eventually(async () => (await redis.get(`${keyPrefix}rl:tenant:perMinute:acme`)) === '2', 5_000);
     expect(await redis.get(`${keyPrefix}rl:key:perMinute:acme:key:${keys.a1Id}`)).toBe('3');
+    // Only the call that passed counts against the quota.
+    const [quotaKey] = await redis.keys(`${keyPrefix}quota:acme:*`);
+    expect(await redis.get(quotaKey as string)).toBe('1');
+    expect((await http.gateway.limits.report('acme'))?.quota.used).toBe(1);
   });
 
   it('onError open: with Redis cut off calls go on, counted in the process, and the log and metric say so', async () => {
