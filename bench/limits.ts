@@ -255,7 +255,7 @@ async function main(): Promise<void> {
     report(rounds, neighbours);
   } finally {
     await Promise.allSettled([...subjects, ...noisy].map((subject) => subject.gateway.close()));
-    await Promise.allSettled(noisy.map((subject) => subject.store?.close()));
+    await Promise.allSettled(noisy.flatMap((subject) => (subject.store ? [subject.store.close()] : [])));
     const keys = await redis.keys(`${keyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();

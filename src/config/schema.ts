@@ -418,10 +418,12 @@ export const GatewaySettingsSchema = z
     }),
     logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
     redis: RedisSchema.prefault({}).meta({
-      description: 'Redis for rate-limit and quota counts shared by replicas (docs/limits.md). Applies at start.',
+      description:
+        'Redis for rate-limit and quota counts shared by replicas (docs/limits.md). Applies at start.',
     }),
     limits: LimitsSchema.prefault({}).meta({
-      description: 'Rate limits and quotas (docs/limits.md); their values come from tiers: and the admin API.',
+      description:
+        'Rate limits and quotas (docs/limits.md); their values come from tiers: and the admin API.',
     }),
   })
   .strict();
@@ -462,13 +464,10 @@ export const ConfigSchema = z
     gateway: GatewaySettingsSchema.prefault({}),
     servers: z.record(ServerName, ServerSchema),
     tenants: z.record(TenantId, TenantSchema).default({}),
-    tiers: z
-      .record(z.string().min(1), TierSchema)
-      .default({})
-      .meta({
-        description:
-          'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
-      }),
+    tiers: z.record(z.string().min(1), TierSchema).default({}).meta({
+      description:
+        'What each tenant tier is entitled to: rate limits, quotas, its share of a saturated pool.',
+    }),
   })
   .strict()
   .superRefine((config, ctx) => {

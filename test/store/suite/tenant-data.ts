@@ -44,14 +44,16 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         anomalyBaselines: [{ tenantId: a.tenantId, principal: `key:${a.keyId}` }],
         toolPins: [{ tenantId: a.tenantId, server: 'kb', tool: 'search' }],
         toolChanges: [{ id: a.toolChangeId, tenantId: a.tenantId, status: 'pending' }],
-        limitOverrides: expect.arrayContaining([
-          expect.objectContaining({ tenantId: a.tenantId, subject: '*', quota: { monthlyCalls: 100 } }),
-          expect.objectContaining({ tenantId: a.tenantId, subject: a.keyId }),
-        ]),
-        quotaUsage: expect.arrayContaining([
-          { tenantId: a.tenantId, subject: '*', callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
-        ]),
       });
+      // Ordered by subject: the tenant's own row (`*`) sorts before any key id.
+      expect(exported?.limitOverrides.map((row) => [row.subject, row.quota, row.rateLimits])).toEqual([
+        ['*', { monthlyCalls: 100 }, undefined],
+        [a.keyId, undefined, { perKey: { perMinute: 5 } }],
+      ]);
+      expect(exported?.quotaUsage).toEqual([
+        { tenantId: a.tenantId, subject: '*', callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+        { tenantId: a.tenantId, subject: a.keyId, callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+      ]);
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
         'project.create',
