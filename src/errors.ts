@@ -163,6 +163,22 @@ export const ERROR_CODES = {
     expose: true,
     publicMessage: 'This tenant has as many calls waiting for the server as its tier allows; retry later',
   },
+  // Limits (docs/limits.md). Their data carries retryAfterMs, retryAfterSeconds (ToolHive's
+  // convention), limit and scope; over HTTP they also set Retry-After.
+  RATE_LIMITED: { http: 429, rpc: -32046, expose: true, publicMessage: 'Rate limit exceeded' },
+  QUOTA_EXCEEDED: { http: 429, rpc: -32047, expose: true, publicMessage: 'Quota exceeded' },
+  LIMITS_UNAVAILABLE: {
+    http: 503,
+    rpc: -32048,
+    expose: true,
+    publicMessage: 'Rate limits cannot be checked right now; retry later',
+  },
+  LIMITS_INVALID: {
+    http: 422,
+    rpc: -32049,
+    expose: true,
+    publicMessage: 'These limits contradict each other',
+  },
   RESUME_GAP: {
     http: 410,
     rpc: -32034,
@@ -191,11 +207,17 @@ export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** Structured, non-secret detail for logs; never sent to a client. */
   readonly detail: Record<string, unknown> | undefined;
+  /** What a client may see besides the message (a limit's retry time), in the JSON-RPC `data`. */
+  readonly data: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     code: ErrorCode,
     message?: string,
-    options?: { cause?: unknown; detail?: Record<string, unknown> },
+    options?: {
+      cause?: unknown;
+      detail?: Record<string, unknown>;
+      data?: Readonly<Record<string, unknown>>;
+    },
   ) {
     super(
       message ?? ERROR_CODES[code].publicMessage,
@@ -204,6 +226,7 @@ export class GatewayError extends Error {
     this.name = 'GatewayError';
     this.code = code;
     this.detail = options?.detail;
+    this.data = options?.data;
   }
 
   get spec(): ErrorSpec {
@@ -216,8 +239,8 @@ export class GatewayError extends Error {
   }
 
   /** The JSON-RPC `error` member for this failure. */
-  toJsonRpcError(): { code: number; message: string; data?: { code: ErrorCode } } {
-    return { code: this.spec.rpc, message: this.publicMessage, data: { code: this.code } };
+  toJsonRpcError(): { code: number; message: string; data?: { code: ErrorCode } & Record<string, unknown> } {
+    return { code: this.spec.rpc, message: this.publicMessage, data: { ...this.data, code: this.code } };
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Tracer } from '@opentelemetry/api';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { mcplaneServer } from './admin/mcplane-server.ts';
 import type { ManagementDeps } from './admin/tenant-management.ts';
@@ -59,6 +60,11 @@ import type { BreakerView } from './resilience/breakers.ts';
 import { Resilience } from './resilience/resilience.ts';
 import { sharedUseStage } from './guard/shared-use-stage.ts';
 import { principalKey, usageStage } from './guard/usage-stage.ts';
+import { limitStage } from './guard/limit-stage.ts';
+import { AuthFailures } from './limits/auth-failures.ts';
+import { CallLimits } from './limits/call-limits.ts';
+import { countingBackend } from './limits/counting-backend.ts';
+import { NO_LIMIT_EVENTS } from './limits/limit-events.ts';
 import { Router } from './router/router.ts';
 import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
@@ -89,6 +95,8 @@ export type GatewayOptions = {
   readonly configPath?: string;
   /** The tracer of a started OpenTelemetry SDK (telemetry/tracing.ts); no spans without one. */
   readonly tracer?: Tracer;
+  /** The clock monthly quotas run on (tests move it across a month's end); the system's by default. */
+  readonly now?: () => Date;
 };
 
 export type GatewayStatus = {
@@ -136,6 +144,10 @@ export class Gateway {
   readonly #processCounts = new Map<string, ProcessCounts>();
   readonly #metrics: GatewayMetrics | undefined;
   readonly #telemetry: CallTelemetry;
+  /** Where rate-limit and quota counts are shared, when `gateway.redis.url` is set. */
+  readonly #redis: Redis | undefined;
+  readonly #limits: CallLimits;
+  readonly #authFailures: AuthFailures;
   /** What a child prints to stderr passes the guard's secrets detector before it is logged. */
   readonly #scrubStderr = secretScrubber();
   #closing = false;
@@ -207,6 +219,28 @@ export class Gateway {
     this.#meter =
       options.store && config.gateway.metering.enabled ? this.#newMeter(options.store, config) : undefined;
     if (this.#meter && this.#metrics) registerUsageMetrics(this.#metrics.registry, this.#meter);
+    this.#redis = config.gateway.redis.url === undefined ? undefined : newRedis(config, this.log);
+    const backend = countingBackend({
+      ...(this.#redis ? { redis: this.#redis } : {}),
+      keyPrefix: config.gateway.redis.keyPrefix,
+      onError: config.gateway.redis.onError,
+      log: this.log,
+      events: this.#metrics?.limits ?? NO_LIMIT_EVENTS,
+    });
+    this.#limits = new CallLimits({
+      backend,
+      ...(options.store ? { store: options.store } : {}),
+      now: options.now ?? (() => new Date()),
+      quotaFlushInterval: config.gateway.limits.quotaFlushInterval,
+      view: () => this.#view,
+    });
+    // Failing closed here would refuse every request, counted or not: the IP limit always falls
+    // back to this process's counts.
+    this.#authFailures = new AuthFailures(() => this.config.gateway.auth.failureLimit.perMinute, {
+      ...backend,
+      onError: 'open',
+      failed: (error) => backend.failed(error, 'open'),
+    });
     this.#pipeline = this.#buildPipeline();
     this.#core = {
       router: this.#router,
@@ -268,6 +302,34 @@ export class Gateway {
   /** Metering (docs/metering.md): present with a store unless `gateway.metering.enabled` is false. */
   get meter(): Meter | undefined {
     return this.#meter;
+  }
+
+  /** Rate limits and quotas of calls: the admin API reads a tenant's, the HTTP faces ask at a session's opening. */
+  get limits(): CallLimits {
+    return this.#limits;
+  }
+
+  /** Failed authentications per source IP, which the HTTP faces check before authenticating. */
+  get authFailures(): AuthFailures {
+    return this.#authFailures;
+  }
+
+  /** Resolves once Redis (when configured) answers, or after `timeoutMs`; the limits handle it being down. */
+  async redisReady(timeoutMs = 2_000): Promise<boolean> {
+    const redis = this.#redis;
+    if (!redis) return true;
+    if (redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ready: boolean): void => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        resolve(ready);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      redis.once('ready', onReady);
+    });
   }
 
   /** Authenticates a request's credential against the config's and the store's keys and JWTs. */
@@ -540,6 +602,9 @@ export class Gateway {
     await this.#anomaly.close();
     await this.#pinning.close();
     await this.#keys?.close();
+    // Every call has ended: what the quotas counted goes to the store before Redis goes.
+    await this.#limits.close();
+    await this.#redis?.quit().catch(() => this.#redis?.disconnect());
     // Last: every call has ended, so its record is queued; close writes it and a checkpoint.
     await this.#audit?.log.close();
   }
@@ -559,6 +624,7 @@ export class Gateway {
       ...(this.#meter ? [meterStage(this.#meter)] : []),
       ...telemetry.stages(),
       admitStage,
+      limitStage(this.#limits),
       usageStage(this.#usage),
       routeStage(() => this.#router),
       pinningStage({
@@ -785,6 +851,29 @@ function toFinding(finding: ToolFinding): Finding {
   return { ...finding, action };
 }
 
+/**
+ * The one Redis client of the limits. Commands fail at once while it is not connected (no offline
+ * queue) and after `commandTimeout` when it does not answer, so that `gateway.redis.onError`
+ * decides rather than a call waiting; it reconnects by itself.
+ */
+function newRedis(config: Config, log: Logger): Redis {
+  const { url, commandTimeout } = config.gateway.redis;
+  const redis = new Redis(url as string, {
+    enableOfflineQueue: false,
+    // The checks of one call (a Lua script per window and scope, the quota's MULTI) go out in one write.
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 100, 2_000),
+    // Names the connection in CLIENT LIST, per key prefix, so an operator can tell replicas' sets apart.
+    connectionName: `mcplane/${config.gateway.redis.keyPrefix}`.replaceAll(/\s/g, '_'),
+  });
+  // Failed commands are logged by the limits, at most every 10 s; connection errors only at debug.
+  redis.on('error', (err: unknown) => log.debug({ err }, 'Redis connection error'));
+  return redis;
+}
+
 function auditTrace(traceId: string | undefined): { traceId?: string } {
   return traceId === undefined ? {} : { traceId };
 }
@@ -810,12 +899,13 @@ function scrub(text: string, secrets: readonly string[]): string {
 /** Everything the view needs from the store, read in one pass. */
 export async function loadSnapshot(store: Store): Promise<StoreSnapshot> {
   const version = await store.version();
-  const [tenants, serverConfigs, grants] = await Promise.all([
+  const [tenants, serverConfigs, grants, limitOverrides] = await Promise.all([
     store.tenants.list(),
     store.serverConfigs.resolveAll(),
     store.grants.listActive(),
+    store.limits.listOverrides(),
   ]);
-  return { version, tenants, serverConfigs, grants };
+  return { version, tenants, serverConfigs, grants, limitOverrides };
 }
 
 /** Builds a gateway (with the store's tenants and keys, when given) and starts its warm processes. */
@@ -830,6 +920,12 @@ export async function createGateway(
     (await openAudit(config, options.env ?? process.env, options.log ?? createLogger(), options.store));
   const gateway = new Gateway(config, { ...options, guarding, ...(audit ? { audit } : {}) }, snapshot);
   await gateway.attachStore();
+  if (!(await gateway.redisReady())) {
+    gateway.log.warn(
+      { onError: config.gateway.redis.onError },
+      'Redis did not answer at start: limits follow gateway.redis.onError until it does',
+    );
+  }
   if (options.warm !== false) await gateway.warm();
   return gateway;
 }

@@ -7,6 +7,7 @@
  * decides (see admin-access.ts). Resource files register their own routes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import { GatewayError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { actorOf } from './admin-access.ts';
@@ -19,6 +20,7 @@ import { gatewayApi } from './gateway-api.ts';
 import { grantsApi } from './grants-api.ts';
 import { policyApi } from './policy-api.ts';
 import { poolsApi } from './pools-api.ts';
+import { limitsApi } from './limits-api.ts';
 import { problemResponse } from './problem.ts';
 import { projectsApi } from './projects-api.ts';
 import { serverConfigsApi } from './server-configs-api.ts';
@@ -34,7 +36,7 @@ const DOCUMENT = {
     title: 'mcplane admin API',
     version: VERSION,
     description:
-      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy, the audit log, usage and billing, and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
+      'Tenants, projects, API keys, tenant server configs, grants, tool-definition changes, process pools, policy, the audit log, usage and billing, limits and the running gateway. Authenticate with `Authorization: Bearer <admin API key or JWT>`.',
   },
   servers: [{ url: ADMIN_PATH }],
   security: [{ bearer: [] }],
@@ -65,12 +67,18 @@ function routes(deps: AdminDeps): AdminApp {
   auditApi(app, deps);
   usageApi(app, deps);
   billingApi(app, deps);
+  limitsApi(app, deps);
   return app;
 }
 
 export function createAdminApi(deps: AdminDeps): AdminApp {
   const app: AdminApp = new OpenAPIHono<AdminEnv>();
-  app.onError((error) => problemResponse(error, deps.log));
+  app.onError((error) =>
+    // The JSON validator's own refusal of a body that does not parse is the client's error.
+    error instanceof HTTPException && error.status === 400
+      ? problemResponse(new GatewayError('INVALID_PARAMS', 'The request body is not valid JSON'), deps.log)
+      : problemResponse(error, deps.log),
+  );
   app.notFound(() => problemResponse(new GatewayError('NOT_FOUND', 'No such admin endpoint')));
   const api = routes(deps);
   app.get('/openapi.json', (c) => c.json(api.getOpenAPI31Document(DOCUMENT)));

@@ -9,6 +9,7 @@ import type { PolicySet } from '../guard/policy/policy-set.ts';
 import type { AuditReader } from '../audit/audit-reader.ts';
 import type { AdminChange } from '../audit/audit-recorder.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { TenantLimitsReport } from '../limits/call-limits.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { PoolDetail } from '../upstream/upstream-server.ts';
@@ -67,6 +68,8 @@ export type AdminDeps = {
   reload(): Promise<ReloadOutcome>;
   /** Writes the usage metering still holds in memory, so a read sees every call made so far. */
   flushUsage(): Promise<void>;
+  /** Rate limits and quotas: a tenant's as they hold now, with its quota use. */
+  readonly limits: { report(tenantId: string): Promise<TenantLimitsReport | undefined> };
   /** Tool-definition pinning: re-reads the pins an admin decision changed, releasing the tool. */
   readonly pinning: { reload(tenantId: string | null, server: string): Promise<void> };
   /** The audit log read back; absent when the gateway writes none (the audit routes answer 404). */

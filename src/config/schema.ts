@@ -14,6 +14,7 @@ import { ResilienceFields } from '../resilience/resilience-schema.ts';
 import { CallLimitsSchema, SandboxSchema, sandboxIssues } from '../upstream/sandbox-schema.ts';
 import { BillingSchema } from '../billing/billing-schema.ts';
 import { CostSchema, MeteringSchema } from '../metering/metering-schema.ts';
+import { FailureLimitSchema, LimitsSchema, RedisSchema } from './limits-schema.ts';
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** The built-in management server's name-space (src/admin/mcplane-server.ts); no server may take it. */
@@ -333,6 +334,9 @@ export const AuthSchema = z
         description:
           'Let requests without a credential in, as this tenant. For local demos and test suites only: never on a shared network.',
       }),
+    failureLimit: FailureLimitSchema.prefault({}).meta({
+      description: 'Brute-force protection: failed authentications allowed per source IP.',
+    }),
   })
   .strict();
 
@@ -433,6 +437,14 @@ export const GatewaySettingsSchema = z
     metering: MeteringSchema.prefault({}).meta({
       description:
         'Usage events per call, written to the store in batches, and cost attribution of child processes (docs/metering.md).',
+    }),
+    redis: RedisSchema.prefault({}).meta({
+      description:
+        'Redis for rate-limit and quota counts shared by replicas (docs/limits.md). Applies at start.',
+    }),
+    limits: LimitsSchema.prefault({}).meta({
+      description:
+        'Rate limits and quotas (docs/limits.md); their values come from tiers: and the admin API.',
     }),
   })
   .strict();

@@ -50,5 +50,6 @@ export function adminDeps(
     flushUsage: async () => {
       await gateway.meter?.flush();
     },
+    limits: gateway.limits,
   };
 }

@@ -6,7 +6,8 @@
  */
 import type { Config } from '../config/schema.ts';
 import { grantState } from '../store/grant-state.ts';
-import type { Grant, ResolvedServerConfig, Tenant } from '../store/records.ts';
+import { overridesByTenant, type TenantLimitOverrides } from '../limits/effective-limits.ts';
+import type { Grant, LimitOverride, ResolvedServerConfig, Tenant } from '../store/records.ts';
 
 export type TenantStatus = 'active' | 'suspended' | 'deleted';
 
@@ -35,6 +36,8 @@ export type LiveView = {
   readonly tenants: ReadonlyMap<string, TenantView>;
   /** Grants neither revoked nor expired when the view was built. */
   readonly grants: readonly Grant[];
+  /** The admin API's limit overrides, by tenant: what the limit stage reads per call. */
+  readonly limits: ReadonlyMap<string, TenantLimitOverrides>;
   /** The store version the view was built from (0 without a store). */
   readonly storeVersion: number;
 };
@@ -45,9 +48,17 @@ export type StoreSnapshot = {
   readonly tenants: readonly Tenant[];
   readonly serverConfigs: readonly ResolvedServerConfig[];
   readonly grants: readonly Grant[];
+  /** Absent: none. */
+  readonly limitOverrides?: readonly LimitOverride[];
 };
 
-export const EMPTY_SNAPSHOT: StoreSnapshot = { version: 0, tenants: [], serverConfigs: [], grants: [] };
+export const EMPTY_SNAPSHOT: StoreSnapshot = {
+  version: 0,
+  tenants: [],
+  serverConfigs: [],
+  grants: [],
+  limitOverrides: [],
+};
 
 /**
  * Builds a view. A store tenant whose id a config tenant also uses is left out (the store
@@ -94,6 +105,7 @@ export function buildLiveView(
     config,
     tenants,
     grants: Object.freeze(snapshot.grants.filter((grant) => grantState(grant, now) === 'active')),
+    limits: overridesByTenant(snapshot.limitOverrides ?? []),
     storeVersion: snapshot.version,
   });
   return { view, shadowed };

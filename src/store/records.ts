@@ -224,4 +224,44 @@ export type TenantExport = {
   readonly usageEvents: readonly StoredUsageEvent[];
   readonly usageHourly: readonly Readonly<Record<string, unknown>>[];
   readonly usageDaily: readonly Readonly<Record<string, unknown>>[];
+  readonly limitOverrides: readonly LimitOverride[];
+  readonly quotaUsage: readonly QuotaUsage[];
+};
+
+/** A request budget over one or more windows (the `tiers:` table's shape). */
+export type RateRecord = {
+  readonly perSecond?: number;
+  readonly perMinute?: number;
+  readonly perHour?: number;
+  readonly perDay?: number;
+};
+
+/**
+ * What the admin API set over a tenant's tier. For the tenant (`subject` `*`) every part may be
+ * set; for one API key (`subject` its id) only `rateLimits.perKey` and `quota.monthlyCalls` (the
+ * key's own monthly quota). A part set here replaces the tier's part of the same name whole.
+ */
+export type LimitOverrideValue = {
+  readonly rateLimits?: {
+    readonly perKey?: RateRecord;
+    readonly perTenant?: RateRecord;
+    readonly perTool?: RateRecord;
+  };
+  readonly quota?: { readonly monthlyCalls?: number; readonly monthlyCallsPerKey?: number };
+};
+
+export type LimitOverride = LimitOverrideValue & {
+  readonly tenantId: string;
+  /** `*` for the tenant, else an API key id. */
+  readonly subject: string;
+  readonly updatedAt: string;
+};
+
+/** Tool calls counted in one calendar month (UTC) for a tenant (`*`) or one of its keys. */
+export type QuotaUsage = {
+  readonly tenantId: string;
+  readonly subject: string;
+  readonly callsUsedMonth: number;
+  /** When the month ends: the first instant of the next one. */
+  readonly resetAt: string;
 };

@@ -39,6 +39,9 @@ import type {
   ToolFinding,
   ToolPin,
   StoredAuditRecord,
+  LimitOverride,
+  LimitOverrideValue,
+  QuotaUsage,
 } from './records.ts';
 import type { Billing } from './sql/billing-sql.ts';
 import type { Usage } from './sql/usage-sql.ts';
@@ -356,6 +359,37 @@ export type AuditRecords = {
 /** Time-series tables and the column retention cuts on. Daily usage rollups are kept for billing. */
 export type RetainedTable = 'admin_changes' | 'audit_records' | 'usage_events' | 'usage_hourly';
 
+/**
+ * Limits (docs/limits.md): the admin API's overrides of a tenant's tier, and the quota use the
+ * gateway counts. Setting an override is an admin change (its version bump moves every replica's
+ * live view); adding usage is the gateway's bookkeeping, in batches, and bumps nothing.
+ */
+export type Limits = {
+  /** Platform-wide, for the live view. */
+  listOverrides(): Promise<LimitOverride[]>;
+  overridesOf(tenantId: string): Promise<LimitOverride[]>;
+  /**
+   * Replaces the tenant's (`subject` `*`) or one of its keys' override; `null` removes it
+   * (answers `undefined`). A key of another tenant, or none, is `NOT_FOUND`; a bad value
+   * `INVALID_PARAMS`. Records `limits.set` or `limits.clear`.
+   */
+  setOverride(
+    tenantId: string,
+    subject: string,
+    value: LimitOverrideValue | null,
+    context: ChangeContext,
+  ): Promise<LimitOverride | undefined>;
+  /** The tenant's usage rows (`*` and each key that made calls), as last written. */
+  usageOf(tenantId: string): Promise<QuotaUsage[]>;
+  /**
+   * Adds counted calls, all in one transaction. A row of an earlier month (`resetAt` before the
+   * stored one) is dropped; one of a later month replaces the count.
+   */
+  addUsage(
+    batch: readonly { tenantId: string; subject: string; calls: number; resetAt: string }[],
+  ): Promise<void>;
+};
+
 export type Retention = {
   readonly tables: readonly RetainedTable[];
   /** Deletes the tenant's (`null`: the platform's) rows older than `cutoff`; returns how many. */
@@ -403,6 +437,7 @@ export type Store = {
   readonly usage: Usage;
   /** Plans, Stripe customers and applied Stripe events (docs/billing.md). */
   readonly billing: Billing;
+  readonly limits: Limits;
   readonly retention: Retention;
   readonly secrets: SecretRotation;
   info(): Promise<StoreInfo>;

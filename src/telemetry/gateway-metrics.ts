@@ -1,7 +1,6 @@
 /**
  * The gateway's Prometheus registry (prom-client): the call metrics the pipeline feeds, the
- * collectors that read live state at scrape time, and the placeholders for what is not built
- * yet. Each gateway has a registry of its own, never prom-client's global one, so that two
+ * collectors that read live state at scrape time, the limits' and the breakers' metrics. Each gateway has a registry of its own, never prom-client's global one, so that two
  * gateways in one process (tests, the bench) do not count into each other.
  *
  * prom-client rather than the OpenTelemetry Prometheus exporter: the gauges here are read from
@@ -13,13 +12,13 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { CallMetrics } from './call-metrics.ts';
 import { registerGatewayCollectors, type GatewayReadings } from './gateway-collectors.ts';
 import { LabelCap } from './label-cap.ts';
-import { registerPlaceholderMetrics, type PlaceholderMetrics } from './placeholder-metrics.ts';
+import { LimitMetrics } from './limit-metrics.ts';
 import type { MetricsSettings } from './telemetry-schema.ts';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly calls: CallMetrics;
-  readonly placeholders: PlaceholderMetrics;
+  readonly limits: LimitMetrics;
   #processMetrics = false;
 
   constructor(settings: MetricsSettings, readings: GatewayReadings, version: string) {
@@ -27,7 +26,7 @@ export class GatewayMetrics {
     const tools = settings.toolLabel ? new LabelCap(settings.maxTools) : undefined;
     this.calls = new CallMetrics(this.registry, { tenants, tools });
     registerGatewayCollectors(this.registry, readings, tenants);
-    this.placeholders = registerPlaceholderMetrics(this.registry, settings.tenantLabel);
+    this.limits = new LimitMetrics(this.registry, tenants);
     new Gauge({
       name: 'mcplane_build_info',
       help: 'Always 1; the version label says which mcplane is running.',

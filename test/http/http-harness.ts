@@ -54,6 +54,8 @@ export async function startHttpGateway(
     audit?: AuditLog;
     /** A started OpenTelemetry SDK's tracer: the gateway makes spans. */
     tracer?: Tracer;
+    /** The clock monthly quotas run on. */
+    now?: () => Date;
   } = {},
 ): Promise<HttpGateway> {
   const log = options.log ?? silentLogger();
@@ -65,6 +67,7 @@ export async function startHttpGateway(
     ...(options.guarding === undefined ? {} : { guarding: options.guarding }),
     ...(options.audit === undefined ? {} : { audit: options.audit }),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const reloader = new ConfigReloader({
     path: options.configPath ?? '/nonexistent',

@@ -9,6 +9,7 @@ import { auditRecordTests } from './suite/audit-records.ts';
 import { baselineTests } from './suite/baselines.ts';
 import { changeLogTests } from './suite/change-log.ts';
 import { grantTests } from './suite/grants.ts';
+import { limitTests } from './suite/limits.ts';
 import { migrationTests } from './suite/migrations.ts';
 import { secretsAtRestTests } from './suite/secrets-at-rest.ts';
 import { serverConfigTests } from './suite/server-configs.ts';
@@ -38,6 +39,7 @@ export function storeSuite(factory: HarnessFactory): void {
   grantTests(harness);
   changeLogTests(harness);
   baselineTests(harness);
+  limitTests(harness);
   tenantScopingTests(harness);
   tenantDataTests(harness);
   toolPinTests(harness);

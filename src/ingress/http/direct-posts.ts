@@ -22,6 +22,7 @@ import { withHeaderTraceContext } from '../trace-header.ts';
 import type { DirectReplies } from './direct-replies.ts';
 import { hostRefusal } from './host-guard.ts';
 import { bodyTooLarge, parseJsonBody } from './request-admission.ts';
+import { UNKNOWN_IP } from './source-ip.ts';
 import type { StreamableHttpFace } from './streamable-http.ts';
 
 /** The Hono path, handed a request the direct path does not serve. */
@@ -90,7 +91,7 @@ export class DirectPosts {
     let principal: Principal;
     let body: unknown;
     try {
-      principal = await face.authenticate(nodeHeaders(req));
+      principal = await face.authenticate(nodeHeaders(req), req.socket.remoteAddress ?? UNKNOWN_IP);
       body = parseJsonBody(raw.toString('utf8'), this.#http.maxJsonDepth);
     } catch (error) {
       return write(res, face.fail(error));

@@ -14,6 +14,9 @@ export function errorResponse(
   if ((error.spec.http === 401 || error.code === 'INSUFFICIENT_SCOPE') && options.resourceMetadataUrl) {
     headers.set('www-authenticate', wwwAuthenticate(options.resourceMetadataUrl, error));
   }
+  // RFC 9110 §10.2.3: seconds. Set by the limits' refusals (429) and their 503.
+  const retryAfter = error.data?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') headers.set('retry-after', String(retryAfter));
   const body = { jsonrpc: '2.0', id: options.id ?? null, error: error.toJsonRpcError() };
   return new Response(JSON.stringify(body), { status: error.spec.http, headers });
 }

@@ -18,6 +18,8 @@ import { hostGuard } from './host-guard.ts';
 import { LegacySseFace } from './legacy-sse.ts';
 import { OutputStreams } from './output-streams.ts';
 import { readinessProbe } from './readiness.ts';
+import { sourceIp, UNKNOWN_IP } from './source-ip.ts';
+import { problemResponse } from '../../admin/problem.ts';
 import { GATEWAY_SCOPES } from '../../identity/required-scope.ts';
 import { StreamableHttpFace, type HeaderReader } from './streamable-http.ts';
 
@@ -55,6 +57,33 @@ export type HttpFrontOptions = {
   };
 };
 
+/**
+ * Authenticates, unless the source IP is over its failed-authentication budget: then 429 before
+ * any key is hashed. A credential that does not authenticate counts against it; a request that
+ * carries none (a client learning it needs one) does not.
+ */
+async function authenticateFrom(gateway: Gateway, headers: HeaderReader, ip: string) {
+  await gateway.authFailures.check(ip);
+  try {
+    return await gateway.authenticate(headers);
+  } catch (error) {
+    if (presentsCredential(headers) && error instanceof GatewayError && error.spec.http === 401)
+      await gateway.authFailures.failed(ip);
+    throw error;
+  }
+}
+
+function presentsCredential(headers: HeaderReader): boolean {
+  return headers.get('authorization') != null || headers.get('x-api-key') != null;
+}
+
+/** A problem response of a limit's refusal, with its `Retry-After`. */
+function withRetryAfter(response: Response, error: unknown): Response {
+  const seconds = error instanceof GatewayError ? error.data?.retryAfterSeconds : undefined;
+  if (typeof seconds === 'number') response.headers.set('retry-after', String(seconds));
+  return response;
+}
+
 export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): HttpFront {
   const { http, auth } = gateway.config.gateway;
   const resource = auth.resourceUri ?? auth.jwt?.audience ?? new URL(MCP_PATH, options.baseUrl).href;
@@ -68,7 +97,7 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
     gateway,
     http,
     log: options.log,
-    authenticate: (headers: HeaderReader) => gateway.authenticate(headers),
+    authenticate: (headers: HeaderReader, ip = UNKNOWN_IP) => authenticateFrom(gateway, headers, ip),
     resourceMetadataUrl,
     draining: () => draining,
     streams,
@@ -118,13 +147,22 @@ export function createHttpFront(gateway: Gateway, options: HttpFrontOptions): Ht
   }
   const admin = options.admin;
   if (admin) {
-    const forward = (request: Request): Response | Promise<Response> => {
+    // The admin API authenticates on its own; the failed-authentication limit holds for it too.
+    const forward = async (request: Request, ip: string): Promise<Response> => {
+      try {
+        await gateway.authFailures.check(ip);
+      } catch (error) {
+        return withRetryAfter(problemResponse(error, options.log), error);
+      }
       const url = new URL(request.url);
       url.pathname = url.pathname.slice(admin.path.length) || '/';
-      return admin.fetch(new Request(url, request));
+      const response = await admin.fetch(new Request(url, request));
+      if (response.status === 401 && presentsCredential(request.headers))
+        await gateway.authFailures.failed(ip);
+      return response;
     };
-    app.all(admin.path, (c) => forward(c.req.raw));
-    app.all(`${admin.path}/*`, (c) => forward(c.req.raw));
+    app.all(admin.path, (c) => forward(c.req.raw, sourceIp(c.env)));
+    app.all(`${admin.path}/*`, (c) => forward(c.req.raw, sourceIp(c.env)));
   }
   const dashboard = options.dashboard;
   if (dashboard) {

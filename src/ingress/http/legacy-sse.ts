@@ -9,6 +9,7 @@ import { GatewayError } from '../../errors.ts';
 import { samePrincipal } from '../../identity/principal.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { HttpSessions } from './http-sessions.ts';
+import { sourceIp } from './source-ip.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 import type { FaceOptions, NodeContext } from './streamable-http.ts';
 
@@ -30,7 +31,8 @@ export class LegacySseFace {
   async open(c: NodeContext): Promise<Response> {
     try {
       if (this.#options.draining()) throw new GatewayError('GATEWAY_CLOSING');
-      const principal = await this.#options.authenticate(c.req.raw.headers);
+      const principal = await this.#options.authenticate(c.req.raw.headers, sourceIp(c.env));
+      await this.#options.gateway.limits.checkSessionOpen(principal);
       const session = this.#options.gateway.connect(principal, 'legacy-sse');
       // Guarded before the transport writes its first event; see stream-guard.ts.
       this.#options.streams.guardServerResponse(c.env.outgoing);
@@ -46,7 +48,7 @@ export class LegacySseFace {
   /** `POST /messages?sessionId=…`: one message for an open session; answered on its stream. */
   async post(c: NodeContext): Promise<Response> {
     try {
-      const principal = await this.#options.authenticate(c.req.raw.headers);
+      const principal = await this.#options.authenticate(c.req.raw.headers, sourceIp(c.env));
       const entry = this.sessions.get(c.req.query('sessionId') ?? '');
       if (!entry || !samePrincipal(entry.principal, principal)) throw new GatewayError('SESSION_NOT_FOUND');
       const message = asMessage(await readJsonBody(c.req.raw, this.#options.http.maxJsonDepth));

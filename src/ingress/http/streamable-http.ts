@@ -25,6 +25,7 @@ import { HttpSessions, type HttpSession } from './http-sessions.ts';
 import type { OutputStreams } from './output-streams.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 import { RequestIdClaims } from './request-id-claims.ts';
+import { sourceIp } from './source-ip.ts';
 
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
 const BATCHLESS_SINCE = '2025-06-18';
@@ -34,7 +35,8 @@ export type FaceOptions = {
   readonly gateway: Gateway;
   readonly http: HttpConfig;
   readonly log: Logger;
-  readonly authenticate: (headers: HeaderReader) => Promise<Principal>;
+  /** Authenticates, after the source IP's failed-authentication budget (429 past it). */
+  readonly authenticate: (headers: HeaderReader, ip?: string) => Promise<Principal>;
   readonly resourceMetadataUrl: string;
   /** True while the server drains for shutdown: no new sessions, no new calls. */
   readonly draining: () => boolean;
@@ -68,22 +70,23 @@ export class StreamableHttpFace {
     this.replies = new DirectReplies(options.streams);
   }
 
-  authenticate(headers: HeaderReader): Promise<Principal> {
-    return this.#options.authenticate(headers);
+  /** Authenticates, after the source IP's failed-authentication budget (the direct POST path's entry). */
+  authenticate(headers: HeaderReader, ip: string): Promise<Principal> {
+    return this.#options.authenticate(headers, ip);
   }
 
   async handle(c: NodeContext): Promise<Response> {
     const replay = { bytes: 0 };
-    const response = await this.#handle(c.req.raw, replay);
+    const response = await this.#handle(c.req.raw, replay, sourceIp(c.env));
     // Under an in-process `app.fetch` there is no Node response; the guard then measures its own queue.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     return this.#options.streams.guardResponse(response, outgoing, replay.bytes);
   }
 
-  async #handle(request: Request, replay: { bytes: number }): Promise<Response> {
+  async #handle(request: Request, replay: { bytes: number }, ip: string): Promise<Response> {
     let principal: Principal;
     try {
-      principal = await this.#options.authenticate(request.headers);
+      principal = await this.#options.authenticate(request.headers, ip);
     } catch (error) {
       return this.fail(error);
     }
@@ -148,6 +151,8 @@ export class StreamableHttpFace {
     if (this.#options.draining()) return this.fail(new GatewayError('GATEWAY_CLOSING'));
     let session: ClientSession;
     try {
+      // A key or tenant over its rate may not open a session: the whole request is 429.
+      await this.#options.gateway.limits.checkSessionOpen(principal);
       session = this.#options.gateway.connect(principal, 'streamable-http');
     } catch (error) {
       // A refused open (over a session limit: 429) answers the initialize by its own id.

@@ -2,6 +2,7 @@
 import { initial } from './001-initial.ts';
 import { toolPins } from './002-tool-pins.ts';
 import { anomalyBaselines } from './003-anomaly-baselines.ts';
+import { limits } from './004-limits.ts';
 import { usageBilling } from './005-usage-billing.ts';
 import { auditRecords } from './006-audit-records.ts';
 import type { Migration } from './migration.ts';
@@ -10,6 +11,7 @@ export const MIGRATIONS: readonly Migration[] = [
   initial,
   toolPins,
   anomalyBaselines,
+  limits,
   usageBilling,
   auditRecords,
 ];

@@ -12,6 +12,7 @@ import { createBilling } from './billing-sql.ts';
 import { createChangeLog } from './change-log-sql.ts';
 import type { Database } from './database.ts';
 import { createGrants } from './grants-sql.ts';
+import { createLimits } from './limits-sql.ts';
 import { createProjects } from './projects-sql.ts';
 import { createRetention } from './retention-sql.ts';
 import { integer } from './rows.ts';
@@ -67,6 +68,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     audit: createAuditRecords(ctx),
     usage: createUsage(ctx),
     billing: createBilling(ctx),
+    limits: createLimits(ctx),
     retention: createRetention(ctx),
     secrets: createSecretRotation(ctx),
     async info() {

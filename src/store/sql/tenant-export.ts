@@ -10,6 +10,7 @@ import { auditRecordFromRow } from './audit-records-sql.ts';
 import { baselineFromRow } from './baselines-sql.ts';
 import { billingFromRow } from './billing-sql.ts';
 import { grantFromRow } from './grants-sql.ts';
+import { limitOverrideFromRow, quotaUsageFromRow } from './limits-sql.ts';
 import { projectFromRow } from './projects-sql.ts';
 import { serverConfigViewFromRow } from './server-configs-sql.ts';
 import { changeFromRow, type StoreContext } from './store-context.ts';
@@ -70,6 +71,12 @@ export async function exportTenant(ctx: StoreContext, tenantId: string): Promise
           'SELECT * FROM usage_daily WHERE tenant_id = $1 ORDER BY day, server, tool, api_key_id, project_id',
         )
       ).map((row) => rollupFromRow(row, 'day')),
+      limitOverrides: (await rows('SELECT * FROM limit_overrides WHERE tenant_id = $1 ORDER BY subject')).map(
+        limitOverrideFromRow,
+      ),
+      quotaUsage: (await rows('SELECT * FROM quota_usage WHERE tenant_id = $1 ORDER BY subject')).map(
+        quotaUsageFromRow,
+      ),
     };
   });
 }

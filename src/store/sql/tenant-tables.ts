@@ -23,6 +23,8 @@ export const TENANT_TABLES: readonly TenantTable[] = [
   { table: 'admin_changes', tenantColumns: ['tenant_id'], timeColumn: 'at' },
   { table: 'audit_records', tenantColumns: ['tenant_id'], timeColumn: 'time' },
   { table: 'anomaly_baselines', tenantColumns: ['tenant_id'] },
+  { table: 'limit_overrides', tenantColumns: ['tenant_id'] },
+  { table: 'quota_usage', tenantColumns: ['tenant_id'] },
   // No time column: retention must never cut a change still waiting for review, nor a pin.
   { table: 'tool_changes', tenantColumns: ['tenant_id'] },
   { table: 'tool_pins', tenantColumns: ['tenant_id'] },

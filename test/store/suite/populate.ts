@@ -102,6 +102,12 @@ export async function populate(store: Store, tenantId: string, grantee: string):
   const stripeId = tenantId.replace(/[^A-Za-z0-9]/g, '_');
   await store.billing.put(tenantId, { plan: 'team', stripeCustomerId: `cus_${stripeId}` }, ACTOR);
   await store.billing.markSeen({ id: `evt_${stripeId}`, type: 'customer.subscription.created', tenantId });
+  await store.limits.setOverride(tenantId, '*', { quota: { monthlyCalls: 100 } }, ACTOR);
+  await store.limits.setOverride(tenantId, key.id, { rateLimits: { perKey: { perMinute: 5 } } }, ACTOR);
+  await store.limits.addUsage([
+    { tenantId, subject: '*', calls: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+    { tenantId, subject: key.id, calls: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+  ]);
   return {
     tenantId,
     projectId: project.id,

@@ -46,6 +46,15 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         toolChanges: [{ id: a.toolChangeId, tenantId: a.tenantId, status: 'pending' }],
         auditRecords: [{ tenantId: a.tenantId, kind: 'tool-call', tool: 'kb__search' }],
       });
+      // Ordered by subject: the tenant's own row (`*`) sorts before any key id.
+      expect(exported?.limitOverrides.map((row) => [row.subject, row.quota, row.rateLimits])).toEqual([
+        ['*', { monthlyCalls: 100 }, undefined],
+        [a.keyId, undefined, { perKey: { perMinute: 5 } }],
+      ]);
+      expect(exported?.quotaUsage).toEqual([
+        { tenantId: a.tenantId, subject: '*', callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+        { tenantId: a.tenantId, subject: a.keyId, callsUsedMonth: 3, resetAt: '2026-12-01T00:00:00.000Z' },
+      ]);
       expect(exported?.adminChanges.map((change) => change.action)).toEqual([
         'tenant.create',
         'project.create',
@@ -54,6 +63,8 @@ export function tenantDataTests(harness: () => StoreHarness): void {
         'grant.create',
         'grant.use',
         'billing.update',
+        'limits.set',
+        'limits.set',
       ]);
       expect(exported).toMatchObject({
         billing: { tenantId: a.tenantId, plan: 'team' },

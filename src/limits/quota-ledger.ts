@@ -1,0 +1,290 @@
+/**
+ * Monthly tool-call quotas, per tenant and per API key. Every admitted `tools/call` is counted
+ * for its tenant and key; where a quota applies, a call that would go past it is refused before
+ * it is counted.
+ *
+ * Counts are durable in the store: this process adds its calls there in batches (every
+ * `gateway.limits.quotaFlushInterval`, and at close, so a graceful stop loses none). A subject's
+ * count starts from the store's when this process first sees it in a month. With Redis, a subject
+ * under a quota is counted in Redis too (`<prefix>quota:<tenant>:<subject>:<resetAt>`, seeded
+ * from the store), so replicas refuse at the same total; when Redis fails and the backend fails
+ * open, this process's own count decides until Redis answers.
+ *
+ * Alerts: a log event and `quotaAlert` when a count crosses 80% and when it reaches 100%.
+ */
+import { GatewayError } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import type { CountingBackend } from './counting-backend.ts';
+import type { QuotaKind } from './limit-events.ts';
+import { monthEnd, resetDay } from './quota-period.ts';
+
+export const TENANT_SUBJECT = '*';
+
+/** The quotas a call is under; an absent one does not apply. */
+export type CallQuotas = { readonly tenant?: number; readonly key?: number };
+
+type Counter = {
+  /** The store's count when this process first saw the subject this month. */
+  readonly base: Promise<number>;
+  /** Calls this process counted this month. */
+  local: number;
+  /** Of those, not yet written to the store. */
+  pending: number;
+  /** Whether the Redis key was seeded from `base` by this process. */
+  seeded: boolean;
+};
+
+type Limited = { readonly subject: Subject; readonly counter: Counter; readonly base: number };
+
+type Subject = {
+  readonly tenantId: string;
+  readonly subject: string;
+  readonly kind: QuotaKind;
+  readonly limit: number | undefined;
+};
+
+export type QuotaLedgerOptions = {
+  readonly backend: CountingBackend;
+  readonly store?: Store;
+  readonly now: () => Date;
+  readonly flushInterval: number;
+};
+
+export class QuotaLedger {
+  readonly #options: QuotaLedgerOptions;
+  readonly #counters = new Map<string, Counter>();
+  readonly #timer: NodeJS.Timeout;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(options: QuotaLedgerOptions) {
+    this.#options = options;
+    this.#timer = setInterval(() => void this.flush(), options.flushInterval);
+    this.#timer.unref();
+  }
+
+  /**
+   * Counts one tool call of `tenantId` (and `keyId`), or throws QUOTA_EXCEEDED naming the quota
+   * it would pass, without counting it. Returns what takes the count back (for a call that
+   * another limit refused after all).
+   */
+  async take(tenantId: string, keyId: string | undefined, quotas: CallQuotas): Promise<() => Promise<void>> {
+    const resetAt = monthEnd(this.#options.now());
+    const subjects: Subject[] = [
+      { tenantId, subject: TENANT_SUBJECT, kind: 'monthly-calls', limit: quotas.tenant },
+      ...(keyId === undefined
+        ? []
+        : [{ tenantId, subject: keyId, kind: 'monthly-calls-per-key' as const, limit: quotas.key }]),
+    ];
+    const counters = subjects.map((subject) => this.#counter(subject, resetAt));
+    const bases = await Promise.all(counters.map((counter) => counter.base));
+    const limited = subjects.flatMap((subject, index): Limited[] =>
+      subject.limit === undefined
+        ? []
+        : [{ subject, counter: counters[index] as Counter, base: bases[index] as number }],
+    );
+    // No await between a local check and its count, so concurrent calls cannot both pass.
+    const { counts: used, inRedis } =
+      limited.length > 0 && this.#options.backend.redis
+        ? await this.#countShared(limited, resetAt)
+        : { counts: this.#countLocal(limited, resetAt), inRedis: false };
+    for (const counter of counters) {
+      counter.local += 1;
+      counter.pending += 1;
+    }
+    for (const [index, { subject }] of limited.entries()) this.#report(subject, used[index] as number);
+    return async () => {
+      for (const counter of counters) {
+        counter.local -= 1;
+        // Already written to the store: it keeps the one call, which is not worth a negative row.
+        if (counter.pending > 0) counter.pending -= 1;
+      }
+      if (!inRedis) return;
+      const undo = this.#options.backend.redis?.multi();
+      for (const { subject } of limited)
+        undo?.decr(this.#redisKey(subject.tenantId, subject.subject, resetAt));
+      await undo?.exec().catch(() => undefined);
+    };
+  }
+
+  /** A subject's calls this month, as this process knows them (Redis's count when it has one). */
+  async used(tenantId: string, subject: string): Promise<{ used: number; resetAt: string }> {
+    const resetAt = monthEnd(this.#options.now());
+    const counter = this.#counter({ tenantId, subject, kind: 'monthly-calls', limit: undefined }, resetAt);
+    const local = (await counter.base) + counter.local;
+    const { redis } = this.#options.backend;
+    if (!redis || !counter.seeded) return { used: local, resetAt };
+    try {
+      const shared = await redis.get(this.#redisKey(tenantId, subject, resetAt));
+      return { used: shared === null ? local : Math.max(local, Number(shared)), resetAt };
+    } catch {
+      return { used: local, resetAt };
+    }
+  }
+
+  /** Writes the counted calls not yet in the store, in one batch. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#flushOnce());
+    return this.#flushing;
+  }
+
+  /** Stops the timer and writes what is left. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+
+  /** Each limited subject's count after this call, from this process's counts; refuses past a quota. */
+  #countLocal(limited: readonly Limited[], resetAt: string): number[] {
+    const after = limited.map(({ counter, base }) => base + counter.local + 1);
+    for (const [index, { subject }] of limited.entries()) {
+      if ((after[index] as number) > (subject.limit as number)) this.#exceeded(subject, resetAt);
+    }
+    return after;
+  }
+
+  /** The same, counted in Redis, which replicas share; this process's counts when Redis fails open. */
+  async #countShared(
+    limited: readonly Limited[],
+    resetAt: string,
+  ): Promise<{ counts: number[]; inRedis: boolean }> {
+    try {
+      return { counts: await this.#countInRedis(limited, resetAt), inRedis: true };
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      this.#options.backend.failed(error);
+      return { counts: this.#countLocal(limited, resetAt), inRedis: false };
+    }
+  }
+
+  async #countInRedis(limited: readonly Limited[], resetAt: string): Promise<number[]> {
+    const redis = this.#options.backend.redis;
+    if (!redis) throw new Error('no Redis');
+    const ttl = Math.max(1, Math.ceil((Date.parse(resetAt) - this.#options.now().getTime()) / 1000)) + 86_400;
+    const keys = limited.map(({ subject }) => this.#redisKey(subject.tenantId, subject.subject, resetAt));
+    const multi = redis.multi();
+    const incrs: number[] = [];
+    let commands = 0;
+    for (const [index, { counter, base }] of limited.entries()) {
+      if (!counter.seeded) {
+        multi.set(keys[index] as string, base + counter.local, 'EX', ttl, 'NX');
+        commands += 1;
+      }
+      multi.incr(keys[index] as string);
+      incrs.push(commands);
+      commands += 1;
+    }
+    const replies = (await multi.exec()) ?? [];
+    if (replies.length !== commands) throw new Error('Redis transaction was discarded');
+    for (const [failure] of replies) if (failure) throw failure;
+    for (const { counter } of limited) counter.seeded = true;
+    const counts = incrs.map((at) => Number((replies[at] as [unknown, unknown])[1]));
+    const over = limited.findIndex(
+      ({ subject }, index) => (counts[index] as number) > (subject.limit as number),
+    );
+    if (over >= 0) {
+      const undo = redis.multi();
+      for (const key of keys) undo.decr(key);
+      await undo.exec();
+      this.#exceeded((limited[over] as Limited).subject, resetAt);
+    }
+    return counts;
+  }
+
+  #exceeded(subject: Subject, resetAt: string): never {
+    const limit = subject.limit as number;
+    const retryAfterMs = Math.max(0, Date.parse(resetAt) - this.#options.now().getTime());
+    this.#options.backend.events.quotaExceeded(subject.tenantId, subject.kind);
+    throw new GatewayError(
+      'QUOTA_EXCEEDED',
+      `monthly quota of ${limit} tool calls exceeded; resets on ${resetDay(resetAt)}`,
+      {
+        data: {
+          retryAfterMs,
+          retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+          limit,
+          scope: subject.subject === TENANT_SUBJECT ? 'tenant' : 'key',
+          quota: subject.kind,
+          resetAt,
+        },
+      },
+    );
+  }
+
+  /** The gauge, and an alert when this call crossed 80% or reached 100%. */
+  #report(subject: Subject, used: number): void {
+    const limit = subject.limit as number;
+    const { events, log } = this.#options.backend;
+    if (subject.subject === TENANT_SUBJECT)
+      events.quotaUsage(subject.tenantId, subject.kind, Math.min(1, used / limit));
+    for (const threshold of [0.8, 1] as const) {
+      const mark = Math.ceil(limit * threshold);
+      if (used !== mark) continue;
+      events.quotaAlert(subject.tenantId, subject.kind, threshold);
+      log.warn(
+        {
+          event: 'quota.threshold',
+          tenant: subject.tenantId,
+          ...(subject.subject === TENANT_SUBJECT ? {} : { key: subject.subject }),
+          quota: subject.kind,
+          threshold,
+          used,
+          limit,
+        },
+        `${threshold * 100}% of a monthly quota used`,
+      );
+    }
+  }
+
+  #counter(subject: Subject, resetAt: string): Counter {
+    const id = `${subject.tenantId}\n${subject.subject}\n${resetAt}`;
+    let counter = this.#counters.get(id);
+    if (!counter) {
+      counter = { base: this.#stored(subject, resetAt), local: 0, pending: 0, seeded: false };
+      this.#counters.set(id, counter);
+    }
+    return counter;
+  }
+
+  async #stored(subject: Subject, resetAt: string): Promise<number> {
+    const { store } = this.#options;
+    if (!store) return 0;
+    try {
+      const rows = await store.limits.usageOf(subject.tenantId);
+      const row = rows.find((entry) => entry.subject === subject.subject);
+      return row !== undefined && row.resetAt === resetAt ? row.callsUsedMonth : 0;
+    } catch (error) {
+      // Counting goes on from zero rather than failing calls; the store gets this process's adds.
+      this.#options.backend.log.warn({ err: error, tenant: subject.tenantId }, 'could not read quota use');
+      return 0;
+    }
+  }
+
+  #redisKey(tenantId: string, subject: string, resetAt: string): string {
+    return `${this.#options.backend.keyPrefix}quota:${tenantId}:${subject}:${resetAt.slice(0, 7)}`;
+  }
+
+  async #flushOnce(): Promise<void> {
+    const { store } = this.#options;
+    const current = monthEnd(this.#options.now());
+    const batch: { tenantId: string; subject: string; calls: number; resetAt: string; counter: Counter }[] =
+      [];
+    for (const [id, counter] of this.#counters) {
+      const [tenantId, subject, resetAt] = id.split('\n') as [string, string, string];
+      if (counter.pending > 0) batch.push({ tenantId, subject, calls: counter.pending, resetAt, counter });
+      else if (resetAt < current) this.#counters.delete(id);
+    }
+    if (batch.length === 0 || !store) {
+      for (const item of batch) item.counter.pending = 0;
+      return;
+    }
+    try {
+      await store.limits.addUsage(batch.map(({ counter: _, ...row }) => row));
+      for (const item of batch) item.counter.pending -= item.calls;
+    } catch (error) {
+      this.#options.backend.log.warn(
+        { err: error, rows: batch.length },
+        'could not write quota use; will retry',
+      );
+    }
+  }
+}
