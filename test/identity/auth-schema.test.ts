@@ -16,9 +16,12 @@ function problems(auth: unknown, tenants?: unknown): string[] {
 }
 
 describe('auth settings in the config', () => {
-  it('auth defaults to API keys only, without a pepper', () => {
+  it('auth defaults to API keys only, without a pepper, with 10 failed authentications a minute per source IP', () => {
     const result = parse(undefined);
-    expect(result.success && result.data.gateway.auth).toEqual({ apiKeys: {} });
+    expect(result.success && result.data.gateway.auth).toEqual({
+      apiKeys: {},
+      failureLimit: { perMinute: 10 },
+    });
   });
 
   it('a jwt block gets its defaults: asymmetric algorithms, tenant and scope claims, 5s tolerance', () => {
