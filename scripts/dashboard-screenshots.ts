@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { AuditSchema } from '../src/audit/audit-schema.ts';
+import { openAuditLog } from '../src/audit/open-audit-log.ts';
 import { GuardProfiles } from '../src/guard/guard-profiles.ts';
+import { silentLogger } from '../src/log.ts';
 import { loadPolicies } from '../src/guard/policy/load-policies.ts';
 import { adminClient, platformKey, sqliteBackend } from '../test/admin/admin-harness.ts';
 import { HAS_CHROMIUM, NO_CHROMIUM, launchChromium, loggedIn } from '../test/dashboard/browser-harness.ts';
@@ -52,7 +55,18 @@ const guarding = {
   policies: await loadPolicies(dir),
   profiles: new GuardProfiles(testConfig(CONFIG).gateway.guards),
 };
-const http = await startHttpGateway(CONFIG, { store, guarding });
+// The audit page reads a real audit log: a store sink in this store.
+const audit = await openAuditLog(
+  AuditSchema.parse({
+    enabled: true,
+    dir: mkdtempSync(join(tmpdir(), 'mcplane-shots-audit-')),
+    sinks: ['store'],
+    sync: false,
+    flushMs: 10,
+  }),
+  { env: {}, log: silentLogger(), store },
+);
+const http = await startHttpGateway(CONFIG, { store, guarding, audit });
 const rootKey = await platformKey(store);
 const root = adminClient(http.origin, rootKey);
 const browser = await launchChromium();
