@@ -120,8 +120,11 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
       ${problemBox(usage.problem)}
     </section>`;
   const rows = usage.body.rows;
+  // A row without a group holds what no call can be charged with: a tenant process's own start-up
+  // CPU, charged to its tenant as a whole (docs/metering.md).
+  const label = (row: UsageRow): string => (row.group === '' ? `(no ${group.by})` : row.group);
   const data = JSON.stringify({
-    labels: rows.map((row) => row.group),
+    labels: rows.map(label),
     series: [
       { label: 'calls', values: rows.map((row) => row.calls) },
       { label: 'errors', values: rows.map((row) => row.errors) },
@@ -150,6 +153,7 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
                   <th scope="col">Errors</th>
                   <th scope="col">Bytes in</th>
                   <th scope="col">Bytes out</th>
+                  <th scope="col">CPU s</th>
                   <th scope="col">Cost</th>
                 </tr>
               </thead>
@@ -157,11 +161,12 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
                 ${rows.map(
                   (row) =>
                     html`<tr>
-                      <th scope="row">${row.group}</th>
+                      <th scope="row">${label(row)}</th>
                       <td>${row.calls}</td>
                       <td>${row.errors}</td>
                       <td>${row.bytesIn}</td>
                       <td>${row.bytesOut}</td>
+                      <td>${row.cpuSeconds}</td>
                       <td>${row.cost}</td>
                     </tr>`,
                 )}
