@@ -11,7 +11,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 export type { Logger };
 
 /** Fields never written as given, at the top level or one object down. */
-const SECRET_FIELDS = [
+export const SECRET_FIELDS = [
   'authorization',
   'cookie',
   'x-api-key',

@@ -43,6 +43,8 @@ export class CallTelemetry {
   readonly #metrics: CallMetrics | undefined;
   readonly #spans: CallSpans | undefined;
   readonly #log: Logger;
+  /** The call line's own logger: the same destination and level, without pino's `redact`. */
+  readonly #callLog: Logger;
   readonly #level: 'info' | 'debug' | undefined;
   readonly #traces = new WeakMap<Call, CallTrace>();
   #failed = false;
@@ -51,6 +53,10 @@ export class CallTelemetry {
     this.#metrics = options.metrics;
     this.#spans = options.tracer === undefined ? undefined : new CallSpans(options.tracer);
     this.#log = options.log;
+    // pino's redaction is by key name, and the call line's keys are a fixed list of safe ones
+    // (callLogFields never carries arguments, results, messages or headers), so it could never
+    // censor anything there; with its wildcard paths it costs ~65 µs a line, 20× the line itself.
+    this.#callLog = options.log.child({}, { redact: [] });
     this.#level = options.calls === 'off' ? undefined : options.calls;
   }
 
@@ -105,7 +111,7 @@ export class CallTelemetry {
       this.#metrics?.record(call, outcome, latencyMs);
       span?.end(outcome, ending);
       if (this.#level)
-        this.#log[this.#level](callLogFields(call, outcome, latencyMs, this.#traces.get(call)), 'call');
+        this.#callLog[this.#level](callLogFields(call, outcome, latencyMs, this.#traces.get(call)), 'call');
     } catch (error) {
       this.#recordingFailed(error);
     }

@@ -121,7 +121,7 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
     </section>`;
   const rows = usage.body.rows;
   // A row without a group holds what no call can be charged with: a tenant process's own start-up
-  // CPU, charged to its tenant as a whole (docs/metering.md).
+  // and idle time, charged to its tenant as a whole (docs/metering.md).
   const label = (row: UsageRow): string => (row.group === '' ? `(no ${group.by})` : row.group);
   const data = JSON.stringify({
     labels: rows.map(label),
@@ -154,6 +154,7 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
                   <th scope="col">Bytes in</th>
                   <th scope="col">Bytes out</th>
                   <th scope="col">CPU s</th>
+                  <th scope="col">Wall s</th>
                   <th scope="col">Cost</th>
                 </tr>
               </thead>
@@ -167,6 +168,7 @@ function chart(group: (typeof GROUPS)[number], usage: AdminReply<Usage>): Html {
                       <td>${row.bytesIn}</td>
                       <td>${row.bytesOut}</td>
                       <td>${row.cpuSeconds}</td>
+                      <td>${row.wallSeconds}</td>
                       <td>${row.cost}</td>
                     </tr>`,
                 )}
