@@ -22,7 +22,10 @@ describe('the call log line', () => {
     call.notes.cpuMs = 3;
     call.notes.decision = { effect: 'deny', rule: 'no-shadow', mode: 'enforce' };
     call.notes.findings.push({ detector: 'secrets', action: 'redact', where: 'args.authorization' });
-    const fields = callLogFields(call, 'client-error', 2.5, { traceId: 't'.repeat(32), spanId: 's'.repeat(16) });
+    const fields = callLogFields(call, 'client-error', 2.5, {
+      traceId: 't'.repeat(32),
+      spanId: 's'.repeat(16),
+    });
     const secret = new Set(SECRET_FIELDS.map((field) => field.toLowerCase()));
     expect(Object.keys(fields).filter((key) => secret.has(key.toLowerCase()))).toEqual([]);
     expect(JSON.stringify(fields)).not.toContain('canary');
