@@ -2,15 +2,27 @@
  * CPU time of a process and everything below it, from /proc (Linux). For a child under
  * bubblewrap, the readings start at the server, below bwrap and the namespace's init.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Clock ticks per second of /proc/<pid>/stat's times: USER_HZ, which Linux fixes at 100 for
  * what it shows userspace on every architecture it runs on.
  */
 const TICKS_PER_SECOND = 100;
-/** A tree is never larger than this; past it the reading stops (a fork bomb is the sandbox's business). */
-const MAX_PROCESSES = 4_096;
+
+/**
+ * How far a reading looks. A call's reading (CPU per call, `cpuLimit`, twice a call) follows only
+ * children the main thread started, which is where servers start them (libuv does); the
+ * metering sampler (once a second per process) reads every thread's children too.
+ */
+export type TreeScan = {
+  readonly threads: 'main' | 'all';
+  /** A tree is never read past this many processes (a fork bomb is the sandbox's business). */
+  readonly maxProcesses: number;
+};
+
+/** Per call: main-thread children, up to 4,096 processes. */
+export const PER_CALL_SCAN: TreeScan = { threads: 'main', maxProcesses: 4_096 };
 
 /**
  * Milliseconds of CPU (user and system) the process tree at `rootPid` has used: each live
@@ -18,18 +30,19 @@ const MAX_PROCESSES = 4_096;
  * short-lived helper that already exited still counts. Undefined where /proc cannot tell
  * (not Linux, or the process is gone).
  */
-export function treeCpuMs(rootPid: number): number | undefined {
+export function treeCpuMs(rootPid: number, scan: TreeScan = PER_CALL_SCAN): number | undefined {
   const own = ticksOf(rootPid);
   if (own === undefined) return undefined;
   let ticks = own;
-  const queue = childrenOf(rootPid);
+  const children = scan.threads === 'main' ? childrenOf : childrenOfEveryThread;
+  const queue = children(rootPid);
   const seen = new Set<number>([rootPid]);
-  while (queue.length > 0 && seen.size < MAX_PROCESSES) {
+  while (queue.length > 0 && seen.size < scan.maxProcesses) {
     const pid = queue.shift() as number;
     if (seen.has(pid)) continue;
     seen.add(pid);
     ticks += ticksOf(pid) ?? 0;
-    queue.push(...childrenOf(pid));
+    queue.push(...children(pid));
   }
   return (ticks * 1000) / TICKS_PER_SECOND;
 }
@@ -107,4 +120,24 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** The children every thread of `pid` started: a directory read and a file per thread. */
+function childrenOfEveryThread(pid: number): number[] {
+  const found: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text !== '') for (const child of text.split(' ')) found.push(Number(child));
+    } catch {
+      // The task ended meanwhile, or the kernel has no children files: its subtree goes uncounted.
+    }
+  }
+  return found;
 }
