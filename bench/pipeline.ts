@@ -317,7 +317,43 @@ function report(results: Map<string, Summary>): void {
   }
 }
 
+/**
+ * `BENCH_PIPELINE_PROFILE=<arm>:<sessions>` (for example `on:10` or `+audit:1`): measure that one
+ * gateway for a few rounds and nothing else, to run under `node --cpu-prof`.
+ */
+async function profileOne(spec: string): Promise<void> {
+  const [name = 'on', count = '1'] = spec.split(':');
+  const parts: Parts | undefined =
+    name === 'on'
+      ? ALL
+      : name === 'off'
+        ? NONE
+        : name === 'on-spread'
+          ? { ...ALL, policies: 'spread' }
+          : BREAKDOWN.includes(name.slice(1) as keyof Parts)
+            ? name === '+policies'
+              ? { ...NONE, policies: 'worst' }
+              : { ...NONE, [name.slice(1)]: true }
+            : undefined;
+  if (!parts) throw new Error(`bench: unknown arm ${name}; use on, off, on-spread or +<part>`);
+  const auditDir = mkdtempSync(join(tmpdir(), 'mcplane-bench-audit-'));
+  const subject = await gatewayWith(name, parts, auditDir);
+  try {
+    for (let round = 1; round <= 3; round++) {
+      const result = await measure(subject, Number(count));
+      console.log(
+        `${spec} round ${round}: ${fixed(result.rate, 0)} calls/s, p50 ${micros(result.p50)} µs, CPU ${fixed(result.cpu, 1)} µs/call`,
+      );
+    }
+  } finally {
+    await subject.gateway.close();
+    rmSync(auditDir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const profile = process.env['BENCH_PIPELINE_PROFILE'];
+  if (profile) return profileOne(profile);
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${WATCHDOG_MS} ms; giving up`);
     process.exit(1);

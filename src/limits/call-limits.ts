@@ -25,6 +25,15 @@ const TOOL_NAME = /^[\w.\-/:]{1,128}$/;
 
 const WINDOW_WORDS = { perSecond: 'second', perMinute: 'minute', perHour: 'hour', perDay: 'day' } as const;
 
+/** Most tools one principal's plans are kept for; past it they are worked out afresh. */
+const MAX_PLANS_PER_PRINCIPAL = 256;
+
+/** What holds for one principal's call of one tool (or its other requests), under one live view. */
+type CallPlan = { readonly limits: KeyLimits; readonly checks: readonly RateCheck[] };
+
+/** A principal's plans, good while the live view they were worked out from is the current one. */
+type PrincipalPlans = { readonly view: LiveView; readonly byTool: Map<string, CallPlan | null> };
+
 export type CallLimitsOptions = {
   readonly backend: CountingBackend;
   readonly store?: Store;
@@ -54,6 +63,11 @@ export class CallLimits {
   readonly #options: CallLimitsOptions;
   readonly #rates: RateCounters;
   readonly #quotas: QuotaLedger;
+  /**
+   * The limits and rate checks of each principal's calls, worked out once per live view (a
+   * reload or an admin change makes a new view) instead of on every call.
+   */
+  readonly #plans = new WeakMap<Principal, PrincipalPlans>();
 
   constructor(options: CallLimitsOptions) {
     this.#options = options;
@@ -68,10 +82,10 @@ export class CallLimits {
 
   /** Throws RATE_LIMITED or QUOTA_EXCEEDED (or LIMITS_UNAVAILABLE, failing closed) for a call over a limit. */
   async checkCall(principal: Principal, method: string, params: Record<string, unknown>): Promise<void> {
-    const limits = this.#limitsOf(principal);
-    if (!limits) return;
     const tool = method === 'tools/call' ? toolKey(params.name) : undefined;
-    const checks = this.#checks(principal, limits, tool);
+    const plan = this.#planOf(principal, tool);
+    if (!plan) return;
+    const { limits, checks } = plan;
     if (tool === undefined) {
       if (checks.length > 0) this.#refuseOver(principal, await this.#rates.consume(checks));
       return;
@@ -79,6 +93,12 @@ export class CallLimits {
     // A key hammering past its limit is refused from memory, before its quota is touched.
     const held = this.#rates.held(checks);
     if (held) this.#refuseOver(principal, held);
+    if (!this.#options.backend.redis) {
+      // In memory nothing waits: the rates first, then the quotas, with nothing to give back.
+      this.#refuseOver(principal, await this.#rates.consume(checks));
+      await this.#quotas.take(principal.tenantId, keyIdOf(principal), limits.quota);
+      return;
+    }
     // Rates and quotas at once (one Redis round trip, not two); a quota count taken for a call a
     // rate then refuses is given back.
     const [rate, quota] = await Promise.allSettled([
@@ -95,10 +115,8 @@ export class CallLimits {
 
   /** Throws RATE_LIMITED when the key or the tenant is over its rate: a session may not open. */
   async checkSessionOpen(principal: Principal): Promise<void> {
-    const limits = this.#limitsOf(principal);
-    if (!limits) return;
-    const checks = this.#checks(principal, limits, undefined);
-    if (checks.length > 0) this.#refuseOver(principal, await this.#rates.consume(checks));
+    const plan = this.#planOf(principal, undefined);
+    if (plan && plan.checks.length > 0) this.#refuseOver(principal, await this.#rates.consume(plan.checks));
   }
 
   /** The tenant's limits as they hold now, its quota use and its overrides. */
@@ -129,6 +147,25 @@ export class CallLimits {
 
   close(): Promise<void> {
     return this.#quotas.close();
+  }
+
+  /** The principal's plan for `tool` (undefined: not a tools/call) under the current view. */
+  #planOf(principal: Principal, tool: string | undefined): CallPlan | undefined {
+    const view = this.#options.view();
+    let plans = this.#plans.get(principal);
+    if (plans?.view !== view) {
+      plans = { view, byTool: new Map() };
+      this.#plans.set(principal, plans);
+    }
+    const name = tool ?? '';
+    let plan = plans.byTool.get(name);
+    if (plan === undefined) {
+      const limits = this.#limitsOf(principal);
+      plan = limits ? { limits, checks: this.#checks(principal, limits, tool) } : null;
+      if (plans.byTool.size >= MAX_PLANS_PER_PRINCIPAL) plans.byTool.clear();
+      plans.byTool.set(name, plan);
+    }
+    return plan ?? undefined;
   }
 
   #limitsOf(principal: Principal): KeyLimits | undefined {

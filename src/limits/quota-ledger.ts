@@ -16,7 +16,7 @@ import { GatewayError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { CountingBackend } from './counting-backend.ts';
 import type { QuotaKind } from './limit-events.ts';
-import { monthEnd, resetDay } from './quota-period.ts';
+import { monthEnd, periodOf, resetDay, type QuotaPeriod } from './quota-period.ts';
 
 export const TENANT_SUBJECT = '*';
 
@@ -26,6 +26,8 @@ export type CallQuotas = { readonly tenant?: number; readonly key?: number };
 type Counter = {
   /** The store's count when this process first saw the subject this month. */
   readonly base: Promise<number>;
+  /** The same, once read: a call need not wait for it again. */
+  known: number | undefined;
   /** Calls this process counted this month. */
   local: number;
   /** Of those, not yet written to the store. */
@@ -53,6 +55,10 @@ export type QuotaLedgerOptions = {
 export class QuotaLedger {
   readonly #options: QuotaLedgerOptions;
   readonly #counters = new Map<string, Counter>();
+  /** The current month, worked out again only when the clock leaves it. */
+  #period: QuotaPeriod | undefined;
+  /** This month's counters by tenant and subject: a call's lookup, without building their id. */
+  #month: { readonly resetAt: string; readonly byTenant: Map<string, Map<string, Counter>> } | undefined;
   readonly #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -68,7 +74,7 @@ export class QuotaLedger {
    * another limit refused after all).
    */
   async take(tenantId: string, keyId: string | undefined, quotas: CallQuotas): Promise<() => Promise<void>> {
-    const resetAt = monthEnd(this.#options.now());
+    const resetAt = this.#resetAt();
     const subjects: Subject[] = [
       { tenantId, subject: TENANT_SUBJECT, kind: 'monthly-calls', limit: quotas.tenant },
       ...(keyId === undefined
@@ -76,7 +82,9 @@ export class QuotaLedger {
         : [{ tenantId, subject: keyId, kind: 'monthly-calls-per-key' as const, limit: quotas.key }]),
     ];
     const counters = subjects.map((subject) => this.#counter(subject, resetAt));
-    const bases = await Promise.all(counters.map((counter) => counter.base));
+    const bases = counters.every((counter) => counter.known !== undefined)
+      ? counters.map((counter) => counter.known as number)
+      : await Promise.all(counters.map((counter) => counter.base));
     const limited = subjects.flatMap((subject, index): Limited[] =>
       subject.limit === undefined
         ? []
@@ -108,7 +116,7 @@ export class QuotaLedger {
 
   /** A subject's calls this month, as this process knows them (Redis's count when it has one). */
   async used(tenantId: string, subject: string): Promise<{ used: number; resetAt: string }> {
-    const resetAt = monthEnd(this.#options.now());
+    const resetAt = this.#resetAt();
     const counter = this.#counter({ tenantId, subject, kind: 'monthly-calls', limit: undefined }, resetAt);
     const local = (await counter.base) + counter.local;
     const { redis } = this.#options.backend;
@@ -235,13 +243,41 @@ export class QuotaLedger {
     }
   }
 
+  /** The reset instant of the month `now` is in. */
+  #resetAt(): string {
+    const now = this.#options.now().getTime();
+    let period = this.#period;
+    if (period === undefined || now < period.start || now >= period.end) {
+      period = periodOf(now);
+      this.#period = period;
+    }
+    return period.resetAt;
+  }
+
   #counter(subject: Subject, resetAt: string): Counter {
+    if (this.#month?.resetAt !== resetAt) this.#month = { resetAt, byTenant: new Map() };
+    let bySubject = this.#month.byTenant.get(subject.tenantId);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.#month.byTenant.set(subject.tenantId, bySubject);
+    }
+    const cached = bySubject.get(subject.subject);
+    if (cached) return cached;
     const id = `${subject.tenantId}\n${subject.subject}\n${resetAt}`;
     let counter = this.#counters.get(id);
     if (!counter) {
-      counter = { base: this.#stored(subject, resetAt), local: 0, pending: 0, seeded: false };
+      const made: Counter = {
+        base: this.#stored(subject, resetAt),
+        known: undefined,
+        local: 0,
+        pending: 0,
+        seeded: false,
+      };
+      void made.base.then((base) => (made.known = base));
+      counter = made;
       this.#counters.set(id, counter);
     }
+    bySubject.set(subject.subject, counter);
     return counter;
   }
 

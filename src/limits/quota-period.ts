@@ -9,3 +9,12 @@ export function monthEnd(now: Date): string {
 export function resetDay(resetAt: string): string {
   return resetAt.slice(0, 10);
 }
+
+/** The UTC month `now` is in, as instants (ms), and the ISO reset of its end. */
+export type QuotaPeriod = { readonly start: number; readonly end: number; readonly resetAt: string };
+
+export function periodOf(now: number): QuotaPeriod {
+  const date = new Date(now);
+  const resetAt = monthEnd(date);
+  return { start: Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1), end: Date.parse(resetAt), resetAt };
+}

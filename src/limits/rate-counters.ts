@@ -45,6 +45,9 @@ const MAX_BLOCKED = 10_000;
 export class RateCounters {
   readonly #backend: CountingBackend;
   readonly #limiters = new Map<string, Limiters>();
+  /** Each check's limiters, so a check kept by a call plan finds them without building their id. */
+  readonly #limitersByCheck = new WeakMap<RateCheck, Limiters>();
+  readonly #blockIds = new WeakMap<RateCheck, string>();
   /**
    * Subjects known to be over a window until a time: a fixed window stays over until it ends,
    * so a client hammering past its limit is refused from memory, without a Redis round trip and
@@ -90,7 +93,7 @@ export class RateCounters {
     if (this.#blocked.size === 0) return undefined;
     const now = Date.now();
     for (const check of checks) {
-      const id = blockId(check);
+      const id = this.#blockId(check);
       const entry = this.#blocked.get(id);
       if (!entry) continue;
       if (entry.until <= now) {
@@ -114,7 +117,7 @@ export class RateCounters {
     for (const [index, check] of checks.entries()) {
       const ms = outcomes[index];
       if (ms === undefined) continue;
-      this.#blocked.set(blockId(check), {
+      this.#blocked.set(this.#blockId(check), {
         until: now + ms,
         verdict: {
           ok: false,
@@ -166,6 +169,14 @@ export class RateCounters {
   }
 
   #limitersOf(check: RateCheck): Limiters {
+    const known = this.#limitersByCheck.get(check);
+    if (known) return known;
+    const limiters = this.#limitersById(check);
+    this.#limitersByCheck.set(check, limiters);
+    return limiters;
+  }
+
+  #limitersById(check: RateCheck): Limiters {
     const id = `${check.scope}:${check.window}:${check.points}`;
     let limiters = this.#limiters.get(id);
     if (!limiters) {
@@ -173,6 +184,15 @@ export class RateCounters {
       this.#limiters.set(id, limiters);
     }
     return limiters;
+  }
+
+  #blockId(check: RateCheck): string {
+    let id = this.#blockIds.get(check);
+    if (id === undefined) {
+      id = blockId(check);
+      this.#blockIds.set(check, id);
+    }
+    return id;
   }
 
   #newLimiters(check: RateCheck): Limiters {
