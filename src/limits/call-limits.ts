@@ -145,8 +145,10 @@ export class CallLimits {
     return this.#quotas.flush();
   }
 
-  close(): Promise<void> {
-    return this.#quotas.close();
+  /** Gives back the unspent points and numbers of leased blocks, and writes the quota use left. */
+  async close(): Promise<void> {
+    await this.#rates.release();
+    await this.#quotas.close();
   }
 
   /** The principal's plan for `tool` (undefined: not a tools/call) under the current view. */

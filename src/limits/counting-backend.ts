@@ -15,6 +15,8 @@ export type CountingBackend = {
   readonly redis?: Redis;
   readonly keyPrefix: string;
   readonly onError: 'open' | 'closed';
+  /** The share of a budget one Redis request takes for this process (rate-leases.ts); 0: one per call. */
+  readonly leaseFraction: number;
   readonly log: Logger;
   readonly events: LimitEvents;
   /**
@@ -28,12 +30,14 @@ export function countingBackend(options: {
   redis?: Redis;
   keyPrefix: string;
   onError: 'open' | 'closed';
+  leaseFraction?: number;
   log: Logger;
   events: LimitEvents;
 }): CountingBackend {
   let loggedAt = 0;
   return {
     ...options,
+    leaseFraction: options.leaseFraction ?? 0,
     failed(error, onError = options.onError) {
       options.events.backendError();
       const now = Date.now();

@@ -16,6 +16,8 @@ import { GatewayError } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { CountingBackend } from './counting-backend.ts';
 import type { QuotaKind } from './limit-events.ts';
+import { QuotaBlocks } from './quota-blocks.ts';
+import { leaseSize } from './rate-leases.ts';
 import { monthEnd, periodOf, resetDay, type QuotaPeriod } from './quota-period.ts';
 
 export const TENANT_SUBJECT = '*';
@@ -34,6 +36,10 @@ type Counter = {
   pending: number;
   /** Whether the Redis key was seeded from `base` by this process. */
   seeded: boolean;
+  /** The numbers of the shared count this process holds (with Redis). */
+  readonly blocks: QuotaBlocks;
+  /** The request for a block, while it is out: other calls wait for it rather than ask too. */
+  asking: Promise<unknown> | undefined;
 };
 
 type Limited = { readonly subject: Subject; readonly counter: Counter; readonly base: number };
@@ -107,10 +113,19 @@ export class QuotaLedger {
         if (counter.pending > 0) counter.pending -= 1;
       }
       if (!inRedis) return;
+      // The call's numbers of the shared count: held for this process's next call when it leases
+      // blocks, else given back to Redis (exact, for every replica).
       const undo = this.#options.backend.redis?.multi();
-      for (const { subject } of limited)
-        undo?.decr(this.#redisKey(subject.tenantId, subject.subject, resetAt));
-      await undo?.exec().catch(() => undefined);
+      let commands = 0;
+      for (const [index, { subject, counter }] of limited.entries()) {
+        if (leaseSize(subject.limit as number, this.#options.backend.leaseFraction) > 1) {
+          counter.blocks.putBack(used[index] as number);
+        } else {
+          undo?.decr(this.#redisKey(subject.tenantId, subject.subject, resetAt));
+          commands += 1;
+        }
+      }
+      if (commands > 0) await undo?.exec().catch(() => undefined);
     };
   }
 
@@ -123,7 +138,9 @@ export class QuotaLedger {
     if (!redis || !counter.seeded) return { used: local, resetAt };
     try {
       const shared = await redis.get(this.#redisKey(tenantId, subject, resetAt));
-      return { used: shared === null ? local : Math.max(local, Number(shared)), resetAt };
+      // Redis counts the numbers replicas hold too; this process's own are not used yet.
+      const counted = shared === null ? local : Number(shared) - counter.blocks.unspent;
+      return { used: Math.max(local, counted), resetAt };
     } catch {
       return { used: local, resetAt };
     }
@@ -138,7 +155,26 @@ export class QuotaLedger {
   /** Stops the timer and writes what is left. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#giveBackBlocks();
     await this.flush();
+  }
+
+  /** Gives the numbers this process holds back to this month's shared counts. */
+  async #giveBackBlocks(): Promise<void> {
+    const redis = this.#options.backend.redis;
+    const month = this.#month;
+    if (!redis || !month) return;
+    const multi = redis.multi();
+    let commands = 0;
+    for (const [tenantId, bySubject] of month.byTenant) {
+      for (const [subject, counter] of bySubject) {
+        const unspent = counter.blocks.clear();
+        if (unspent === 0) continue;
+        multi.decrby(this.#redisKey(tenantId, subject, month.resetAt), unspent);
+        commands += 1;
+      }
+    }
+    if (commands > 0) await multi.exec().catch(() => undefined);
   }
 
   /** Each limited subject's count after this call, from this process's counts; refuses past a quota. */
@@ -164,38 +200,101 @@ export class QuotaLedger {
     }
   }
 
+  /**
+   * A number of each subject's shared count for this call: from the blocks this process holds,
+   * or from new blocks (one MULTI for every subject short of one). Throws QUOTA_EXCEEDED when a
+   * subject's next block would start past its quota, holding nothing for this call.
+   */
   async #countInRedis(limited: readonly Limited[], resetAt: string): Promise<number[]> {
+    // A block another call asked for may be on its way: wait for it (a few turns at most).
+    for (let turn = 0; turn < 4; turn++) {
+      const asking = limited.find(({ counter }) => counter.asking !== undefined)?.counter.asking;
+      if (asking === undefined) break;
+      await asking.catch(() => undefined);
+    }
+    const numbers = limited.map(({ counter }) => counter.blocks.take());
+    const short = limited.filter((_, index) => numbers[index] === undefined);
+    if (short.length === 0) return numbers as number[];
+    let leased: number[];
+    try {
+      leased = await this.#lease(short, resetAt);
+    } catch (error) {
+      for (const [index, { counter }] of limited.entries()) {
+        const number = numbers[index];
+        if (number !== undefined) counter.blocks.putBack(number);
+      }
+      throw error;
+    }
+    let next = 0;
+    return numbers.map((number) => number ?? (leased[next++] as number));
+  }
+
+  /** New blocks for `short` (a number of each for this call, the rest held), or QUOTA_EXCEEDED. */
+  async #lease(short: readonly Limited[], resetAt: string): Promise<number[]> {
     const redis = this.#options.backend.redis;
     if (!redis) throw new Error('no Redis');
     const ttl = Math.max(1, Math.ceil((Date.parse(resetAt) - this.#options.now().getTime()) / 1000)) + 86_400;
-    const keys = limited.map(({ subject }) => this.#redisKey(subject.tenantId, subject.subject, resetAt));
+    const keys = short.map(({ subject }) => this.#redisKey(subject.tenantId, subject.subject, resetAt));
+    const sizes = short.map(({ subject }) =>
+      leaseSize(subject.limit as number, this.#options.backend.leaseFraction),
+    );
     const multi = redis.multi();
     const incrs: number[] = [];
     let commands = 0;
-    for (const [index, { counter, base }] of limited.entries()) {
+    for (const [index, { counter, base }] of short.entries()) {
       if (!counter.seeded) {
         multi.set(keys[index] as string, base + counter.local, 'EX', ttl, 'NX');
         commands += 1;
       }
-      multi.incr(keys[index] as string);
+      multi.incrby(keys[index] as string, sizes[index] as number);
       incrs.push(commands);
       commands += 1;
     }
-    const replies = (await multi.exec()) ?? [];
+    const asking = multi.exec();
+    for (const { counter } of short) counter.asking = asking;
+    let replies: Awaited<typeof asking>;
+    try {
+      replies = (await asking) ?? [];
+    } finally {
+      for (const { counter } of short) if (counter.asking === asking) counter.asking = undefined;
+    }
     if (replies.length !== commands) throw new Error('Redis transaction was discarded');
     for (const [failure] of replies) if (failure) throw failure;
-    for (const { counter } of limited) counter.seeded = true;
+    for (const { counter } of short) counter.seeded = true;
     const counts = incrs.map((at) => Number((replies[at] as [unknown, unknown])[1]));
-    const over = limited.findIndex(
-      ({ subject }, index) => (counts[index] as number) > (subject.limit as number),
+    // Each block runs from its first number to the count; past the quota it is given back.
+    const firsts = counts.map((count, index) => count - (sizes[index] as number) + 1);
+    const over = short.findIndex(
+      ({ subject }, index) => (firsts[index] as number) > (subject.limit as number),
     );
-    if (over >= 0) {
-      const undo = redis.multi();
-      for (const key of keys) undo.decr(key);
-      await undo.exec();
-      this.#exceeded((limited[over] as Limited).subject, resetAt);
+    const giveBack = redis.multi();
+    let givingBack = 0;
+    for (const [index, { subject, counter }] of short.entries()) {
+      const limit = subject.limit as number;
+      const [first, count] = [firsts[index] as number, counts[index] as number];
+      const last = Math.min(count, limit);
+      if (count > last && first <= limit) {
+        giveBack.decrby(keys[index] as string, count - last);
+        givingBack += 1;
+      }
+      if (first > limit) {
+        giveBack.decrby(keys[index] as string, sizes[index] as number);
+        givingBack += 1;
+        continue;
+      }
+      const size = sizes[index] as number;
+      if (over >= 0 && size === 1) {
+        // Another subject is over and this one counts exactly: its number goes back to Redis.
+        giveBack.decr(keys[index] as string);
+        givingBack += 1;
+        continue;
+      }
+      // When another subject is over, this call holds nothing: the whole block is kept.
+      counter.blocks.add(over >= 0 ? first : first + 1, last);
     }
-    return counts;
+    if (givingBack > 0) void giveBack.exec().catch(() => undefined);
+    if (over >= 0) this.#exceeded((short[over] as Limited).subject, resetAt);
+    return firsts;
   }
 
   #exceeded(subject: Subject, resetAt: string): never {
@@ -272,6 +371,8 @@ export class QuotaLedger {
         local: 0,
         pending: 0,
         seeded: false,
+        blocks: new QuotaBlocks(),
+        asking: undefined,
       };
       void made.base.then((base) => (made.known = base));
       counter = made;

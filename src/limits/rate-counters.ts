@@ -15,6 +15,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import type { CountingBackend } from './counting-backend.ts';
+import { leaseSize, RateLeases } from './rate-leases.ts';
 import { WINDOWS, type LimitScope, type WindowName } from './rate-windows.ts';
 
 export type RateCheck = {
@@ -35,7 +36,12 @@ export type RateVerdict =
       readonly retryAfterMs: number;
     };
 
-type Limiters = { readonly primary: RateLimiterAbstract; readonly fallback: RateLimiterMemory | undefined };
+type Limiters = {
+  readonly primary: RateLimiterAbstract;
+  readonly fallback: RateLimiterMemory | undefined;
+  /** Points one Redis request takes for a subject (rate-leases.ts); 1 without Redis. */
+  readonly lease: number;
+};
 
 const OK: RateVerdict = Object.freeze({ ok: true });
 
@@ -55,8 +61,31 @@ export class RateCounters {
    */
   readonly #blocked = new Map<string, { until: number; verdict: RateVerdict }>();
 
+  readonly #leases: RateLeases;
+
   constructor(backend: CountingBackend) {
     this.#backend = backend;
+    this.#leases = new RateLeases({
+      take: async (check, points) => {
+        const { primary } = this.#limitersOf(check);
+        let res: RateLimiterRes;
+        try {
+          res = await primary.consume(check.subject, points);
+        } catch (refused) {
+          if (!(refused instanceof RateLimiterRes)) throw refused;
+          res = refused;
+        }
+        return { consumed: res.consumedPoints, msBeforeNext: res.msBeforeNext };
+      },
+      giveBack: async (check, points) => {
+        await this.#limitersOf(check).primary.reward(check.subject, points);
+      },
+    });
+  }
+
+  /** Gives the unspent points of this process's blocks back to Redis. */
+  release(): Promise<void> {
+    return this.#leases.release();
   }
 
   /** Takes one point of every check, or none: a refusal gives back what the others took. */
@@ -145,8 +174,9 @@ export class RateCounters {
 
   /** Whether `check` had its point (undefined) or how long until it would (ms). */
   async #consumeOne(check: RateCheck): Promise<number | undefined> {
-    const { primary, fallback } = this.#limitersOf(check);
+    const { primary, fallback, lease } = this.#limitersOf(check);
     try {
+      if (lease > 1) return await this.#leases.spend(this.#blockId(check), check, lease);
       await primary.consume(check.subject, 1);
       return undefined;
     } catch (error) {
@@ -200,10 +230,11 @@ export class RateCounters {
     const keyPrefix = `${this.#backend.keyPrefix}rl:${check.scope}:${check.window}`;
     const options = { keyPrefix, points: check.points, duration: WINDOWS[check.window] };
     const { redis } = this.#backend;
-    if (!redis) return { primary: new RateLimiterMemory(options), fallback: undefined };
+    if (!redis) return { primary: new RateLimiterMemory(options), fallback: undefined, lease: 1 };
     return {
       primary: new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }),
       fallback: this.#backend.onError === 'open' ? new RateLimiterMemory(options) : undefined,
+      lease: leaseSize(check.points, this.#backend.leaseFraction),
     };
   }
 }
