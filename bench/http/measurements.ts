@@ -125,13 +125,21 @@ export async function measureIdleSessions(bench: Bench): Promise<IdleMemory | un
   try {
     // Lets the process finish what it started (lazy compilation, buffers) before reading RSS.
     await sleep(1_000);
+    const cold = subject.sampler.sample(true);
+    // The same sessions opened and closed first: the heap grows to its working size (V8's young
+    // generation alone grows by tens of MB under any burst of requests, and keeps it), so what
+    // the second opening adds is what open sessions hold.
+    await loadgen.open(subject.url, plan.idleSessions, 10);
+    await loadgen.release();
+    await sleep(1_000);
     const before = subject.sampler.sample(true);
     const result = await loadgen.open(subject.url, plan.idleSessions, 10);
     await sleep(1_000);
     const after = subject.sampler.sample(true);
     await loadgen.release();
-    log(`  RSS ${(before.rss / 2 ** 20).toFixed(1)} MB -> ${(after.rss / 2 ** 20).toFixed(1)} MB`);
-    return { sessions: result.times.length, failures: result.failures, before, after };
+    const mb = (usage: { rootRss: number }) => `${(usage.rootRss / 2 ** 20).toFixed(1)} MB`;
+    log(`  gateway RSS: cold ${mb(cold)}, after a warm-up ${mb(before)}, with the sessions ${mb(after)}`);
+    return { sessions: result.times.length, failures: result.failures, cold, before, after };
   } catch (error) {
     log(`  failed: ${(error as Error).message}`);
     return undefined;

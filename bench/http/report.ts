@@ -30,6 +30,9 @@ export type UsageRow = {
 export type IdleMemory = {
   readonly sessions: number;
   readonly failures: number;
+  /** Just after start, before any session. */
+  readonly cold: TreeUsage;
+  /** After the same number of sessions were opened and closed: the warm baseline. */
   readonly before: TreeUsage;
   readonly after: TreeUsage;
 };
@@ -213,18 +216,27 @@ function idleSection(idle: IdleMemory | undefined): Section {
     megabytes(usage.rss - usage.rootRss),
     String(usage.children),
   ];
-  const growth = idle ? (idle.after.rootRss - idle.before.rootRss) / 1024 / Math.max(idle.sessions, 1) : NaN;
+  const perSession = (from: TreeUsage | undefined, to: TreeUsage | undefined): number =>
+    idle && from && to ? (to.rootRss - from.rootRss) / 1024 / Math.max(idle.sessions, 1) : NaN;
+  const growth = perSession(idle?.before, idle?.after);
+  const cold = perSession(idle?.cold, idle?.after);
   return {
     title: 'mcplane (shared pool) holding idle sessions',
     rows: [
       ['', 'RSS MB gateway + children', 'gateway MB', 'children MB', 'child processes'],
       ...(idle
-        ? [row('no session', idle.before), row(`${idle.sessions} sessions open`, idle.after)]
+        ? [
+            row('cold start, no session', idle.cold),
+            row(`no session, after ${idle.sessions} opened and closed`, idle.before),
+            row(`${idle.sessions} sessions open`, idle.after),
+          ]
         : [['n/a', '', '', '', '']]),
     ],
     note: idle
       ? `${idle.sessions} sessions opened (initialize + initialized + tools/list, 10 at a time; ${idle.failures} failed), ` +
-        `then 1 s to settle: the gateway grew ${growth.toFixed(1)} KB per session.`
+        `then 1 s to settle: the gateway grew ${growth.toFixed(1)} KB per session over the warm baseline ` +
+        `(the same number opened and closed first, so the heap had grown to its working size), ` +
+        `${cold.toFixed(1)} KB per session over the cold start.`
       : 'not measured',
   };
 }
@@ -285,10 +297,13 @@ function targetsSection(report: Report): Section {
   const addedMb = report.idle
     ? (report.idle.after.rootRss - report.idle.before.rootRss) / (1024 * 1024)
     : Number.NaN;
+  const coldMb = report.idle
+    ? (report.idle.after.rootRss - report.idle.cold.rootRss) / (1024 * 1024)
+    : Number.NaN;
   rows.push([
-    `gateway RSS added by ${report.idle?.sessions ?? 1000} open sessions`,
+    `gateway RSS added by ${report.idle?.sessions ?? 1000} open sessions (over the warm baseline)`,
     '<= 30 MB',
-    `${addedMb.toFixed(1)} MB`,
+    `${addedMb.toFixed(1)} MB (over the cold start: ${coldMb.toFixed(1)} MB)`,
     verdict(addedMb, addedMb <= 30),
   ]);
   for (const concurrency of [10, 100]) {
