@@ -69,14 +69,15 @@ export function confinementOptions(confinement: Confinement): string[] {
     '--cap-drop',
     'ALL',
     ...systemBinds(),
-    ...confinement.installs.flatMap((dir) => ['--ro-bind', dir, dir]),
     '--proc',
     '/proc',
     '--dev',
     '/dev',
-    // Before the mounts: a mount may lie below /tmp.
+    // Before the executables and the mounts: either may lie below /tmp (a checkout or a Node
+    // installed there), and a tmpfs mounted after them would hide them.
     '--tmpfs',
     '/tmp',
+    ...confinement.installs.flatMap((dir) => ['--ro-bind', dir, dir]),
     ...confinement.mounts.flatMap((mount) => [
       mount.writable ? '--bind' : '--ro-bind',
       mount.path,

@@ -46,6 +46,13 @@ describe('confinementOptions', () => {
     expect(options.slice(-2)).toEqual(['--chdir', '/tmp/tenants/acme']);
   });
 
+  it('binds an executable below /tmp after the tmpfs there, so the tmpfs does not hide it', () => {
+    const node = '/tmp/checkout/.ci/.node/bin/node';
+    const options = confinementOptions({ ...BASE, installs: [node] });
+    const bind = options.findIndex((option, index) => option === '--ro-bind' && options[index + 1] === node);
+    expect(bind).toBeGreaterThan(options.indexOf('--tmpfs'));
+  });
+
   it('starts the command after the lifetime options, the confinement, and the limits wrapper', () => {
     const sandbox = {
       bwrap: '/usr/bin/bwrap',
