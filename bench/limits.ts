@@ -13,13 +13,20 @@
  *   (`gateway.redis.leaseFraction` 0.01: each replica takes a share of a budget from Redis at
  *   once, docs/limits.md "Leases"; these budgets are large, so the blocks are the largest, 1000);
  * - redis-exact: the same with `leaseFraction: 0`, one Redis round trip per call (what every
- *   budget under 200 a window costs whatever the fraction: its blocks are single calls).
+ *   budget under 200 a window costs whatever the fraction: its blocks are single calls);
+ * - store-off, store+all, store+all-redis: issue 9's "limits and metering on against off" in one
+ *   run. Each gateway has a SQLite store in a file of its own (WAL); off has neither limits nor
+ *   metering, the others the memory or Redis limits above and metering (a usage event per call,
+ *   written in batches, child CPU sampled every second).
  *
  * Noisy neighbour: one key is driven at ten times its per-second limit while another key of the
  * same tenant makes closed-loop calls; its p50 is compared with the same key's when the first
  * is quiet. Subjects are measured in alternating rounds; each figure is the median over rounds.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import { generateApiKey } from '../src/identity/api-key-format.ts';
@@ -87,6 +94,19 @@ async function gatewayWith(
   gateway: Record<string, unknown> = {},
 ): Promise<Subject> {
   return { name, gateway: await createGateway(configWith(tier, gateway), { log: silentLogger() }) };
+}
+
+/** A gateway on a SQLite store in a file of its own, with metering on or off. */
+async function storedGateway(
+  name: string,
+  tier: string,
+  dir: string,
+  metering: boolean,
+  gateway: Record<string, unknown> = {},
+): Promise<Subject> {
+  const store = await openStore(`sqlite:${join(dir, `${name}.db`)}`);
+  const config = configWith(tier, { ...gateway, metering: { enabled: metering, costSampleInterval: '1s' } });
+  return { name, gateway: await createGateway(config, { log: silentLogger(), store }), store };
 }
 
 /**
@@ -231,12 +251,18 @@ async function main(): Promise<void> {
   watchdog.unref();
   const keyPrefix = `mcplane-bench-${randomBytes(4).toString('hex')}:`;
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const storeDir = mkdtempSync(join(tmpdir(), 'mcplane-bench-limits-'));
   const subjects = [
     await gatewayWith('off', 'standard'),
     await gatewayWith('memory', 'bench'),
     await gatewayWith('redis', 'bench', { redis: { url: REDIS_URL, keyPrefix } }),
     await gatewayWith('redis-exact', 'bench', {
       redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}x:`, leaseFraction: 0 },
+    }),
+    await storedGateway('store-off', 'standard', storeDir, false),
+    await storedGateway('store+all', 'bench', storeDir, true),
+    await storedGateway('store+all-redis', 'bench', storeDir, true, {
+      redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}s:` },
     }),
   ];
   const noisy = [
@@ -266,7 +292,10 @@ async function main(): Promise<void> {
     report(rounds, neighbours);
   } finally {
     await Promise.allSettled([...subjects, ...noisy].map((subject) => subject.gateway.close()));
-    await Promise.allSettled(noisy.flatMap((subject) => (subject.store ? [subject.store.close()] : [])));
+    await Promise.allSettled(
+      [...subjects, ...noisy].flatMap((subject) => (subject.store ? [subject.store.close()] : [])),
+    );
+    rmSync(storeDir, { recursive: true, force: true });
     const keys = await redis.keys(`${keyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
@@ -297,16 +326,17 @@ function report(
   console.log('');
   console.log(
     table([
-      ['limits', 'calls/s', 'p50', 'CPU µs/call', 'errors', 'vs off'],
-      ...['off', 'memory', 'redis', 'redis-exact'].map((name) => {
+      ['limits', 'calls/s', 'p50', 'CPU µs/call', 'errors', 'vs off (store arms: vs store-off)'],
+      ...[...rounds.keys()].map((name) => {
         const s = summary(name);
+        const base = name.startsWith('store') ? summary('store-off') : off;
         return [
           name,
           fixed(s.rate, 0),
           micros(s.p50),
           fixed(s.cpu, 1),
           String(s.errors),
-          name === 'off' ? '' : `${fixed((s.rate / off.rate - 1) * 100, 1)}%`,
+          name === 'off' || name === 'store-off' ? '' : `${fixed((s.rate / base.rate - 1) * 100, 1)}%`,
         ];
       }),
     ]),
@@ -327,8 +357,9 @@ function report(
   console.log('');
   const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
   const rows = [['target', 'limit', 'measured', '']];
-  for (const name of ['memory', 'redis', 'redis-exact']) {
-    const loss = 1 - summary(name).rate / off.rate;
+  for (const name of ['memory', 'redis', 'redis-exact', 'store+all', 'store+all-redis']) {
+    const base = name.startsWith('store') ? summary('store-off') : off;
+    const loss = 1 - summary(name).rate / base.rate;
     rows.push([
       `calls/s lost, ${name}`,
       `<= ${TARGETS.throughputLoss * 100}%`,
