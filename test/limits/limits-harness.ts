@@ -68,3 +68,31 @@ export function redisPrefix(): { prefix: string; cleanup(): Promise<void>; redis
     },
   };
 }
+
+/**
+ * What a Redis test file sets up per test: `prefix()` gives a key prefix of the test's own, and
+ * `after(cleanup)` anything else to undo; `cleanUp()` (in afterEach) stops the HTTP gateways
+ * (returning any child still running) and then runs every cleanup, prefixes' keys included.
+ */
+export function redisTestScope(stop: () => Promise<number[]>): {
+  prefix(): ReturnType<typeof redisPrefix>;
+  after(cleanup: () => Promise<void>): void;
+  cleanUp(): Promise<number[]>;
+} {
+  const cleanups: (() => Promise<void>)[] = [];
+  return {
+    prefix() {
+      const own = redisPrefix();
+      cleanups.push(() => own.cleanup());
+      return own;
+    },
+    after(cleanup) {
+      cleanups.push(cleanup);
+    },
+    async cleanUp() {
+      const left = await stop();
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      return left;
+    },
+  };
+}

@@ -6,22 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, connectHttpClient, startHttpGateway, stopHttpGateways } from '../http/http-harness.ts';
 import { capturedLog } from '../support/captured-log.ts';
-import { limitedConfig, REDIS_URL, redisPrefix, type Refusal } from './limits-harness.ts';
+import { limitedConfig, REDIS_URL, redisTestScope, type Refusal } from './limits-harness.ts';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
-const cleanups: (() => Promise<void>)[] = [];
+const scope = redisTestScope(stopHttpGateways);
+const prefix = () => scope.prefix();
 
 afterEach(async () => {
-  expect(await stopHttpGateways()).toEqual([]);
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  expect(await scope.cleanUp()).toEqual([]);
 });
-
-function prefix(): ReturnType<typeof redisPrefix> {
-  const own = redisPrefix();
-  cleanups.push(() => own.cleanup());
-  return own;
-}
 
 /** One call: undefined when it passed, else its refusal. */
 async function call(client: Client): Promise<Refusal | undefined> {

@@ -8,25 +8,19 @@ import {
 } from '../http/http-harness.ts';
 import { capturedLog, WARN } from '../support/captured-log.ts';
 import { eventually } from '../support/harness.ts';
-import { callsUntilRefused, limitedConfig, REDIS_URL, redisPrefix } from './limits-harness.ts';
+import { callsUntilRefused, limitedConfig, REDIS_URL, redisTestScope } from './limits-harness.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
+const scope = redisTestScope(stopHttpGateways);
+const prefix = () => scope.prefix();
 
 afterEach(async () => {
-  expect(await stopHttpGateways()).toEqual([]);
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  expect(await scope.cleanUp()).toEqual([]);
 });
-
-function prefix(): ReturnType<typeof redisPrefix> {
-  const own = redisPrefix();
-  cleanups.push(() => own.cleanup());
-  return own;
-}
 
 async function proxy(): Promise<TcpProxy> {
   const started = await startTcpProxy(new URL(REDIS_URL));
-  cleanups.push(() => started.close());
+  scope.after(() => started.close());
   return started;
 }
 
