@@ -10,7 +10,7 @@
  *   monthly quotas, all far above what the run reaches, counted in this process;
  * - redis: the same, counted in Redis (`REDIS_URL`, default redis://127.0.0.1:6379), under a
  *   key prefix of the run's own that is deleted afterwards, with the default lease
- *   (`gateway.redis.leaseFraction` 0.01: each replica takes a share of a budget from Redis at
+ *   (`gateway.limits.leaseFraction` 0.01: each replica takes a share of a budget from Redis at
  *   once, docs/limits.md "Leases"; these budgets are large, so the blocks are the largest, 1000);
  * - redis-exact: the same with `leaseFraction: 0`, one Redis round trip per call (what every
  *   budget under 200 a window costs whatever the fraction: its blocks are single calls);
@@ -257,7 +257,8 @@ async function main(): Promise<void> {
     await gatewayWith('memory', 'bench'),
     await gatewayWith('redis', 'bench', { redis: { url: REDIS_URL, keyPrefix } }),
     await gatewayWith('redis-exact', 'bench', {
-      redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}x:`, leaseFraction: 0 },
+      redis: { url: REDIS_URL, keyPrefix: `${keyPrefix}x:` },
+      limits: { leaseFraction: 0 },
     }),
     await storedGateway('store-off', 'standard', storeDir, false),
     await storedGateway('store+all', 'bench', storeDir, true),

@@ -224,7 +224,7 @@ export class Gateway {
       ...(this.#redis ? { redis: this.#redis } : {}),
       keyPrefix: config.gateway.redis.keyPrefix,
       onError: config.gateway.redis.onError,
-      leaseFraction: config.gateway.redis.leaseFraction,
+      leaseFraction: config.gateway.limits.leaseFraction,
       log: this.log,
       events: this.#metrics?.limits ?? NO_LIMIT_EVENTS,
     });

@@ -26,10 +26,6 @@ export const RedisSchema = z
       description:
         'When Redis cannot be reached. open (default): calls go on, counted in this process only (a log line and mcplane_limit_backend_errors_total say so). closed: calls that need a count are refused with 503 until Redis answers again.',
     }),
-    leaseFraction: z.number().min(0).max(0.1).default(0.01).meta({
-      description:
-        'Share of a rate window\'s or a monthly quota\'s budget one replica takes from Redis at once and then counts in memory (at most 1000 calls a request; docs/limits.md, "Leases"). Replicas never admit past a budget together; each may end a window holding up to this share unspent. 0: one Redis round trip per call and limit, exact to the call.',
-    }),
     commandTimeout: Duration.default(500).meta({
       description: 'How long one Redis command may take before it counts as Redis unreachable.',
     }),
@@ -44,6 +40,10 @@ export const LimitsSchema = z
         description:
           'How often counted quota use is written to the store (in batches); the rest is written when the gateway closes.',
       }),
+    leaseFraction: z.number().min(0).max(0.1).default(0.01).meta({
+      description:
+        'Share of a rate window\'s or a monthly quota\'s budget the gateway counts at once and then spends from memory (at most 1000 calls a block; docs/limits.md, "Leases"). In memory it is exact and saves the per-call counting; with Redis it saves a round trip per call, replicas never admit past a budget together, and each may end a window holding up to this share unspent. 0: every call counted on its own.',
+    }),
   })
   .strict();
 

@@ -54,6 +54,8 @@ export class RateCounters {
   /** Each check's limiters, so a check kept by a call plan finds them without building their id. */
   readonly #limitersByCheck = new WeakMap<RateCheck, Limiters>();
   readonly #blockIds = new WeakMap<RateCheck, string>();
+  /** A call plan's checks (kept arrays) and their block ids, or null when one is not leased. */
+  readonly #leasedIdsByChecks = new WeakMap<readonly RateCheck[], readonly string[] | null>();
   /**
    * Subjects known to be over a window until a time: a fixed window stays over until it ends,
    * so a client hammering past its limit is refused from memory, without a Redis round trip and
@@ -93,6 +95,9 @@ export class RateCounters {
     if (checks.length === 0) return OK;
     const held = this.held(checks);
     if (held) return held;
+    // Every check has a point in a block this process holds: spent at once, nothing to wait for.
+    const ids = this.#leasedIds(checks);
+    if (ids !== undefined && this.#leases.trySpendAll(ids)) return OK;
     const outcomes = await Promise.all(checks.map((check) => this.#consumeOne(check)));
     let worst: RateVerdict = OK;
     for (const [index, outcome] of outcomes.entries()) {
@@ -216,6 +221,18 @@ export class RateCounters {
     return limiters;
   }
 
+  /** The block ids of `checks` when every one of them is leased (blocks over 1 point), else undefined. */
+  #leasedIds(checks: readonly RateCheck[]): readonly string[] | undefined {
+    let ids = this.#leasedIdsByChecks.get(checks);
+    if (ids === undefined) {
+      ids = checks.every((check) => this.#limitersOf(check).lease > 1)
+        ? checks.map((check) => this.#blockId(check))
+        : null;
+      this.#leasedIdsByChecks.set(checks, ids);
+    }
+    return ids ?? undefined;
+  }
+
   #blockId(check: RateCheck): string {
     let id = this.#blockIds.get(check);
     if (id === undefined) {
@@ -230,11 +247,14 @@ export class RateCounters {
     const keyPrefix = `${this.#backend.keyPrefix}rl:${check.scope}:${check.window}`;
     const options = { keyPrefix, points: check.points, duration: WINDOWS[check.window] };
     const { redis } = this.#backend;
-    if (!redis) return { primary: new RateLimiterMemory(options), fallback: undefined, lease: 1 };
+    const lease = leaseSize(check.points, this.#backend.leaseFraction);
+    // In memory a block is exact: this process holds every block, so a refusal means the window's
+    // points are all spent. It saves the limiter's promise per call and check.
+    if (!redis) return { primary: new RateLimiterMemory(options), fallback: undefined, lease };
     return {
       primary: new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }),
       fallback: this.#backend.onError === 'open' ? new RateLimiterMemory(options) : undefined,
-      lease: leaseSize(check.points, this.#backend.leaseFraction),
+      lease,
     };
   }
 }

@@ -1,13 +1,15 @@
 /**
- * Leased rate points (docs/limits.md, "Leases"). With Redis, a subject whose window has a large
- * budget takes its points in blocks instead of one Redis round trip per call: a block is a share
- * of the budget (`gateway.redis.leaseFraction`, at most {@link MAX_LEASE} points), counted in
- * Redis at once and spent from this process's memory until it runs out or the window ends.
+ * Leased rate points (docs/limits.md, "Leases"). A subject whose window has a large budget takes
+ * its points in blocks instead of one count per call: a block is a share of the budget
+ * (`gateway.limits.leaseFraction`, at most {@link MAX_LEASE} points), counted by the limiter at
+ * once (in Redis: one round trip) and spent from this process's memory until it runs out or the
+ * window ends.
  *
- * Every point a call spends was counted in Redis first, so replicas together never admit past a
- * budget. What a replica still holds when a window ends is lost to that window: the limit is at
- * most one block per replica stricter than configured. Concurrent calls that find the block spent
- * wait for one request for the next, not one each.
+ * Every point a call spends was counted first, so replicas together never admit past a budget.
+ * In memory that is exact: this process holds every block, so the window is refused only once
+ * all its points are spent. With Redis, what a replica still holds when a window ends is lost to
+ * that window: the limit is at most one block per replica stricter than configured. Concurrent
+ * calls that find the block spent wait for one request for the next, not one each.
  */
 import type { RateCheck } from './rate-counters.ts';
 
@@ -71,6 +73,22 @@ export class RateLeases {
       break;
     }
     return this.#ask(id, check, size);
+  }
+
+  /**
+   * Spends one point of each of `ids`' blocks, if every one has a point left in a window that has
+   * not ended and no request out; else spends none and returns false (the caller asks, one by one).
+   */
+  trySpendAll(ids: readonly string[]): boolean {
+    const now = Date.now();
+    for (const id of ids) {
+      const lease = this.#leases.get(id);
+      if (lease === undefined || lease.asking !== undefined || lease.left <= 0 || lease.until <= now) {
+        return false;
+      }
+    }
+    for (const id of ids) (this.#leases.get(id) as Lease).left -= 1;
+    return true;
   }
 
   /** Gives every unspent point of a window that has not ended back to Redis (at close). */

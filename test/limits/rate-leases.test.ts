@@ -1,4 +1,4 @@
-/** RateLeases against a counting store in memory (a unit: the Redis side is redis-leases.test.ts). */
+/** RateLeases against a counting store in memory (a unit: the Redis side is leases.test.ts). */
 import { describe, expect, it } from 'vitest';
 import { leaseSize, MAX_LEASE, RateLeases, type LeaseStore } from '../../src/limits/rate-leases.ts';
 import type { RateCheck } from '../../src/limits/rate-counters.ts';

@@ -1,7 +1,8 @@
 /**
- * Leased blocks in Redis (docs/limits.md, "Leases"): two gateways on one Redis, each taking a
- * share of a budget at once, admit together exactly what the budget allows, never more; the 80%
- * alert fires once across them; a closing gateway gives its unspent points back.
+ * Leased blocks (docs/limits.md, "Leases"): in memory, blocks are exact; two gateways on one
+ * Redis, each taking a share of a budget at once, admit together exactly what the budget allows,
+ * never more; the 80% alert fires once across them; a closing gateway gives its unspent points
+ * back.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, connectHttpClient, startHttpGateway, stopHttpGateways } from '../http/http-harness.ts';
@@ -48,13 +49,29 @@ async function drain(
   return { passed, refusals };
 }
 
+describe('leased blocks in memory', () => {
+  it("spend a key's rate exactly: the budget passes, then every call is refused", async () => {
+    // 400 a minute: blocks of 4, counted in this process.
+    const { config, keys } = limitedConfig({ rateLimits: { perKey: { perMinute: 400 } } });
+    const one = await startHttpGateway(config);
+    const { client: a } = await connectHttpClient(one, bearer(keys.a1));
+    const { client: b } = await connectHttpClient(one, bearer(keys.a1));
+    const { passed, refusals } = await drain([a, b], 1_000);
+    expect((passed[0] as number) + (passed[1] as number) + 2).toBe(400);
+    expect(refusals.map((refusal) => refusal.data)).toEqual([
+      expect.objectContaining({ scope: 'key', limit: 400, window: 'perMinute' }),
+      expect.objectContaining({ scope: 'key', limit: 400, window: 'perMinute' }),
+    ]);
+  });
+});
+
 describe('leased blocks in Redis', () => {
   it("two gateways take a key's rate in blocks and together admit exactly its budget", async () => {
     const { prefix: keyPrefix, redis } = prefix();
     // 400 a minute, leaseFraction 0.01: blocks of 4.
     const { config, keys } = limitedConfig(
       { rateLimits: { perKey: { perMinute: 400 } } },
-      { redis: { url: REDIS_URL, keyPrefix, leaseFraction: 0.01 } },
+      { redis: { url: REDIS_URL, keyPrefix }, limits: { leaseFraction: 0.01 } },
     );
     const one = await startHttpGateway(config);
     const two = await startHttpGateway(config);
@@ -97,7 +114,7 @@ describe('leased blocks in Redis', () => {
     // 600 calls a month, leaseFraction 0.01: blocks of 6.
     const { config, keys } = limitedConfig(
       { quota: { monthlyCalls: 600 } },
-      { redis: { url: REDIS_URL, keyPrefix, leaseFraction: 0.01 } },
+      { redis: { url: REDIS_URL, keyPrefix }, limits: { leaseFraction: 0.01 } },
     );
     const [logOne, logTwo] = [capturedLog(), capturedLog()];
     const one = await startHttpGateway(config, { log: logOne.log });
@@ -130,7 +147,7 @@ describe('leased blocks in Redis', () => {
     const { prefix: keyPrefix, redis } = prefix();
     const { config, keys } = limitedConfig(
       { rateLimits: { perKey: { perMinute: 1_000 } } },
-      { redis: { url: REDIS_URL, keyPrefix, leaseFraction: 0 } },
+      { redis: { url: REDIS_URL, keyPrefix }, limits: { leaseFraction: 0 } },
     );
     const one = await startHttpGateway(config);
     const { client } = await connectHttpClient(one, bearer(keys.a1));
