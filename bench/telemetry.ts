@@ -12,6 +12,8 @@
  * in a process of its own, by the CPU it spends per call: the least disturbed by other work on a
  * shared machine, since CPU time is not the wall time others take.
  *
+ * Both modes send a new text in each call's arguments unless `--arguments fixed` (see below).
+ *
  * `--core` also has an arm with the SDK started and every trace dropped (`always_off`), the
  * sampling-independent cost alone. Its calls send a new text each time (`--arguments unique`,
  * the default) so that no arm's results repeat: the echo fixture returns the request's `_meta`,
@@ -19,7 +21,7 @@
  * (`--arguments fixed`) the off arm's results were answered from the output guard's scan cache
  * while every traced one was scanned anew, a cost that came from the fixture, not from tracing.
  *
- *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000]
+ *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000] [--arguments unique|fixed]
  *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000] [--arguments unique|fixed]
  */
 import { execFileSync } from 'node:child_process';
@@ -144,6 +146,9 @@ async function main(): Promise<void> {
       machineFacts([
         `other work on the machine before the run: ${quiet.cores.toFixed(2)} cores busy (waited ${quiet.waitedS} s for < 0.3)`,
         `${rounds} rounds of ${measureMs} ms (after 1 s warm-up) per arm and concurrency, arms in turn; medians reported`,
+        values.arguments === 'fixed'
+          ? 'the same arguments in every call'
+          : "a new text in each call's arguments",
       ]).join('\n'),
     );
     for (const arm of ARMS) running.push(await start(arm));
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
             warmupMs: 1_000,
             measureMs,
             maxCallsPerClient: 500_000,
+            uniqueArguments: values.arguments !== 'fixed',
           });
           const calls = Math.max(1, result.calls - result.errors);
           push(entry.rates, concurrency, rate(result));
