@@ -12,8 +12,17 @@
  * in a process of its own, by the CPU it spends per call: the least disturbed by other work on a
  * shared machine, since CPU time is not the wall time others take.
  *
- *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000]
- *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000]
+ * Both modes send a new text in each call's arguments unless `--arguments fixed` (see below).
+ *
+ * `--core` also has an arm with the SDK started and every trace dropped (`always_off`), the
+ * sampling-independent cost alone. Its calls send a new text each time (`--arguments unique`,
+ * the default) so that no arm's results repeat: the echo fixture returns the request's `_meta`,
+ * which tracing gives a fresh traceparent per call, and with the same arguments every call
+ * (`--arguments fixed`) the off arm's results were answered from the output guard's scan cache
+ * while every traced one was scanned anew, a cost that came from the fixture, not from tracing.
+ *
+ *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000] [--arguments unique|fixed]
+ *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000] [--arguments unique|fixed]
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -116,11 +125,12 @@ async function main(): Promise<void> {
       'measure-ms': { type: 'string', default: '3000' },
       core: { type: 'boolean', default: false },
       calls: { type: 'string', default: '20000' },
+      arguments: { type: 'string', default: 'unique' },
     },
   });
   const rounds = Number(values.rounds);
   if (values.core) {
-    core(rounds, Number(values.calls));
+    core(rounds, Number(values.calls), values.arguments === 'fixed' ? 'fixed' : 'unique');
     return;
   }
   const measureMs = Number(values['measure-ms']);
@@ -136,6 +146,9 @@ async function main(): Promise<void> {
       machineFacts([
         `other work on the machine before the run: ${quiet.cores.toFixed(2)} cores busy (waited ${quiet.waitedS} s for < 0.3)`,
         `${rounds} rounds of ${measureMs} ms (after 1 s warm-up) per arm and concurrency, arms in turn; medians reported`,
+        values.arguments === 'fixed'
+          ? 'the same arguments in every call'
+          : "a new text in each call's arguments",
       ]).join('\n'),
     );
     for (const arm of ARMS) running.push(await start(arm));
@@ -152,6 +165,7 @@ async function main(): Promise<void> {
             warmupMs: 1_000,
             measureMs,
             maxCallsPerClient: 500_000,
+            uniqueArguments: values.arguments !== 'fixed',
           });
           const calls = Math.max(1, result.calls - result.errors);
           push(entry.rates, concurrency, rate(result));
@@ -216,25 +230,26 @@ async function exported(running: readonly Running[]): Promise<void> {
 }
 
 const CORE_ARM = fileURLToPath(new URL('./telemetry/core-arm.ts', import.meta.url));
-const CORE_ARMS = ['off', 'metrics', 'tracing', 'sampled'] as const;
+const CORE_ARMS = ['off', 'metrics', 'unsampled', 'sampled', 'tracing'] as const;
 const CORE_NAMES: Record<(typeof CORE_ARMS)[number], string> = {
   off: 'off',
   metrics: 'metrics',
-  tracing: ON,
+  unsampled: 'metrics + tracing 0%',
   sampled: 'metrics + tracing 10%',
+  tracing: ON,
 };
 
 /** The core in-process, each arm a fresh process, arms in turn; min and median CPU per call. */
-function core(rounds: number, calls: number): void {
+function core(rounds: number, calls: number, args: 'unique' | 'fixed'): void {
   console.log(
     machineFacts([
-      `core in-process, ${calls} tools/call echo at concurrency 10 per run, ${rounds} rounds, arms in turn`,
+      `core in-process, ${calls} tools/call echo at concurrency 10 per run (${args} arguments), ${rounds} rounds, arms in turn`,
     ]).join('\n'),
   );
   const runs = new Map<string, { cpu: number; rate: number; spans: number }[]>();
   for (let round = 0; round < rounds; round++) {
     for (const arm of round % 2 === 0 ? CORE_ARMS : [...CORE_ARMS].reverse()) {
-      const out = execFileSync(process.execPath, [CORE_ARM, arm, String(calls)], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [CORE_ARM, arm, String(calls), args], { encoding: 'utf8' });
       const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as {
         callsPerSecond: number;
         cpuMicrosPerCall: number;

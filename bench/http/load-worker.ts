@@ -18,6 +18,8 @@ export type Task =
       readonly url: string;
       readonly tool: string;
       readonly root: number;
+      /** A different text in each call's arguments, so that no two results are the same. */
+      readonly uniqueArguments?: boolean;
     } & Window)
   | ({ readonly op: 'loop-stdio'; readonly command: string; readonly args: readonly string[] } & Window);
 
@@ -186,9 +188,12 @@ async function loopHttp(task: Extract<Task, { op: 'loop-http' }>): Promise<LoopR
     sessions.push(await openSession(to));
   });
   let children: number[] = [];
+  let sent = 0;
+  const args = (): Record<string, unknown> =>
+    task.uniqueArguments === true ? { text: `${ARGUMENTS.text} ${sent++}` } : ARGUMENTS;
   const call = (sessionId: string | undefined) => async (): Promise<boolean> =>
     succeeded(
-      await send(to, { method: 'tools/call', params: { name: task.tool, arguments: ARGUMENTS } }, sessionId),
+      await send(to, { method: 'tools/call', params: { name: task.tool, arguments: args() } }, sessionId),
     );
   try {
     return await closedLoop(

@@ -5,7 +5,14 @@
  * client together: no HTTP, no load-generator thread, so the difference between arms is what the
  * arm adds). Prints one JSON line.
  *
- *   node bench/telemetry/core-arm.ts <off|metrics|tracing|sampled> <calls>
+ * `fixed` sends the same arguments every call; `unique` a different text each call. It matters
+ * because the echo fixture returns the request's `_meta`, and with tracing on that holds a fresh
+ * `traceparent` per call: with fixed arguments the off arm's results repeat (and the output
+ * guard answers them from its scan cache) while every traced result is new and scanned in full,
+ * a cost of the fixture echoing `_meta`, not of tracing. With unique arguments every arm's
+ * results are new, as real tool results mostly are.
+ *
+ *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing> <calls> [fixed|unique]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -20,22 +27,23 @@ import { startSpanSink } from './span-sink.ts';
 
 const arm = process.argv[2] ?? 'off';
 const calls = Number(process.argv[3] ?? 20_000);
+const unique = process.argv[4] === 'unique';
+const SAMPLERS: Record<string, Record<string, string>> = {
+  unsampled: { OTEL_TRACES_SAMPLER: 'always_off' },
+  sampled: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+};
+const traced = arm === 'tracing' || arm in SAMPLERS;
 const sink = await startSpanSink();
 const env = {
   OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
   OTEL_BSP_SCHEDULE_DELAY: '200',
   OTEL_BSP_MAX_QUEUE_SIZE: '100000',
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
-  ...(arm === 'sampled'
-    ? { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }
-    : {}),
+  ...SAMPLERS[arm],
 };
 // The SDK reads its settings from the process environment.
-if (arm === 'tracing' || arm === 'sampled') Object.assign(process.env, env);
-const tracing =
-  arm === 'tracing' || arm === 'sampled'
-    ? startTracing(env, { version: 'bench', log: silentLogger() })
-    : undefined;
+if (traced) Object.assign(process.env, env);
+const tracing = traced ? startTracing(env, { version: 'bench', log: silentLogger() }) : undefined;
 const config = ConfigSchema.parse({
   gateway: { processIsolation: 'none', metrics: { enabled: arm !== 'off' }, logs: { calls: 'off' } },
   servers: {
@@ -54,11 +62,15 @@ await bindTransport(session, serverSide, gateway.log);
 const client = new Client({ name: 'bench', version: '1' });
 await client.connect(clientSide);
 
+let sent = 0;
 async function run(count: number): Promise<void> {
   let left = count;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
-      while (left-- > 0) await client.callTool({ name: 'fx__echo', arguments: { text: 'x' } });
+      while (left-- > 0) {
+        const text = unique ? `x${sent++}` : 'x';
+        await client.callTool({ name: 'fx__echo', arguments: { text } });
+      }
     }),
   );
 }

@@ -29,6 +29,7 @@ import type { AuditOutcome } from '../audit/audit-record.ts';
 import { findContext } from '../guard/call-context.ts';
 import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
 import { LIST_METHODS } from '../router/router.ts';
+import type { CallTrace } from './call-log.ts';
 import type { CallEnding } from './call-outcome.ts';
 import { ATTR } from './mcp-attributes.ts';
 import { extractFromMeta, injectIntoMeta } from './trace-context.ts';
@@ -44,46 +45,66 @@ export const POOL_WAIT_SPAN_MS = 1;
 /** Where a stage does its work: before it calls `next`, on the reply after, or (for this call) not at all. */
 export type StagePhase = 'before' | 'after' | 'none';
 
-export type CallSpan = {
-  readonly traceId: string;
-  readonly spanId: string;
-  end(outcome: AuditOutcome, ending: CallEnding): void;
+/** The end of a call's request span, with what became of the call. */
+export type EndCallSpan = (outcome: AuditOutcome, ending: CallEnding) => void;
+
+/** What the stage spans and the audit record need of a call that began a request span. */
+type Traced = {
+  readonly trace: CallTrace;
+  /** The request span's context, the parent of the stage and upstream spans; only if sampled. */
+  readonly context?: Context;
 };
+
+const NOT_RECORDED: EndCallSpan = () => undefined;
 
 export class CallSpans {
   readonly #tracer: Tracer;
-  readonly #contexts = new WeakMap<Call, Context>();
+  readonly #calls = new WeakMap<Call, Traced>();
 
   constructor(tracer: Tracer) {
     this.#tracer = tracer;
   }
 
-  /** Starts the request span of a call that enters the pipeline. */
-  begin(call: Call): CallSpan {
+  /**
+   * Starts the request span of a call that enters the pipeline. The sampler sees the span's name,
+   * kind, parent and the attributes it might decide by (the method and the tool or prompt); the
+   * rest are built only for a span that is recorded, so an unsampled call costs the sampling
+   * decision, its ids and the traceparent for the child, and nothing else.
+   */
+  begin(call: Call): EndCallSpan {
     const parent = extractFromMeta(call.params);
     const span = this.#tracer.startSpan(
       call.method,
-      { kind: SpanKind.SERVER, attributes: requestAttributes(call), startTime: call.startedAt },
+      { kind: SpanKind.SERVER, attributes: samplingAttributes(call), startTime: call.startedAt },
       parent,
     );
-    const context = trace.setSpan(parent, span);
+    const { traceId, spanId } = span.spanContext();
     const callContext = findContext(call);
-    if (span.isRecording()) {
-      this.#contexts.set(call, context);
-      if (callContext)
-        callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
-    } else if (callContext) {
+    if (!span.isRecording()) {
+      this.#calls.set(call, { trace: { traceId, spanId } });
       // Not sampled: no child spans, but the child still hears of the trace (flagged unsampled),
       // so a server that traces keeps to the same decision.
-      callContext.onUpstream = (routed) => {
-        routed.params = injectIntoMeta(routed.params, context);
-        return undefined;
-      };
+      if (callContext) {
+        callContext.onUpstream = (routed) => {
+          routed.params = injectIntoMeta(routed.params, trace.setSpan(parent, span));
+          return undefined;
+        };
+      }
+      return NOT_RECORDED;
     }
-    const { traceId, spanId } = span.spanContext();
+    span.setAttributes(requestAttributes(call));
+    const context = trace.setSpan(parent, span);
+    this.#calls.set(call, { trace: { traceId, spanId }, context });
+    if (callContext)
+      callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
     // The name as the client asked for it (routing replaces it with the server's bare name).
     const asked = typeof call.params.name === 'string' ? call.params.name : undefined;
-    return { traceId, spanId, end: (outcome, ending) => endRequest(span, call, asked, outcome, ending) };
+    return (outcome, ending) => endRequest(span, call, asked, outcome, ending);
+  }
+
+  /** The trace and request span of a call this began, for its audit record and log line. */
+  traceOf(call: Call): CallTrace | undefined {
+    return this.#calls.get(call)?.trace;
   }
 
   /** A stage whose own work gets a span of its own under the call's request span (if it is sampled). */
@@ -91,7 +112,7 @@ export class CallSpans {
     return {
       name: stage.name,
       handle: (call, next) => {
-        const parent = this.#contexts.get(call);
+        const parent = this.#calls.get(call)?.context;
         const where = phase(call);
         if (parent === undefined || where === 'none') return stage.handle(call, next);
         return where === 'before'
@@ -168,9 +189,21 @@ export class CallSpans {
   }
 }
 
+/** What a sampler is given to decide by: the method, and the tool or prompt it names. */
+function samplingAttributes(call: Call): Attributes {
+  const name = call.params.name;
+  if (typeof name === 'string') {
+    if (call.method === 'tools/call')
+      return { [ATTR.mcpMethodName]: call.method, [ATTR.genAiToolName]: text(name) };
+    if (call.method === 'prompts/get')
+      return { [ATTR.mcpMethodName]: call.method, [ATTR.genAiPromptName]: text(name) };
+  }
+  return { [ATTR.mcpMethodName]: call.method };
+}
+
+/** The rest of a recorded request span's attributes (samplingAttributes has the others). */
 function requestAttributes(call: Call): Attributes {
   const attributes: Attributes = {
-    [ATTR.mcpMethodName]: call.method,
     [ATTR.mcpSessionId]: call.session.key,
     [ATTR.jsonrpcRequestId]: text(String(call.id)),
     [ATTR.tenant]: call.session.principal.tenantId,
@@ -178,13 +211,8 @@ function requestAttributes(call: Call): Attributes {
     [ATTR.face]: call.session.face,
     [ATTR.networkTransport]: call.session.face === 'stdio' ? 'pipe' : 'tcp',
   };
-  const name = call.params.name;
-  if (call.method === 'tools/call' && typeof name === 'string') {
-    attributes[ATTR.genAiToolName] = text(name);
+  if (call.method === 'tools/call' && typeof call.params.name === 'string')
     attributes[ATTR.genAiOperationName] = 'execute_tool';
-  }
-  if (call.method === 'prompts/get' && typeof name === 'string')
-    attributes[ATTR.genAiPromptName] = text(name);
   const uri = call.params.uri;
   if (typeof uri === 'string') attributes[ATTR.mcpResourceUri] = text(uri);
   return attributes;

@@ -15,7 +15,7 @@ import type { Logger } from '../log.ts';
 import { callLogFields, type CallTrace } from './call-log.ts';
 import type { CallMetrics } from './call-metrics.ts';
 import { callOutcome, type CallEnding } from './call-outcome.ts';
-import { CallSpans, policyPhase, POLICY_SPAN, type CallSpan, type StagePhase } from './call-spans.ts';
+import { CallSpans, policyPhase, POLICY_SPAN, type EndCallSpan, type StagePhase } from './call-spans.ts';
 import type { LogsSettings } from './telemetry-schema.ts';
 import { traceIdFromMeta } from './trace-context.ts';
 
@@ -75,43 +75,49 @@ export class CallTelemetry {
 
   /** The trace a call belongs to, for its audit record: its span's, else the client's traceparent. */
   traceIdOf(call: Call): string | undefined {
-    return this.#traces.get(call)?.traceId ?? traceIdFromMeta(call.params);
+    return this.#traceOf(call)?.traceId ?? traceIdFromMeta(call.params);
+  }
+
+  #traceOf(call: Call): CallTrace | undefined {
+    return this.#spans ? this.#spans.traceOf(call) : this.#traces.get(call);
   }
 
   async #handle(call: Call, next: Next): Promise<Reply> {
-    const span = this.#begin(call);
+    const endSpan = this.#begin(call);
     let ending: CallEnding;
     try {
       ending = { reply: await next(call) };
     } catch (thrown) {
       ending = { thrown };
     }
-    this.#end(call, span, ending);
+    this.#end(call, endSpan, ending);
     if ('thrown' in ending) throw ending.thrown;
     return ending.reply;
   }
 
-  #begin(call: Call): CallSpan | undefined {
+  #begin(call: Call): EndCallSpan | undefined {
     try {
-      const span = this.#spans?.begin(call);
-      const traceId = span?.traceId ?? traceIdFromMeta(call.params);
-      if (traceId !== undefined)
-        this.#traces.set(call, span ? { traceId, spanId: span.spanId } : { traceId });
-      return span;
+      if (this.#spans) return this.#spans.begin(call);
+      // No tracing: the call log still carries the client's trace id, if it sent one.
+      if (this.#level) {
+        const traceId = traceIdFromMeta(call.params);
+        if (traceId !== undefined) this.#traces.set(call, { traceId });
+      }
+      return undefined;
     } catch (error) {
       this.#recordingFailed(error);
       return undefined;
     }
   }
 
-  #end(call: Call, span: CallSpan | undefined, ending: CallEnding): void {
+  #end(call: Call, endSpan: EndCallSpan | undefined, ending: CallEnding): void {
     try {
       const latencyMs = performance.now() - call.startedAt;
       const outcome = callOutcome(call, ending);
       this.#metrics?.record(call, outcome, latencyMs);
-      span?.end(outcome, ending);
+      endSpan?.(outcome, ending);
       if (this.#level)
-        this.#callLog[this.#level](callLogFields(call, outcome, latencyMs, this.#traces.get(call)), 'call');
+        this.#callLog[this.#level](callLogFields(call, outcome, latencyMs, this.#traceOf(call)), 'call');
     } catch (error) {
       this.#recordingFailed(error);
     }
