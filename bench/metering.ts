@@ -88,6 +88,14 @@ console.log(
 console.log(
   `on   ${onRate.toFixed(0).padStart(16)}  ${(onRate / offRate).toFixed(3)}  ${onCpu.toFixed(1).padStart(20)}  ${(onCpu / offCpu).toFixed(3)}  ${onThread.toFixed(1).padStart(19)}  ${(onThread / offThread).toFixed(3)}`,
 );
+// Each round's two arms ran back to back, so their ratio is the least touched by the machine's
+// load drifting between rounds.
+const paired = median(
+  (runs.get('on') ?? []).map(
+    (on, round) => on.callsPerSecond / ((runs.get('off') ?? [])[round]?.callsPerSecond ?? NaN),
+  ),
+);
+console.log(`on/off calls/s within a round (median of the rounds): ${paired.toFixed(3)}`);
 const ratio = Math.max(onRate / offRate, offCpu / onCpu);
 console.log(
   `target: on ≥ ${TARGET} × off in calls/s: ${onRate / offRate >= TARGET ? 'met' : 'MISSED'} by throughput, ${offCpu / onCpu >= TARGET ? 'met' : 'MISSED'} by CPU per call (best ${ratio.toFixed(3)})`,

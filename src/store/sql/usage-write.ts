@@ -47,14 +47,15 @@ function checkEvent(event: UsageEvent): void {
   checkOneOf(event.kind, USAGE_KINDS, 'kind');
   if (!CANONICAL.test(event.ts) || Number.isNaN(Date.parse(event.ts)))
     throw invalid('ts must be an ISO 8601 time in UTC');
-  for (const [field, value] of [
-    ['latencyMs', event.latencyMs],
-    ['bytesIn', event.bytesIn],
-    ['bytesOut', event.bytesOut],
-    ['cost', event.cost],
-  ] as const) {
-    if (!Number.isFinite(value) || value < 0) throw invalid(`${field} must be a non-negative number`);
-  }
+  // One check per field, not a list of pairs per event: the gateway checks every event it writes.
+  checkAmount('latencyMs', event.latencyMs);
+  checkAmount('bytesIn', event.bytesIn);
+  checkAmount('bytesOut', event.bytesOut);
+  checkAmount('cost', event.cost);
+}
+
+function checkAmount(field: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) throw invalid(`${field} must be a non-negative number`);
 }
 
 function checkCharge(charge: CostCharge): void {
