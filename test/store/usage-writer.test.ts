@@ -150,4 +150,12 @@ describe('usage writes of a SQLite file store, on the writer thread', () => {
     }
     await expect(writer.write([event(3)], [])).rejects.toThrow(/closed/);
   });
+
+  it('a batch that cannot be copied to the thread fails alone, and the next one is written', async () => {
+    const { store } = await open();
+    const odd = { ...event(1), tool: 'search', status: 'ok', extra: () => 'not data' } as UsageEvent;
+    await expect(store.usage.record([odd])).rejects.toThrow(/could not be cloned/);
+    await store.usage.record([event(2)]);
+    expect(await store.usage.events('acme', DAY.since, DAY.until)).toHaveLength(1);
+  });
 });

@@ -63,10 +63,16 @@ export class SqliteUsageWriter {
     const worker = (this.#worker ??= this.#start());
     const id = ++this.#next;
     const written = new Promise<void>((resolve, reject) => {
+      try {
+        worker.postMessage({ type: 'write', id, events, charges } satisfies UsageWriterRequest);
+      } catch (error) {
+        // A record that cannot be copied to the thread (not plain data): this batch fails alone.
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
       this.#pending.set(id, { resolve, reject });
       // Held open only while a batch is out, so an idle writer never keeps the process alive.
       worker.ref();
-      worker.postMessage({ type: 'write', id, events, charges } satisfies UsageWriterRequest);
     });
     const forget = () => void this.#out.delete(written);
     this.#out.add(written);
