@@ -3,7 +3,8 @@
  * SQLite store in a temporary file, the SDK client over an in-memory transport, `calls`
  * tools/call echo at concurrency 10; metering on (every call an event, written in batches, CPU
  * sampled every second) or off. Prints one JSON line: calls/s, this process's CPU per call
- * (gateway, store writes and client together), and the events written.
+ * (gateway, store writes and client together), the main thread's alone (the event loop that
+ * serves the calls; a SQLite store writes usage on a thread of its own), and the events written.
  *
  *   node bench/metering/arm.ts <on|off> <calls>
  */
@@ -59,10 +60,12 @@ async function run(count: number): Promise<void> {
 
 await run(2_000);
 const cpu = process.cpuUsage();
+const threadCpu = process.threadCpuUsage();
 const started = performance.now();
 await run(calls);
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpu);
+const usedByThread = process.threadCpuUsage(threadCpu);
 await client.close();
 const stats = gateway.meter?.stats();
 await gateway.close();
@@ -74,6 +77,7 @@ console.log(
     arm,
     callsPerSecond: calls / seconds,
     cpuMicrosPerCall: (used.user + used.system) / calls,
+    threadCpuMicrosPerCall: (usedByThread.user + usedByThread.system) / calls,
     written,
     droppedDuringRun: stats?.dropped ?? 0,
   }),

@@ -58,8 +58,13 @@ export type CostTotals = {
   readonly unattributedCpuSeconds: number;
 };
 
+/** One field of a payer's key: its length first, so that no two payers share a key. */
+function keyPart(value: string | undefined): string {
+  return value === undefined ? '-' : `${value.length}:${value}`;
+}
+
 function payerKey(payer: Payer): string {
-  return JSON.stringify([payer.tenantId, payer.server, payer.tool, payer.apiKeyId, payer.projectId]);
+  return `${keyPart(payer.tenantId)}${keyPart(payer.server)}${keyPart(payer.tool)}${keyPart(payer.apiKeyId)}${keyPart(payer.projectId)}`;
 }
 
 export class CostLedger {

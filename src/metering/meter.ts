@@ -11,7 +11,7 @@ import { CostLedger, type ProcessReading } from './cost-ledger.ts';
 import type { CostWeights, MeteringSettings } from './metering-schema.ts';
 import { treeCpuSeconds } from './process-cpu.ts';
 import { UsageBuffer, type UsageBufferStats } from './usage-buffer.ts';
-import { apiKeyIdOf, byteSize, statusCodeOf, usageEventOf } from './usage-event.ts';
+import { apiKeyIdOf, byteSize, isoNow, statusCodeOf, usageEventOf } from './usage-event.ts';
 
 export type MeterOptions = {
   readonly settings: MeteringSettings;
@@ -94,7 +94,7 @@ export class Meter {
       const projectId = apiKeyId === undefined ? undefined : this.#options.projectOf(apiKeyId);
       const status = asked.ok ? 'ok' : 'client-error';
       this.#buffer.add({
-        ts: new Date().toISOString(),
+        ts: isoNow(),
         tenantId: asked.tenantId,
         ...(projectId ? { projectId } : {}),
         ...(apiKeyId === undefined ? {} : { apiKeyId }),

@@ -9,8 +9,9 @@ import { migrate } from './migrations/migrator.ts';
 import { openPostgresDatabase } from './postgres/postgres-database.ts';
 import type { MasterKeyRing } from './secrets/master-keys.ts';
 import { openSqliteDatabase } from './sqlite/sqlite-database.ts';
+import { SqliteUsageWriter } from './sqlite/usage-writer.ts';
 import type { Database } from './sql/database.ts';
-import { createSqlStore } from './sql/sql-store.ts';
+import { createSqlStore, type SqlStoreOptions } from './sql/sql-store.ts';
 import type { Store } from './store.ts';
 import { isSchemaName, parseStoreUrl } from './store-url.ts';
 import { invalid } from './validate.ts';
@@ -48,6 +49,13 @@ async function openDatabase(url: string, options: OpenStoreOptions): Promise<Dat
   });
 }
 
+/** A SQLite file's usage batches go to a thread of their own, off the gateway's event loop. */
+function usageWriterFor(url: string): Pick<SqlStoreOptions, 'usageWriter'> {
+  const location = parseStoreUrl(url);
+  if (location.backend !== 'sqlite' || location.path === ':memory:') return {};
+  return { usageWriter: new SqliteUsageWriter(location.path, location.display) };
+}
+
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const now = options.now ?? (() => new Date());
   const db = await openDatabase(url, options);
@@ -60,6 +68,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       onBackgroundError: options.onBackgroundError ?? (() => {}),
       schemaVersion: result.to,
       migrationsApplied: result.applied,
+      ...usageWriterFor(url),
     });
   } catch (error) {
     await db.close();

@@ -56,6 +56,29 @@ describe('cost attribution', () => {
     expect(charges).toEqual([expect.objectContaining({ tool: 'search', apiKeyId: 'k1', cpuUs: 1_000_000 })]);
   });
 
+  it('payers whose names would run together stay apart: a tool named like a key is not that key', () => {
+    const t = ledger([{ pid: 1, server: 'kb', mode: 'tenant', tenantId: 'acme', startedAt: 0 }]);
+    t.ledger.sample();
+    const byTool = t.ledger.begin(1, { tenantId: 'acme', server: 'kb', tool: 'k1' });
+    const byKey = t.ledger.begin(1, { tenantId: 'acme', server: 'kb', apiKeyId: 'k1' });
+    const joined = t.ledger.begin(1, { tenantId: 'acme', server: 'kb', tool: '1:k', apiKeyId: '1' });
+    t.advance(1000);
+    byTool();
+    byKey();
+    joined();
+    t.setCpu(1, 0.3);
+    const charges = t.ledger.sample();
+    expect(charges).toHaveLength(3);
+    expect(charges).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ tool: 'k1', cpuUs: 100_000 }),
+        expect.objectContaining({ apiKeyId: 'k1', cpuUs: 100_000 }),
+        expect.objectContaining({ tool: '1:k', apiKeyId: '1', cpuUs: 100_000 }),
+      ]),
+    );
+    expect(charges.find((charge) => charge.tool === 'k1')).not.toHaveProperty('apiKeyId');
+  });
+
   it("a shared process is split by each tenant's share of the in-flight time", () => {
     const t = ledger([{ pid: 7, server: 'shared', mode: 'shared', tenantId: undefined, startedAt: 0 }]);
     t.setCpu(7, 0.5);

@@ -21,7 +21,7 @@ import { createServerConfigs } from './server-configs-sql.ts';
 import { createStoreContext } from './store-context.ts';
 import { createTenants } from './tenants-sql.ts';
 import { createToolPins } from './tool-pins-sql.ts';
-import { createUsage } from './usage-sql.ts';
+import { createUsage, type UsageWriter } from './usage-sql.ts';
 import { createVersionWatch } from './version-watch.ts';
 
 export type SqlStoreOptions = {
@@ -31,6 +31,11 @@ export type SqlStoreOptions = {
   readonly onBackgroundError: (error: unknown) => void;
   readonly schemaVersion: number;
   readonly migrationsApplied: readonly number[];
+  /** Writes usage batches somewhere other than `db`'s connection (a SQLite file's writer thread). */
+  readonly usageWriter?: {
+    write: UsageWriter;
+    close(): Promise<void>;
+  };
 };
 
 export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
@@ -53,6 +58,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     now: options.now,
     committed: (version) => watch.committed(version),
   });
+  const usageWriter = options.usageWriter;
   let closing: Promise<void> | undefined;
 
   return {
@@ -66,7 +72,7 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     baselines: createBaselines(ctx),
     pins: createToolPins(ctx),
     audit: createAuditRecords(ctx),
-    usage: createUsage(ctx),
+    usage: createUsage(ctx, usageWriter && ((events, charges) => usageWriter.write(events, charges))),
     billing: createBilling(ctx),
     limits: createLimits(ctx),
     retention: createRetention(ctx),
@@ -84,7 +90,11 @@ export function createSqlStore(db: Database, options: SqlStoreOptions): Store {
     version,
     watch: (listener) => watch.watch(listener),
     close() {
-      closing ??= watch.close().then(() => db.close());
+      // The writer first: the batches it has out commit before the file closes.
+      closing ??= watch
+        .close()
+        .then(() => usageWriter?.close())
+        .then(() => db.close());
       return closing;
     },
   };

@@ -1,8 +1,9 @@
 /**
  * Usage events and their hourly and daily rollups (migration 005). The gateway writes them in
  * batches off its hot path: one platform transaction per batch, since a batch spans tenants (like
- * `apiKeys.recordUse`). Not admin changes: writing neither logs nor bumps the version. Reads are
- * in the tenant's own scope.
+ * `apiKeys.recordUse`), on the store's connection or, for a SQLite file, on a thread of its own
+ * (sqlite/usage-writer.ts). Not admin changes: writing neither logs nor bumps the version. Reads
+ * are in the tenant's own scope.
  */
 import type {
   CostCharge,
@@ -12,15 +13,13 @@ import type {
   UsageRow,
   UsageTotals,
 } from '../usage-records.ts';
-import { USAGE_GROUPINGS, USAGE_KINDS } from '../usage-records.ts';
+import { USAGE_GROUPINGS } from '../usage-records.ts';
 import { checkOneOf, checkTenantId, checkTime, invalid } from '../validate.ts';
-import type { Row, Sql, SqlParam } from './database.ts';
+import type { Row } from './database.ts';
 import { integer, text, time } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
+import { checkUsageBatch, writeUsageBatch } from './usage-write.ts';
 
-/** Most events and charges in one write; the gateway's batches are far smaller. */
-const MAX_BATCH = 10_000;
-const MAX_TEXT = 512;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -40,153 +39,9 @@ export type Usage = {
 
 export type UsageQuery = { readonly since: string; readonly until: string; readonly groupBy: UsageGroupBy };
 
-type Bucket = {
-  tenantId: string;
-  at: string;
-  server: string;
-  tool: string;
-  key: string;
-  project: string;
-  calls: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
-  latencyUs: number;
-  cpuUs: number;
-  wallUs: number;
-  cost: number;
-};
-
-function floorTo(iso: string, unit: number, memo?: Map<number, string>): string {
+function floorTo(iso: string, unit: number): string {
   const ms = Date.parse(iso);
-  const floor = ms - (ms % unit);
-  let text = memo?.get(floor);
-  if (text === undefined) {
-    text = new Date(floor).toISOString();
-    memo?.set(floor, text);
-  }
-  return text;
-}
-
-function clip(value: string | undefined): string {
-  return value === undefined ? '' : value.slice(0, MAX_TEXT);
-}
-
-/** What `toISOString` writes; anything else goes through the full check (and is normalised). */
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-function checkEvent(event: UsageEvent): void {
-  checkTenantId(event.tenantId);
-  checkOneOf(event.kind, USAGE_KINDS, 'kind');
-  if (!CANONICAL.test(event.ts) || Number.isNaN(Date.parse(event.ts)))
-    throw invalid('ts must be an ISO 8601 time in UTC');
-  for (const [field, value] of [
-    ['latencyMs', event.latencyMs],
-    ['bytesIn', event.bytesIn],
-    ['bytesOut', event.bytesOut],
-    ['cost', event.cost],
-  ] as const) {
-    if (!Number.isFinite(value) || value < 0) throw invalid(`${field} must be a non-negative number`);
-  }
-}
-
-function checkCharge(charge: CostCharge): void {
-  checkTenantId(charge.tenantId);
-  checkTime(charge.at, 'at');
-  for (const value of [charge.cpuUs, charge.wallUs, charge.cost]) {
-    if (!Number.isFinite(value) || value < 0) throw invalid('a charge must be non-negative');
-  }
-}
-
-/** Adds one contribution to the buckets of its hour and its day. */
-function addTo(
-  buckets: Map<string, Bucket>,
-  unit: number,
-  base: Omit<Bucket, 'at'> & { ts: string },
-  memo: Map<number, string>,
-): void {
-  const at = floorTo(base.ts, unit, memo);
-  const id = `${base.tenantId}\u0000${at}\u0000${base.server}\u0000${base.tool}\u0000${base.key}\u0000${base.project}`;
-  const bucket = buckets.get(id);
-  if (!bucket) {
-    const { ts: _, ...rest } = base;
-    buckets.set(id, { ...rest, at });
-    return;
-  }
-  bucket.calls += base.calls;
-  bucket.errors += base.errors;
-  bucket.bytesIn += base.bytesIn;
-  bucket.bytesOut += base.bytesOut;
-  bucket.latencyUs += base.latencyUs;
-  bucket.cpuUs += base.cpuUs;
-  bucket.wallUs += base.wallUs;
-  bucket.cost += base.cost;
-}
-
-function upsert(table: 'usage_hourly' | 'usage_daily'): string {
-  const bucket = table === 'usage_hourly' ? 'hour' : 'day';
-  return `INSERT INTO ${table} (tenant_id, ${bucket}, server, tool, api_key_id, project_id,
-      calls, errors, bytes_in, bytes_out, latency_us, cpu_us, wall_us, cost)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-    ON CONFLICT (tenant_id, ${bucket}, server, tool, api_key_id, project_id) DO UPDATE SET
-      calls = ${table}.calls + excluded.calls,
-      errors = ${table}.errors + excluded.errors,
-      bytes_in = ${table}.bytes_in + excluded.bytes_in,
-      bytes_out = ${table}.bytes_out + excluded.bytes_out,
-      latency_us = ${table}.latency_us + excluded.latency_us,
-      cpu_us = ${table}.cpu_us + excluded.cpu_us,
-      wall_us = ${table}.wall_us + excluded.wall_us,
-      cost = ${table}.cost + excluded.cost`;
-}
-
-const EVENT_COLUMNS = `ts, tenant_id, project_id, api_key_id, principal, server,
-    kind, tool_name, latency_ms, status, status_code, bytes_in, bytes_out`;
-function eventParams(e: UsageEvent): SqlParam[] {
-  return [
-    // Checked by checkEvent already, and written by toISOString (the canonical form).
-    e.ts,
-    e.tenantId,
-    e.projectId ?? null,
-    e.apiKeyId ?? null,
-    clip(e.principal),
-    e.server ?? null,
-    e.kind,
-    e.tool === undefined ? null : clip(e.tool),
-    e.latencyMs,
-    clip(e.status),
-    Math.trunc(e.statusCode),
-    Math.trunc(e.bytesIn),
-    Math.trunc(e.bytesOut),
-  ];
-}
-
-/** One statement per row: prepared once, it is cheaper in node:sqlite than one long multi-row INSERT. */
-async function insertEvents(sql: Sql, events: readonly UsageEvent[]): Promise<void> {
-  const statement = `INSERT INTO usage_events (${EVENT_COLUMNS})
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
-  for (const event of events) await sql.run(statement, eventParams(event));
-}
-
-async function writeBuckets(sql: Sql, table: 'usage_hourly' | 'usage_daily', buckets: Map<string, Bucket>) {
-  const statement = upsert(table);
-  for (const b of buckets.values()) {
-    await sql.run(statement, [
-      b.tenantId,
-      b.at,
-      b.server,
-      b.tool,
-      b.key,
-      b.project,
-      b.calls,
-      b.errors,
-      b.bytesIn,
-      b.bytesOut,
-      Math.round(b.latencyUs),
-      Math.round(b.cpuUs),
-      Math.round(b.wallUs),
-      b.cost,
-    ]);
-  }
+  return new Date(ms - (ms % unit)).toISOString();
 }
 
 function real(row: Row, column: string): number {
@@ -246,61 +101,17 @@ function add(into: Map<string, Omit<UsageRow, 'group'>>, group: string, row: Omi
   });
 }
 
-export function createUsage(ctx: StoreContext): Usage {
+/** Writes a checked, non-empty batch in a transaction of its own, elsewhere than `ctx` (a thread). */
+export type UsageWriter = (events: readonly UsageEvent[], charges: readonly CostCharge[]) => Promise<void>;
+
+/** The usage queries; `writer`, when given, writes the batches `record` has checked. */
+export function createUsage(ctx: StoreContext, writer?: UsageWriter): Usage {
   return {
     async record(events, charges = []) {
-      if (events.length + charges.length > MAX_BATCH)
-        throw invalid(`a batch holds at most ${MAX_BATCH} records`);
-      events.forEach(checkEvent);
-      charges.forEach(checkCharge);
+      checkUsageBatch(events, charges);
       if (events.length + charges.length === 0) return;
-      const hourly = new Map<string, Bucket>();
-      const daily = new Map<string, Bucket>();
-      const contributions = [
-        ...events.map((event) => ({
-          ts: event.ts,
-          tenantId: event.tenantId,
-          server: clip(event.server),
-          tool: clip(event.tool),
-          key: clip(event.apiKeyId),
-          project: clip(event.projectId),
-          calls: 1,
-          errors: event.statusCode >= 400 || event.status === 'tool-error' ? 1 : 0,
-          bytesIn: event.bytesIn,
-          bytesOut: event.bytesOut,
-          latencyUs: event.latencyMs * 1000,
-          cpuUs: 0,
-          wallUs: 0,
-          cost: event.cost,
-        })),
-        ...charges.map((charge) => ({
-          ts: charge.at,
-          tenantId: charge.tenantId,
-          server: clip(charge.server),
-          tool: clip(charge.tool),
-          key: clip(charge.apiKeyId),
-          project: clip(charge.projectId),
-          calls: 0,
-          errors: 0,
-          bytesIn: 0,
-          bytesOut: 0,
-          latencyUs: 0,
-          cpuUs: charge.cpuUs,
-          wallUs: charge.wallUs,
-          cost: charge.cost,
-        })),
-      ];
-      // A batch spans a few hours at most: each bucket's name is worked out once.
-      const memo = new Map<number, string>();
-      for (const contribution of contributions) {
-        addTo(hourly, HOUR_MS, contribution, memo);
-        addTo(daily, DAY_MS, contribution, memo);
-      }
-      await ctx.read('platform', async (sql) => {
-        await insertEvents(sql, events);
-        await writeBuckets(sql, 'usage_hourly', hourly);
-        await writeBuckets(sql, 'usage_daily', daily);
-      });
+      if (writer) return writer(events, charges);
+      await ctx.read('platform', (sql) => writeUsageBatch(sql, events, charges));
     },
 
     async summarize(tenantId, query) {
