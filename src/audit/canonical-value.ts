@@ -3,11 +3,10 @@
  * holds (a tool's arguments as the client sent them, a decision, a finding) have their keys in
  * sorted order; for those `JSON.stringify` of the value itself is its canonical JSON, and building
  * a prototype-less copy of every object (what canonical-json.ts does) is the expensive part of an
- * argument digest. Anything the check is not sure of takes the general path, so the text is
- * always exactly `canonicalJson(value)`; a property test holds the two equal.
+ * argument digest. Anything the check is not sure of is copied with its keys sorted, so the text
+ * is always exactly `canonicalJson(value)`; a property test holds the two equal.
  */
 import { hash } from 'node:crypto';
-import { canonicalJson } from '../jsonrpc/canonical-json.ts';
 
 /**
  * Whether `JSON.stringify(value)` is already `canonicalJson(value)`: plain objects (or arrays) all
@@ -44,7 +43,30 @@ export function isCanonical(value: unknown): boolean {
 
 /** `canonicalJson(value)`, without copying a value that is canonical already. */
 export function canonicalText(value: unknown): string {
-  return isCanonical(value) ? JSON.stringify(value) : canonicalJson(value);
+  return JSON.stringify(canonicalCopy(value));
+}
+
+/** The value itself when it is canonical already, else a copy with every object's keys sorted. */
+export function canonicalCopy(value: unknown): unknown {
+  return isCanonical(value) ? value : sortedCopy(value);
+}
+
+/**
+ * A copy with object keys sorted at every level, as canonical-json.ts sorts them, so that
+ * `JSON.stringify` of it is `canonicalJson(value)`. Its objects are plain ones, which V8 builds
+ * and stringifies much faster than prototype-less ones; only an object with a member named
+ * `__proto__` (which assignment would turn into its prototype) is copied without a prototype.
+ */
+export function sortedCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value).sort();
+  const sorted = (keys.includes('__proto__') ? Object.create(null) : {}) as Record<string, unknown>;
+  for (const key of keys) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== undefined) sorted[key] = sortedCopy(member);
+  }
+  return sorted;
 }
 
 /** The SHA-256 (hex) of {@link canonicalText}: the same digest as `canonicalHash`. */

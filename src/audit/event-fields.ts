@@ -8,7 +8,7 @@
  * out of order here would show as a hash mismatch; a property test holds the two equal.
  */
 import type { AuditEvent } from './audit-record.ts';
-import { canonicalDigest, isCanonical } from './canonical-value.ts';
+import { canonicalCopy, canonicalDigest } from './canonical-value.ts';
 
 /**
  * Rewrites arguments before they are kept: the secret detector plugs in here. It must not change
@@ -119,22 +119,4 @@ function isoTime(at: number): string {
     lastAt = at;
   }
   return lastTime;
-}
-
-/** The value itself when it is canonical already (canonical-value.ts), else a sorted copy. */
-function canonicalCopy(value: unknown): unknown {
-  return isCanonical(value) ? value : sortedCopy(value);
-}
-
-/** A copy with object keys sorted at every level, exactly as canonical-json.ts sorts them. */
-function sortedCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedCopy);
-  if (value === null || typeof value !== 'object') return value;
-  // No prototype, so a member named `__proto__` stays a member (see canonical-json.ts).
-  const sorted = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value).sort()) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member !== undefined) sorted[key] = sortedCopy(member);
-  }
-  return sorted;
 }

@@ -28,6 +28,8 @@ describe('canonical text without a sorted copy', () => {
       { toJSON: () => 'x' },
       { a: () => 1 },
       JSON.parse('{"__proto__":{"b":1},"a":0}'),
+      JSON.parse('{"b":1,"__proto__":{"y":1,"x":2}}'),
+      { z: { '2': 1, '10': 2, b: 3, a: 4 } },
       Object.assign(Object.create(null) as object, { b: 1, a: 2 }),
       Object.assign(Object.create({ inherited: 1 }) as object, { a: 1 }),
       { a: Number.NaN, b: -0, c: Number.POSITIVE_INFINITY },
