@@ -8,6 +8,8 @@
  *    fdatasync, the producer appending as fast as it can while yielding to the writer. Wall-clock
  *    rates depend on what else runs on the machine; CPU µs per record (this process: append,
  *    seal, write) depends on it much less.
+ * 3. Paced: the writer as a gateway meets it, records arriving at a steady rate (a few each
+ *    millisecond) with fdatasync on; CPU µs per record, this process's threads included.
  */
 import { createPublicKey } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -34,6 +36,9 @@ const SUSTAINED_RECORDS = 200_000;
 /** A sustained run stops appending after this long, whatever it reached. */
 const SUSTAINED_MS = 15_000;
 const WATCHDOG_MS = 120_000;
+/** The paced runs: records per second, and how long each runs. */
+const PACED_RATES = [2_000, 8_000] as const;
+const PACED_MS = 3_000;
 
 const key: AuditSigningKey = (() => {
   const privateKey = parsePrivateKey(Buffer.alloc(32, 1).toString('base64'), 'bench');
@@ -152,6 +157,23 @@ async function sustained(sync: boolean, dir: string): Promise<string[]> {
   ];
 }
 
+/** Appends `rate` records a second, a millisecond's worth at a time, for PACED_MS. */
+async function paced(rate: number, dir: string): Promise<string[]> {
+  const { log } = await tempLog(true, dir);
+  const perTick = rate / 1000;
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  let appended = 0;
+  for (let elapsed = 0; elapsed < PACED_MS; elapsed = performance.now() - start) {
+    while (appended < elapsed * perTick) log.append(sampleEvent(appended++));
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+  await log.close();
+  const cpu = process.cpuUsage(cpuBefore);
+  const { written } = log.backlog();
+  return [String(rate), String(appended), fixed((cpu.user + cpu.system) / written, 1)];
+}
+
 async function main(): Promise<void> {
   const watchdog = setTimeout(() => {
     console.error(`bench:audit: still running after ${WATCHDOG_MS / 1000}s, giving up`);
@@ -181,6 +203,10 @@ async function main(): Promise<void> {
         ...rows,
       ]),
     );
+    console.log(`\nPaced, fdatasync on (${PACED_MS / 1000}s each)`);
+    const pacedRows: string[][] = [];
+    for (const rate of PACED_RATES) pacedRows.push(await paced(rate, join(dir, `paced-${rate}`)));
+    console.log(table([['records/s', 'appended', 'cpu µs/record'], ...pacedRows]));
     console.log(`\nload average at end: ${loadAverage()}`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -134,9 +134,7 @@ export class AuditLog {
 
   /** Writes everything appended so far; rejects when the sink fails (the records stay queued). */
   flush(): Promise<void> {
-    const run = this.#writes.then(() => this.#drain());
-    this.#writes = run.catch(() => undefined);
-    return run;
+    return this.#write(true);
   }
 
   /** Stops accepting events, writes what is queued and a closing checkpoint, closes the sink. */
@@ -185,6 +183,13 @@ export class AuditLog {
     }
   }
 
+  /** One drain at a time, in order: `all` writes until nothing waits, else see {@link #drain}. */
+  #write(all: boolean): Promise<void> {
+    const run = this.#writes.then(() => this.#drain(all));
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+
   #drop(at: number): void {
     this.#stats.dropped++;
     if (this.#drops) this.#drops.until = at;
@@ -225,7 +230,7 @@ export class AuditLog {
   #background(): void {
     this.#clearTimers();
     this.#running = true;
-    this.flush().then(
+    this.#write(false).then(
       () => {
         this.#running = false;
         this.#failStreak = 0;
@@ -247,10 +252,13 @@ export class AuditLog {
   }
 
   /**
-   * Seals and writes batches of at most `flushRecords` until nothing is waiting. Sealing costs
-   * CPU on the event loop, so a batch is bounded: a deep backlog never blocks calls for long.
+   * Seals and writes batches of at most `flushRecords`: until nothing is waiting (`all`, a flush),
+   * or in the background while a full batch is waiting, leaving a part batch to gather for up to
+   * `flushMs` (#schedule). Writing again at once whatever arrived during a write would cost a
+   * write and an fdatasync per handful of records. Sealing costs CPU on the event loop, so a
+   * batch is bounded: a deep backlog never blocks calls for long.
    */
-  async #drain(): Promise<void> {
+  async #drain(all: boolean): Promise<void> {
     for (;;) {
       // A batch whose write failed is written again as it was, before anything new is sealed.
       if (this.#sealed.length === 0) this.#sealBatch();
@@ -265,6 +273,7 @@ export class AuditLog {
       this.#sealed = [];
       this.#stats.written += batch.length;
       this.#stats.lastSeq = batch.at(-1)?.record.seq ?? this.#stats.lastSeq;
+      if (!all && this.#backlog < this.#flushRecords) return;
     }
   }
 

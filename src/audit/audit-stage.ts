@@ -9,7 +9,7 @@
  */
 import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
 import type { AuditRecorder } from './audit-recorder.ts';
-import { callEvent } from './call-event.ts';
+import { callEvent, type CallEnd } from './call-event.ts';
 
 export type AuditStageOptions = {
   /**
@@ -20,13 +20,18 @@ export type AuditStageOptions = {
 };
 
 export function auditStage(recorder: AuditRecorder, options: AuditStageOptions = {}): Stage {
+  const { context } = options;
   const record = (
     end: { call: Call; params: Record<string, unknown> } & ({ reply: Reply } | { thrown: unknown }),
   ) => {
     const latencyMs = performance.now() - end.call.startedAt;
     recorder.record(() => {
-      const extra = options.context?.(end.call);
-      return callEvent({ ...end, latencyMs, ...(extra === undefined ? {} : { extra }) });
+      const extra = context?.(end.call);
+      // One object for the event's source, not a spread copy of one per call.
+      const full = end as unknown as Mutable<CallEnd>;
+      full.latencyMs = latencyMs;
+      if (extra !== undefined) full.extra = extra;
+      return callEvent(full);
     });
   };
   return {
@@ -46,3 +51,5 @@ export function auditStage(recorder: AuditRecorder, options: AuditStageOptions =
     },
   };
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -39,37 +39,41 @@ export function callEvent(end: CallEnd): AuditEvent {
   const { call, params, extra } = end;
   const kind = auditKind(call.method);
   const { decision, findings, servedBy, upstreamMs } = call.notes;
-  return {
+  const { session, target } = call;
+  // Built by assignment, not by spreading optional parts: this runs once per call.
+  const event: Mutable<AuditEvent> = {
     kind,
-    tenant: call.session.principal.tenantId,
-    ...(extra?.project === undefined ? {} : { project: extra.project }),
-    principal: call.session.principal.subject,
-    session: call.session.key,
-    face: call.session.face,
+    tenant: session.principal.tenantId,
+    principal: session.principal.subject,
+    session: session.key,
+    face: session.face,
     method: call.method,
-    ...(call.target === undefined ? {} : { server: call.target.server }),
-    ...(call.target?.owner === undefined ? {} : { serverOwner: call.target.owner }),
-    ...named(kind, params),
-    ...(decision === undefined ? {} : { decision: auditDecision(decision) }),
     findings: [...findings],
     args: argumentsOf(kind, params),
     outcome: 'reply' in end ? replyOutcome(end.reply) : thrownOutcome(end.thrown, call.signal),
     latencyMs: Math.round(end.latencyMs * 1000) / 1000,
-    ...(upstreamMs === undefined ? {} : { upstreamMs: Math.round(upstreamMs * 1000) / 1000 }),
-    ...(servedBy === undefined ? {} : { servedBy }),
-    ...(extra?.traceId === undefined ? {} : { traceId: extra.traceId }),
   };
+  if (extra?.project !== undefined) event.project = extra.project;
+  if (target !== undefined) {
+    event.server = target.server;
+    if (target.owner !== undefined) event.serverOwner = target.owner;
+  }
+  name(event, kind, params);
+  if (decision !== undefined) event.decision = auditDecision(decision);
+  if (upstreamMs !== undefined) event.upstreamMs = Math.round(upstreamMs * 1000) / 1000;
+  if (servedBy !== undefined) event.servedBy = servedBy;
+  if (extra?.traceId !== undefined) event.traceId = extra.traceId;
+  return event;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Its keys in sorted order, so that sealing can write it as it is (event-fields.ts). */
 export function auditDecision(decision: NonNullable<Call['notes']['decision']>): AuditDecision {
   const { effect, rule, mode, reason } = decision;
-  return {
-    effect,
-    rule,
-    mode,
-    ...(mode === 'dry-run' && effect === 'deny' ? { wouldDeny: true } : {}),
-    ...(reason === undefined ? {} : { reason }),
-  };
+  const wouldDeny = mode === 'dry-run' && effect === 'deny';
+  if (reason === undefined) return wouldDeny ? { effect, mode, rule, wouldDeny } : { effect, mode, rule };
+  return wouldDeny ? { effect, mode, reason, rule, wouldDeny } : { effect, mode, reason, rule };
 }
 
 /**
@@ -91,17 +95,17 @@ function thrownOutcome(thrown: unknown, signal: AbortSignal): AuditOutcome {
   return asGatewayError(thrown).code;
 }
 
-function named(
-  kind: AuditKind,
-  params: Record<string, unknown>,
-): Pick<AuditEvent, 'tool' | 'prompt' | 'uri'> {
+/** Sets the name the client asked for: a tool's or prompt's, else a URI. */
+function name(event: Mutable<AuditEvent>, kind: AuditKind, params: Record<string, unknown>): void {
   const text = (value: unknown): string | undefined =>
     typeof value === 'string' ? value.slice(0, MAX_NAME) : undefined;
-  const name = text(params.name);
-  const uri = text(params.uri);
-  if (kind === 'tool-call' && name !== undefined) return { tool: name };
-  if (kind === 'prompt-get' && name !== undefined) return { prompt: name };
-  return uri === undefined ? {} : { uri };
+  const named = text(params.name);
+  if (kind === 'tool-call' && named !== undefined) event.tool = named;
+  else if (kind === 'prompt-get' && named !== undefined) event.prompt = named;
+  else {
+    const uri = text(params.uri);
+    if (uri !== undefined) event.uri = uri;
+  }
 }
 
 /** The arguments digested: a tool's or prompt's `arguments`; other requests' params sans `_meta`. */

@@ -7,8 +7,8 @@
  * no sorting pass over the record. The verifier recomputes hashes with `canonicalJson`, so a key
  * out of order here would show as a hash mismatch; a property test holds the two equal.
  */
-import { canonicalHash } from '../jsonrpc/canonical-json.ts';
 import type { AuditEvent } from './audit-record.ts';
+import { canonicalCopy, canonicalDigest } from './canonical-value.ts';
 
 /**
  * Rewrites arguments before they are kept: the secret detector plugs in here. It must not change
@@ -29,9 +29,9 @@ export type BodyBuilder = (seq: number, prevHash: string) => Record<string, unkn
 
 /** The body of an event. Throws here, before the chain moves, when something will not serialize. */
 export function eventBody(event: AuditEvent, at: number, policy: ArgsPolicy): BodyBuilder {
-  const digest = event.args === undefined ? undefined : canonicalHash(event.args);
+  const digest = event.args === undefined ? undefined : canonicalDigest(event.args);
   const kept = digest !== undefined && policy.keep ? policy.redact(event.args, event) : undefined;
-  return orderedBody(event, at, { digest, kept: kept === undefined ? undefined : sortedCopy(kept) });
+  return orderedBody(event, at, { digest, kept: kept === undefined ? undefined : canonicalCopy(kept) });
 }
 
 /** The body of an event whose arguments would not serialize: everything else, and the fact. */
@@ -74,9 +74,9 @@ function orderedBody(
   const { kind, tenant, project, principal, session, face, method, server, tool, prompt, uri, resource } =
     event;
   const { decision, findings, outcome, latencyMs, upstreamMs, servedBy, traceId, serverOwner } = event;
-  const time = new Date(at).toISOString();
-  const sortedDecision = decision === undefined ? undefined : sortedCopy(decision);
-  const sortedFindings = (findings ?? []).map(sortedCopy);
+  const time = isoTime(at);
+  const sortedDecision = decision === undefined ? undefined : canonicalCopy(decision);
+  const sortedFindings = findings === undefined ? [] : canonicalCopy(findings);
   // The order below is the sorted order of the keys (JavaScript's default string sort).
   return (seq, prevHash) => {
     const body: Record<string, unknown> = {};
@@ -109,15 +109,14 @@ function orderedBody(
   };
 }
 
-/** A copy with object keys sorted at every level, exactly as canonical-json.ts sorts them. */
-function sortedCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedCopy);
-  if (value === null || typeof value !== 'object') return value;
-  // No prototype, so a member named `__proto__` stays a member (see canonical-json.ts).
-  const sorted = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value).sort()) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member !== undefined) sorted[key] = sortedCopy(member);
+// Records sealed together mostly share their millisecond: format each millisecond once.
+let lastAt = Number.NaN;
+let lastTime = '';
+
+function isoTime(at: number): string {
+  if (at !== lastAt) {
+    lastTime = new Date(at).toISOString();
+    lastAt = at;
   }
-  return sorted;
+  return lastTime;
 }

@@ -3,10 +3,12 @@
  * `audit-<first seq>.jsonl` (log-files.ts). Rotation does not touch the chain: the first record of
  * a new file carries the hash of the last one of the file before.
  *
- * Every write is appended, then (by default) flushed to the disk with fdatasync. A write that
+ * Every write is appended and (by default) on the disk before it counts: the file is opened with
+ * O_DSYNC, or each write is followed by an fdatasync where there is no O_DSYNC. A write that
  * fails is cut back off the file, and records already written are skipped when the log retries,
  * so a retried batch never leaves a record twice.
  */
+import { constants } from 'node:fs';
 import { mkdir, open, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GatewayError } from '../errors.ts';
@@ -18,6 +20,13 @@ import { logFiles, rotatedName } from './log-files.ts';
 
 export const DEFAULT_AUDIT_FILE = 'audit.jsonl';
 export const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Append, opened with O_DSYNC where the platform has it: each write then returns once its data is
+ * on the disk, as a write and an fdatasync would, in one trip to the threadpool instead of two.
+ */
+const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
+const DSYNC: number | undefined = (constants as { O_DSYNC?: number }).O_DSYNC;
 
 export type JsonlFileSinkOptions = {
   readonly dir: string;
@@ -50,6 +59,11 @@ export class JsonlFileSink implements AuditSink {
     this.#rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES;
     this.#sync = options.sync ?? true;
     this.#log = options.log;
+  }
+
+  /** Whether the file is opened so that every write is synced (O_DSYNC). */
+  get #syncedWrites(): boolean {
+    return this.#sync && DSYNC !== undefined;
   }
 
   /** The active file's path. */
@@ -133,7 +147,7 @@ export class JsonlFileSink implements AuditSink {
   async #ensureOpen(): Promise<FileHandle> {
     if (this.#handle) return this.#handle;
     await mkdir(this.#dir, { recursive: true, mode: 0o750 });
-    const handle = await open(this.#active, 'a', 0o640);
+    const handle = await open(this.#active, this.#syncedWrites ? APPEND | (DSYNC as number) : 'a', 0o640);
     this.#size = (await handle.stat()).size;
     this.#handle = handle;
     return handle;
@@ -148,7 +162,7 @@ export class JsonlFileSink implements AuditSink {
     try {
       let written = 0;
       while (written < data.length) written += (await handle.write(data, written)).bytesWritten;
-      if (this.#sync) await handle.datasync();
+      if (this.#sync && !this.#syncedWrites) await handle.datasync();
     } catch (error) {
       await handle.truncate(before).catch(() => undefined);
       throw error;

@@ -28,19 +28,26 @@ export type CallContext = {
   onUpstream?: (call: Call, process: { readonly pid: number | undefined }) => (() => void) | undefined;
 };
 
-const contexts = new WeakMap<Call, CallContext>();
+/**
+ * Where a call keeps its context: a property under a symbol of this module's, which the stages'
+ * contract (the `Call` type) does not name. A property costs a call far less than an entry in a
+ * WeakMap (whose entries the collector must trace as ephemerons).
+ */
+const CONTEXT: unique symbol = Symbol('mcplane.callContext');
+
+type WithContext = Call & { [CONTEXT]?: CallContext };
 
 export function attachContext(call: Call, context: CallContext): void {
-  contexts.set(call, context);
+  (call as WithContext)[CONTEXT] = context;
 }
 
 /** The call's context, or undefined for a call that was built without one (a unit test's). */
 export function findContext(call: Call): CallContext | undefined {
-  return contexts.get(call);
+  return (call as WithContext)[CONTEXT];
 }
 
 export function contextOf(call: Call): CallContext {
-  const context = contexts.get(call);
+  const context = (call as WithContext)[CONTEXT];
   if (!context) throw new Error('a call entered the pipeline without its context');
   return context;
 }

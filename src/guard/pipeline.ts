@@ -117,15 +117,31 @@ export function composePipeline(stages: readonly Stage[], terminal: Next): Next 
   return stages.reduceRight<Next>((next, stage) => (call) => guarded(stage, call, next), terminal);
 }
 
-async function guarded(stage: Stage, call: Call, next: Next): Promise<Reply> {
+/**
+ * Runs one stage, turning a gateway error it throws (or rejects with) into a refusal. Not an
+ * async function: the stage's own promise is followed with one `then`, rather than wrapped in a
+ * second promise and awaited, once per stage of every call.
+ */
+function guarded(stage: Stage, call: Call, next: Next): Promise<Reply> {
+  let running: Promise<Reply>;
   try {
-    return await stage.handle(call, next);
+    running = stage.handle(call, next);
   } catch (error) {
-    const failure = asGatewayError(error);
-    // Upstream JSON-RPC errors and cancellations are not the stage's business; let them pass.
-    if (failure.code === 'INTERNAL' && !(error instanceof GatewayError)) throw error;
-    return { error: failure.toJsonRpcError() };
+    return refuseLater(error);
   }
+  return running.then(undefined, refusalOf);
+}
+
+/** A stage that threw before it returned a promise: the same refusal, or the same rejection. */
+async function refuseLater(error: unknown): Promise<Reply> {
+  return refusalOf(error);
+}
+
+function refusalOf(error: unknown): Reply {
+  const failure = asGatewayError(error);
+  // Upstream JSON-RPC errors and cancellations are not the stage's business; let them pass.
+  if (failure.code === 'INTERNAL' && !(error instanceof GatewayError)) throw error;
+  return { error: failure.toJsonRpcError() };
 }
 
 /** A fresh call record. */

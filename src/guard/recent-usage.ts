@@ -16,6 +16,8 @@ export class RecentUsage {
   readonly #byPrincipal = new Map<string, Counts>();
   readonly #max: number;
   readonly #now: () => number;
+  /** The map's last key: a principal calling again and again is already in its place. */
+  #last: string | undefined;
 
   constructor(options: { maxPrincipals?: number; now?: () => number } = {}) {
     this.#max = options.maxPrincipals ?? 100_000;
@@ -57,13 +59,19 @@ export class RecentUsage {
         if (oldest !== undefined) this.#byPrincipal.delete(oldest);
       }
       counts = { buckets: new Uint32Array(BUCKETS), minute, total: 0 };
-    } else {
+      this.#moveLast(principal, counts);
+    } else if (principal !== this.#last) {
       this.#byPrincipal.delete(principal);
+      this.#moveLast(principal, counts);
     }
-    // Re-inserted, so the map's order is least recently seen first.
-    this.#byPrincipal.set(principal, counts);
     advance(counts, minute);
     return counts;
+  }
+
+  // (Re-)inserted last, so the map's order is least recently seen first.
+  #moveLast(principal: string, counts: Counts): void {
+    this.#byPrincipal.set(principal, counts);
+    this.#last = principal;
   }
 }
 

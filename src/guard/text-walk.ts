@@ -40,7 +40,15 @@ export function walkStrings(
   visit: StringVisitor,
 ): WalkResult {
   const state = { strings: 0, complete: true, stopped: false };
-  const walk = (node: unknown, path: string, depth: number, selected: boolean): unknown => {
+  // A node's path is built only when it is needed (a visited string, or a node with children):
+  // most strings of a result (a block's `type`, say) are not visited.
+  const walk = (
+    node: unknown,
+    base: string,
+    key: string | number | undefined,
+    depth: number,
+    selected: boolean,
+  ): unknown => {
     if (state.stopped) return node;
     if (typeof node === 'string') {
       if (!selected) return node;
@@ -49,7 +57,7 @@ export function walkStrings(
         return node;
       }
       state.strings++;
-      const replaced = visit(node, path);
+      const replaced = visit(node, key === undefined ? base : childPath(base, key));
       if (replaced === undefined) {
         state.stopped = true;
         return node;
@@ -61,26 +69,29 @@ export function walkStrings(
       state.complete = false;
       return node;
     }
+    const path = key === undefined ? base : childPath(base, key);
     if (Array.isArray(node)) {
       const items = node as unknown[];
       let copy: unknown[] | undefined;
       for (let index = 0; index < items.length; index++) {
         const item = items[index];
-        const next = walk(item, childPath(path, index), depth + 1, selection === 'all-strings');
+        const next = walk(item, path, index, depth + 1, selection === 'all-strings');
         if (next !== item) (copy ??= [...items])[index] = next;
       }
       return copy ?? items;
     }
+    const record = node as Record<string, unknown>;
     let copy: Record<string, unknown> | undefined;
-    for (const [key, item] of Object.entries(node)) {
-      if (selection === 'content-text' && BINARY_KEYS.has(key)) continue;
-      const pick = selection === 'all-strings' || key === 'text';
-      const next = walk(item, childPath(path, key), depth + 1, pick);
-      if (next !== item) setOwn((copy ??= { ...(node as Record<string, unknown>) }), key, next);
+    for (const member of Object.keys(record)) {
+      if (selection === 'content-text' && BINARY_KEYS.has(member)) continue;
+      const pick = selection === 'all-strings' || member === 'text';
+      const item = record[member];
+      const next = walk(item, path, member, depth + 1, pick);
+      if (next !== item) setOwn((copy ??= { ...record }), member, next);
     }
     return copy ?? node;
   };
-  const result = walk(value, where, 0, selection === 'all-strings');
+  const result = walk(value, where, undefined, 0, selection === 'all-strings');
   return { value: result, complete: state.complete, stopped: state.stopped };
 }
 

@@ -70,6 +70,41 @@ describe('the audit log writer', () => {
     await log.close();
   });
 
+  it('what arrives during a background write waits for flushMs and goes in the next batch', async () => {
+    const sink = new MemorySink();
+    const log = await memoryLog(sink, { flushMs: 200, flushRecords: 100 });
+    const release = sink.hold();
+    for (let n = 1; n <= 10; n++) log.append(event(n));
+    for (let wait = 0; sink.batches.length === 0 && wait < 300; wait++) await sleep(10);
+    for (let n = 11; n <= 15; n++) log.append(event(n));
+    release();
+    await sleep(5);
+    for (let n = 16; n <= 18; n++) log.append(event(n));
+    for (let wait = 0; sink.lines.length < 18 && wait < 300; wait++) await sleep(10);
+    // Not a write for the five and another for the three: one batch of eight, flushMs later.
+    expect(sink.batches).toEqual([10, 8]);
+    await log.close();
+    expect(eventsOf(sink.records).map((record) => record.seq)).toEqual(
+      Array.from({ length: 18 }, (_, index) => index + 1),
+    );
+  });
+
+  it('a full batch that arrives during a background write is written as soon as the write ends', async () => {
+    const sink = new MemorySink();
+    const log = await memoryLog(sink, { flushMs: 60_000, flushRecords: 5 });
+    const release = sink.hold();
+    for (let n = 1; n <= 5; n++) log.append(event(n));
+    for (let wait = 0; sink.batches.length === 0 && wait < 300; wait++) await sleep(10);
+    for (let n = 6; n <= 12; n++) log.append(event(n));
+    release();
+    for (let wait = 0; sink.lines.length < 10 && wait < 300; wait++) await sleep(10);
+    expect(sink.batches).toEqual([5, 5]);
+    expect(log.backlog().records).toBe(2);
+    // The two left wait for flushMs (a minute here); close writes them with its checkpoint.
+    await log.close();
+    expect(sink.batches).toEqual([5, 5, 3]);
+  });
+
   it('a deep backlog is sealed and written in batches of at most flushRecords', async () => {
     const sink = new MemorySink();
     const log = await memoryLog(sink, { flushRecords: 10, flushMs: 60_000 });

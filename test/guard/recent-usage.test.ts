@@ -57,4 +57,20 @@ describe('RecentUsage', () => {
     expect(usage.usage('b').callsLastHour).toBe(0);
     expect(usage.usage('a').callsLastHour).toBe(2);
   });
+
+  it('a principal calling again and again keeps its place as the one seen last', () => {
+    const usage = new RecentUsage({ maxPrincipals: 2 });
+    usage.record('a');
+    usage.record('b');
+    usage.record('b');
+    usage.record('a');
+    usage.record('a');
+    usage.record('c');
+    expect(usage.usage('b').callsLastHour).toBe(0);
+    expect(usage.usage('a').callsLastHour).toBe(3);
+    usage.record('c');
+    usage.record('d');
+    expect(usage.usage('a').callsLastHour).toBe(0);
+    expect(usage.usage('c').callsLastHour).toBe(2);
+  });
 });

@@ -29,7 +29,7 @@ import type { Condition, ConditionBindings, ConditionEngine } from './condition.
 import { ConditionFailure } from './condition.ts';
 import type { PolicyInput } from './policy-input.ts';
 import { failedField, type CompiledRule, type Origin, type RuleOutcome } from './policy-rule.ts';
-import { RuleIndex, restMatches, type Candidate } from './rule-index.ts';
+import { ALLOWS, DENIES, DRY_RUN_DENIES, RuleIndex, restMatches } from './rule-index.ts';
 import type { Effect, Mode } from './policy-schema.ts';
 
 /** What happens to a tenant's calls that no rule matches. */
@@ -54,6 +54,7 @@ export class PolicySet {
   readonly #defaults: ReadonlyMap<string, TenantDefault>;
   readonly #engine: ConditionEngine;
   readonly #index: RuleIndex;
+  readonly #conditions: Conditions;
 
   constructor(options: {
     rules: readonly CompiledRule[];
@@ -66,6 +67,7 @@ export class PolicySet {
     this.#defaults = options.defaults;
     this.#engine = options.engine;
     this.#index = new RuleIndex(this.rules);
+    this.#conditions = new Conditions(this.#engine, this.#index.conditions);
     Object.freeze(this);
   }
 
@@ -76,22 +78,27 @@ export class PolicySet {
 
   /** The decision for one call (see the evaluation order above). */
   decide(input: PolicyInput): Decision {
-    const conditions = new Conditions(this.#engine, input, this.#index.conditions);
-    let dryRunDeny: CompiledRule | undefined;
-    let allow: CompiledRule | undefined;
-    for (const candidate of this.#index.candidates(input)) {
-      const { rule } = candidate;
+    const shape = this.#index.candidates(input);
+    const { kinds, slots, rests } = shape;
+    const conditions = this.#conditions.start(input);
+    let dryRunDeny = -1;
+    let allow = -1;
+    for (let index = 0; index < shape.count; index++) {
+      const kind = kinds[index];
       // Past the first of its kind, a rule can no longer change the decision: skip its work.
-      if (rule.effect === 'allow' ? allow !== undefined : rule.mode === 'dry-run' && dryRunDeny !== undefined)
-        continue;
-      if (!restMatches(candidate, input)) continue;
-      if (rule.condition !== undefined && !conditions.hold(candidate)) continue;
-      if (rule.effect === 'allow') allow = rule;
-      else if (rule.mode === 'enforce') return ruleDecision(rule);
-      else dryRunDeny = rule;
+      if (kind === ALLOWS ? allow >= 0 : kind === DRY_RUN_DENIES && dryRunDeny >= 0) continue;
+      const rest = rests[index];
+      if (rest !== undefined && !restMatches(rest, input)) continue;
+      const slot = slots[index] as number;
+      if (slot >= 0 && !conditions.hold(shape.rules[index] as CompiledRule, slot, kind !== ALLOWS)) continue;
+      if (kind === ALLOWS) allow = index;
+      else if (kind === DENIES) return ruleDecision(shape.rules[index] as CompiledRule);
+      else dryRunDeny = index;
     }
-    const decider = dryRunDeny ?? allow;
-    return decider === undefined ? defaultDecision(this.defaultFor(input.tenant.id)) : ruleDecision(decider);
+    const decider = dryRunDeny >= 0 ? dryRunDeny : allow;
+    return decider < 0
+      ? defaultDecision(this.defaultFor(input.tenant.id))
+      : ruleDecision(shape.rules[decider] as CompiledRule);
   }
 
   /**
@@ -99,21 +106,26 @@ export class PolicySet {
    * every call to it would be denied in `enforce` mode, whatever its arguments.
    */
   listed(input: PolicyInput): boolean {
-    const conditions = new Conditions(this.#engine, input, this.#index.conditions);
+    const shape = this.#index.candidates(input);
+    const { kinds, slots, rests } = shape;
+    const conditions = this.#conditions.start(input);
     let allowed = false;
-    for (const candidate of this.#index.candidates(input)) {
-      const { rule } = candidate;
-      if (rule.effect === 'allow' && allowed) continue;
-      if (rule.effect === 'deny' && rule.mode === 'dry-run') continue;
-      if (!restMatches(candidate, input)) continue;
-      if (rule.condition !== undefined) {
-        if (rule.condition.readsArgs) {
-          allowed ||= rule.effect === 'allow';
+    for (let index = 0; index < shape.count; index++) {
+      const kind = kinds[index];
+      if (kind === ALLOWS && allowed) continue;
+      if (kind === DRY_RUN_DENIES) continue;
+      const rest = rests[index];
+      if (rest !== undefined && !restMatches(rest, input)) continue;
+      const slot = slots[index] as number;
+      if (slot >= 0) {
+        const rule = shape.rules[index] as CompiledRule;
+        if ((rule.condition as Condition).readsArgs) {
+          allowed ||= kind === ALLOWS;
           continue;
         }
-        if (!conditions.hold(candidate)) continue;
+        if (!conditions.hold(rule, slot, kind !== ALLOWS)) continue;
       }
-      if (rule.effect === 'deny') return false;
+      if (kind === DENIES) return false;
       allowed = true;
     }
     if (allowed) return true;
@@ -136,31 +148,47 @@ export class PolicySet {
   }
 }
 
+const UNKNOWN = 0;
+const HOLDS = 1;
+const DOES_NOT_HOLD = 2;
+const FAILED = 3;
+
 /**
  * The conditions of one decision: the bindings built at the first condition, and each distinct
  * condition evaluated at most once. A failure (a missing argument, a wrong type) errs on the safe
  * side: a deny rule holds, so the call is denied; an allow rule does not.
+ *
+ * One per set, started afresh by each decision: decisions are synchronous and none runs inside
+ * another, so they never share a memo.
  */
 class Conditions {
   readonly #engine: ConditionEngine;
-  readonly #input: PolicyInput;
-  readonly #memo: (boolean | ConditionFailure | undefined)[];
+  readonly #memo: Uint8Array;
+  #input: PolicyInput | undefined;
   #bindings: ConditionBindings | undefined;
 
-  constructor(engine: ConditionEngine, input: PolicyInput, count: number) {
+  constructor(engine: ConditionEngine, count: number) {
     this.#engine = engine;
-    this.#input = input;
-    this.#memo = count === 0 ? [] : new Array<undefined>(count);
+    this.#memo = new Uint8Array(count);
   }
 
-  hold({ rule, slot }: Candidate): boolean {
+  start(input: PolicyInput): this {
+    this.#memo.fill(UNKNOWN);
+    this.#input = input;
+    this.#bindings = undefined;
+    return this;
+  }
+
+  /** Whether `rule`'s condition (in `slot`) holds; `failureHolds` for a deny rule. */
+  hold(rule: CompiledRule, slot: number, failureHolds: boolean): boolean {
     let result = this.#memo[slot];
-    if (result === undefined) {
-      this.#bindings ??= this.#engine.bind(this.#input);
-      result = (rule.condition as Condition).evaluate(this.#bindings);
+    if (result === UNKNOWN) {
+      this.#bindings ??= this.#engine.bind(this.#input as PolicyInput);
+      const value = (rule.condition as Condition).evaluate(this.#bindings);
+      result = value instanceof ConditionFailure ? FAILED : value ? HOLDS : DOES_NOT_HOLD;
       this.#memo[slot] = result;
     }
-    return result === true || (result instanceof ConditionFailure && rule.effect === 'deny');
+    return result === HOLDS || (result === FAILED && failureHolds);
   }
 }
 

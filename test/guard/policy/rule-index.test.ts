@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicies } from '../../../src/guard/policy/load-policies.ts';
 import type { PolicyInput } from '../../../src/guard/policy/policy-input.ts';
 import type { PolicySet } from '../../../src/guard/policy/policy-set.ts';
+import { RuleIndex } from '../../../src/guard/policy/rule-index.ts';
 import { input, policy } from './policy-fixture.ts';
 
 // Conditions that hold, do not hold, and fail (a missing argument), some shared between rules.
@@ -123,5 +124,30 @@ describe('the rule index and the per-decision condition memo', () => {
     expect(set.decide(input({ method: 'prompts/get', tool: undefined, prompt: 'read_file' }))).toMatchObject({
       rule: 'default',
     });
+  });
+
+  it('a rule that repeats an earlier one of its shape (effect, mode, condition) is walked once, and the first decides', () => {
+    const set = policy(
+      "defaults: { '*': deny }",
+      'rules:',
+      "  - { name: deny-1, effect: deny, server: fs, when: 'usage.callsLastMinute >= 10' }",
+      "  - { name: allow-1, effect: allow, server: fs, when: 'anomaly.score < 0.5' }",
+      "  - { name: deny-2, effect: deny, server: 'f*', when: 'usage.callsLastMinute >= 10' }",
+      "  - { name: allow-2, effect: allow, tool: 'read_*', when: 'anomaly.score < 0.5' }",
+      "  - { name: deny-3, effect: deny, mode: dry-run, when: 'usage.callsLastMinute >= 10' }",
+      "  - { name: allow-acme, effect: allow, tenant: acme, when: 'anomaly.score < 0.5' }",
+      "  - { name: allow-3, effect: allow, when: 'anomaly.score < 0.5' }",
+    );
+    const shape = new RuleIndex(set.rules).candidates(input());
+    // deny-2 and allow-2, allow-3 repeat deny-1 and allow-1; allow-acme's tenant is still open.
+    expect(shape.rules.map((rule) => rule.name)).toEqual(['deny-1', 'allow-1', 'deny-3', 'allow-acme']);
+    const busy = { usage: { callsLastMinute: 50, callsLastHour: 50 } };
+    expect(set.decide(input())).toMatchObject({ effect: 'allow', rule: 'allow-1' });
+    expect(set.decide(input(busy))).toMatchObject({ effect: 'deny', rule: 'deny-1', mode: 'enforce' });
+    expect(set.decide(input({ anomaly: { score: 0.9 } }))).toMatchObject({ effect: 'deny', rule: 'default' });
+    for (const call of [input(), input(busy), input({ anomaly: { score: 0.9 } })]) {
+      expect(set.decide(call)).toEqual(set.explain(call).decision);
+      expect(set.listed(call)).toBe(listedByEveryRule(set, call));
+    }
   });
 });
