@@ -4,11 +4,12 @@
  * quota use; platform admins set the overrides, a tenant admin may read its own tenant's.
  */
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { GatewayError } from '../errors.ts';
 import { WINDOWS, type WindowName } from '../limits/rate-windows.ts';
 import type { LimitOverrideValue, RateRecord } from '../store/records.ts';
 import { notFound, requirePlatform, requireTenant } from './admin-access.ts';
-import type { AdminApp, AdminDeps } from './admin-context.ts';
+import type { AdminApp, AdminDeps, AdminEnv } from './admin-context.ts';
 import { PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
 import { KeyParams, ProblemSchema, TenantIdParam } from './admin-schemas.ts';
 import { KeyLimitsBody, LimitsReportSchema, TenantLimitsBody } from './limits-schemas.ts';
@@ -31,6 +32,17 @@ export function limitsApi(app: AdminApp, deps: AdminDeps): void {
   const known = (tenantId: string): void => {
     const tenant = deps.view().tenants.get(tenantId);
     if (!tenant || tenant.status === 'deleted') throw notFound('tenant');
+  };
+  /** Sets (or, with an empty body, removes) the override of `subject` (`*`: the tenant's own). */
+  const override = async (c: Context<AdminEnv>, id: string, subject: string, body: LimitOverrideValue) => {
+    const actor = c.get('actor');
+    requireTenant(actor, id);
+    requirePlatform(actor);
+    known(id);
+    consistent(body);
+    await deps.store.limits.setOverride(id, subject, isEmpty(body) ? null : body, changeContext(c));
+    await deps.applied();
+    return report(id);
   };
 
   app.openapi(
@@ -66,15 +78,7 @@ export function limitsApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const actor = c.get('actor');
-      requireTenant(actor, id);
-      requirePlatform(actor);
-      known(id);
-      const body = c.req.valid('json') as LimitOverrideValue;
-      consistent(body);
-      await deps.store.limits.setOverride(id, '*', isEmpty(body) ? null : body, changeContext(c));
-      await deps.applied();
-      return c.json(await report(id), 200);
+      return c.json(await override(c, id, '*', c.req.valid('json') as LimitOverrideValue), 200);
     },
   );
 
@@ -92,15 +96,7 @@ export function limitsApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id, keyId } = c.req.valid('param');
-      const actor = c.get('actor');
-      requireTenant(actor, id);
-      requirePlatform(actor);
-      known(id);
-      const body = c.req.valid('json') as LimitOverrideValue;
-      consistent(body);
-      await deps.store.limits.setOverride(id, keyId, isEmpty(body) ? null : body, changeContext(c));
-      await deps.applied();
-      return c.json(await report(id), 200);
+      return c.json(await override(c, id, keyId, c.req.valid('json') as LimitOverrideValue), 200);
     },
   );
 }
