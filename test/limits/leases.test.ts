@@ -7,8 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bearer, connectHttpClient, startHttpGateway, stopHttpGateways } from '../http/http-harness.ts';
 import { capturedLog } from '../support/captured-log.ts';
-import { limitedConfig, REDIS_URL, redisTestScope, type Refusal } from './limits-harness.ts';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  callsUntilRefused,
+  limitedConfig,
+  REDIS_URL,
+  redisTestScope,
+  type Refusal,
+} from './limits-harness.ts';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
 const scope = redisTestScope(stopHttpGateways);
@@ -20,13 +25,7 @@ afterEach(async () => {
 
 /** One call: undefined when it passed, else its refusal. */
 async function call(client: Client): Promise<Refusal | undefined> {
-  try {
-    await client.callTool({ name: 'fx__echo', arguments: {} });
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof McpError)) throw error;
-    return { code: error.code, message: error.message, data: error.data as Record<string, unknown> };
-  }
+  return (await callsUntilRefused(client, 'fx__echo', 1)).refusal;
 }
 
 /** Calls on each client in turn until every one is refused (at most `max` calls in all). */
