@@ -270,27 +270,17 @@ export class QuotaLedger {
     const giveBack = redis.multi();
     let givingBack = 0;
     for (const [index, { subject, counter }] of short.entries()) {
-      const limit = subject.limit as number;
-      const [first, count] = [firsts[index] as number, counts[index] as number];
-      const last = Math.min(count, limit);
-      if (count > last && first <= limit) {
+      const [first, count, size] = [firsts[index] as number, counts[index] as number, sizes[index] as number];
+      // Kept: the block's numbers within the quota; none when it starts past the quota, or when
+      // another subject is over and this one counts exactly (a block of one goes back to Redis).
+      const keep = first <= (subject.limit as number) && !(over >= 0 && size === 1);
+      const last = keep ? Math.min(count, subject.limit as number) : first - 1;
+      if (count > last) {
         giveBack.decrby(keys[index] as string, count - last);
         givingBack += 1;
       }
-      if (first > limit) {
-        giveBack.decrby(keys[index] as string, sizes[index] as number);
-        givingBack += 1;
-        continue;
-      }
-      const size = sizes[index] as number;
-      if (over >= 0 && size === 1) {
-        // Another subject is over and this one counts exactly: its number goes back to Redis.
-        giveBack.decr(keys[index] as string);
-        givingBack += 1;
-        continue;
-      }
       // When another subject is over, this call holds nothing: the whole block is kept.
-      counter.blocks.add(over >= 0 ? first : first + 1, last);
+      if (keep) counter.blocks.add(over >= 0 ? first : first + 1, last);
     }
     if (givingBack > 0) void giveBack.exec().catch(() => undefined);
     if (over >= 0) this.#exceeded((short[over] as Limited).subject, resetAt);
