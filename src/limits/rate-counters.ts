@@ -39,7 +39,7 @@ export type RateVerdict =
 type Limiters = {
   readonly primary: RateLimiterAbstract;
   readonly fallback: RateLimiterMemory | undefined;
-  /** Points one Redis request takes for a subject (rate-leases.ts); 1 without Redis. */
+  /** Points one count takes for a subject (rate-leases.ts): a block, or 1 for a count per call. */
   readonly lease: number;
 };
 
@@ -51,9 +51,11 @@ const MAX_BLOCKED = 10_000;
 export class RateCounters {
   readonly #backend: CountingBackend;
   readonly #limiters = new Map<string, Limiters>();
-  /** Each check's limiters, so a check kept by a call plan finds them without building their id. */
-  readonly #limitersByCheck = new WeakMap<RateCheck, Limiters>();
-  readonly #blockIds = new WeakMap<RateCheck, string>();
+  /**
+   * Each check's limiters and the id of its subject and window, so that a check kept by a call
+   * plan finds them without building either id again.
+   */
+  readonly #resolved = new WeakMap<RateCheck, { readonly limiters: Limiters; readonly id: string }>();
   /** A call plan's checks (kept arrays) and their block ids, or null when one is not leased. */
   readonly #leasedIdsByChecks = new WeakMap<readonly RateCheck[], readonly string[] | null>();
   /**
@@ -85,7 +87,7 @@ export class RateCounters {
     });
   }
 
-  /** Gives the unspent points of this process's blocks back to Redis. */
+  /** Gives the unspent points of this process's blocks back to their limiters (at close). */
   release(): Promise<void> {
     return this.#leases.release();
   }
@@ -204,11 +206,16 @@ export class RateCounters {
   }
 
   #limitersOf(check: RateCheck): Limiters {
-    const known = this.#limitersByCheck.get(check);
-    if (known) return known;
-    const limiters = this.#limitersById(check);
-    this.#limitersByCheck.set(check, limiters);
-    return limiters;
+    return this.#resolve(check).limiters;
+  }
+
+  #resolve(check: RateCheck): { readonly limiters: Limiters; readonly id: string } {
+    let resolved = this.#resolved.get(check);
+    if (!resolved) {
+      resolved = { limiters: this.#limitersById(check), id: blockId(check) };
+      this.#resolved.set(check, resolved);
+    }
+    return resolved;
   }
 
   #limitersById(check: RateCheck): Limiters {
@@ -234,12 +241,7 @@ export class RateCounters {
   }
 
   #blockId(check: RateCheck): string {
-    let id = this.#blockIds.get(check);
-    if (id === undefined) {
-      id = blockId(check);
-      this.#blockIds.set(check, id);
-    }
-    return id;
+    return this.#resolve(check).id;
   }
 
   #newLimiters(check: RateCheck): Limiters {
