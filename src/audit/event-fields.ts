@@ -9,6 +9,7 @@
  */
 import type { AuditEvent } from './audit-record.ts';
 import { canonicalCopy, canonicalDigest } from './canonical-value.ts';
+import { isoTime } from '../iso-time.ts';
 
 /**
  * Rewrites arguments before they are kept: the secret detector plugs in here. It must not change
@@ -107,16 +108,4 @@ function orderedBody(
     if (uri !== undefined) body.uri = uri;
     return body;
   };
-}
-
-// Records sealed together mostly share their millisecond: format each millisecond once.
-let lastAt = Number.NaN;
-let lastTime = '';
-
-function isoTime(at: number): string {
-  if (at !== lastAt) {
-    lastTime = new Date(at).toISOString();
-    lastAt = at;
-  }
-  return lastTime;
 }

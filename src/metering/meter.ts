@@ -11,7 +11,8 @@ import { CostLedger, type ProcessReading } from './cost-ledger.ts';
 import type { CostWeights, MeteringSettings } from './metering-schema.ts';
 import { treeCpuSeconds } from './process-cpu.ts';
 import { UsageBuffer, type UsageBufferStats } from './usage-buffer.ts';
-import { apiKeyIdOf, byteSize, isoNow, statusCodeOf, usageEventOf } from './usage-event.ts';
+import { isoNow } from '../iso-time.ts';
+import { apiKeyIdOf, byteSize, statusCodeOf, usageEventOf } from './usage-event.ts';
 
 export type MeterOptions = {
   readonly settings: MeteringSettings;

@@ -7,6 +7,7 @@ import { auditKind, replyOutcome } from '../audit/call-event.ts';
 import { ERROR_CODES, asGatewayError, type ErrorCode } from '../errors.ts';
 import type { Call, Reply } from '../guard/pipeline.ts';
 import type { UsageEvent, UsageKind } from '../store/usage-records.ts';
+import { isoNow } from '../iso-time.ts';
 
 /** The methods that are metered; lists, pings and subscriptions are not. */
 export const METERED: ReadonlyMap<string, UsageKind> = new Map([
@@ -53,23 +54,6 @@ function itemOf(call: Call, params: Record<string, unknown>): string | undefined
 
 /** A usage event as it is built: the optional fields are added only when they have a value. */
 type Draft = { -readonly [K in keyof UsageEvent]: UsageEvent[K] };
-
-let isoMs = Number.NaN;
-let isoText = '';
-
-/**
- * Now, as `toISOString` writes it. Calls that end in the same millisecond (concurrent calls often
- * do) share the text, which is the same text: formatting a date costs more than the rest of an
- * event.
- */
-export function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
-}
 
 export function usageEventOf(
   end: { call: Call; params: Record<string, unknown>; bytesIn: number; now: number } & (

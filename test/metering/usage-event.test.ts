@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoNow } from '../../src/metering/usage-event.ts';
+import { isoNow } from '../../src/iso-time.ts';
 
 describe('the time of a usage event', () => {
   it('is now, as toISOString writes it, whether or not another event ended in the same millisecond', async () => {
