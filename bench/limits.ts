@@ -39,7 +39,7 @@ import { fixtureServer, testConfig } from '../test/support/harness.ts';
 import { runClosedLoop, type Call } from './lib/closed-loop.ts';
 import { loadAverage, machineFacts } from './lib/report.ts';
 import { SessionDriver } from './lib/session-driver.ts';
-import { fixed, micros, table } from './lib/stats.ts';
+import { fixed, median, micros, table } from './lib/stats.ts';
 
 const ROUNDS = 5;
 const WARMUP_MS = 300;
@@ -221,11 +221,6 @@ async function neighbour(
   if (result.errors > 0) throw new Error(`bench: the victim key was refused ${result.errors} times`);
   return { p50, refused, sent };
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 /** Fails the run unless the limited gateways limit: a tier with a tiny rate refuses. */
 async function checkBehaviour(subject: Subject): Promise<void> {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { LoadGenerator } from './http/load-generator.ts';
 import { loadAverage, machineFacts } from './http/report.ts';
 import { startMcplane, type Subject } from './http/subjects.ts';
+import { median } from './lib/stats.ts';
 
 const ARM = fileURLToPath(new URL('./metering/arm.ts', import.meta.url));
 const ARMS = ['off', 'on'] as const;
@@ -34,15 +35,6 @@ type Run = {
   written: number;
   droppedDuringRun: number;
 };
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 const { values } = parseArgs({
   options: {

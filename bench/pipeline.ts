@@ -36,7 +36,7 @@ import { runClosedLoop, type Call, type LoopResult } from './lib/closed-loop.ts'
 import { liveChildren } from './lib/processes.ts';
 import { loadAverage, machineFacts } from './lib/report.ts';
 import { SessionDriver } from './lib/session-driver.ts';
-import { fixed, micros, table } from './lib/stats.ts';
+import { fixed, median, micros, table } from './lib/stats.ts';
 
 const ROUNDS = 3;
 const WARMUP_MS = 500;
@@ -201,14 +201,6 @@ async function measure(subject: Subject, sessions: number, distinct = false): Pr
   const cpu = (result.ownCores * result.seconds * 1e6) / Math.max(result.calls, 1);
   return { result, rate: result.calls / result.seconds, p50, cpu };
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 type Summary = { rate: number; p50: number; cpu: number; errors: number; rounds: Round[] };
 

@@ -33,6 +33,7 @@ import { waitForQuiet } from './http/measurements.ts';
 import { loadAverage, machineFacts } from './http/report.ts';
 import { freePort, startMcplane, type Subject } from './http/subjects.ts';
 import { startSpanSink, type SpanSink } from './telemetry/span-sink.ts';
+import { median } from './lib/stats.ts';
 
 const CONCURRENCY = [10, 100] as const;
 const TARGET = 0.9;
@@ -104,15 +105,6 @@ async function start(arm: Arm): Promise<Running> {
 }
 
 const rate = (result: LoopResult): number => (result.calls - result.errors) / result.seconds;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 function push(map: Map<number, number[]>, key: number, value: number): void {
   map.set(key, [...(map.get(key) ?? []), value]);
