@@ -23,24 +23,14 @@ import { bindTransport } from '../../src/ingress/transport-binding.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startTracing } from '../../src/telemetry/tracing.ts';
 import { FIXTURE } from '../http/subjects.ts';
-import { startSpanSink } from './span-sink.ts';
+import { BENCH_SAMPLERS, benchTracingEnv, startSpanSink } from './span-sink.ts';
 
 const arm = process.argv[2] ?? 'off';
 const calls = Number(process.argv[3] ?? 20_000);
 const unique = process.argv[4] === 'unique';
-const SAMPLERS: Record<string, Record<string, string>> = {
-  unsampled: { OTEL_TRACES_SAMPLER: 'always_off' },
-  sampled: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-};
-const traced = arm === 'tracing' || arm in SAMPLERS;
+const traced = arm === 'tracing' || arm in BENCH_SAMPLERS;
 const sink = await startSpanSink();
-const env = {
-  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-  OTEL_BSP_SCHEDULE_DELAY: '200',
-  OTEL_BSP_MAX_QUEUE_SIZE: '100000',
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
-  ...SAMPLERS[arm],
-};
+const env = benchTracingEnv(sink, arm);
 // The SDK reads its settings from the process environment.
 if (traced) Object.assign(process.env, env);
 const tracing = traced ? startTracing(env, { version: 'bench', log: silentLogger() }) : undefined;

@@ -68,3 +68,20 @@ function children(bytes: Uint8Array, wanted: number): Uint8Array[] {
   }
   return found;
 }
+
+/** The samplers the core telemetry arms name, as OTEL_* settings (absent: the SDK's default, always on). */
+export const BENCH_SAMPLERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  unsampled: { OTEL_TRACES_SAMPLER: 'always_off' },
+  sampled: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+};
+
+/** The OTEL_* settings of a bench arm: export to `sink` in large batches, with `arm`'s sampler. */
+export function benchTracingEnv(sink: SpanSink, arm: string): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_BSP_MAX_QUEUE_SIZE: '100000',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
+    ...BENCH_SAMPLERS[arm],
+  };
+}

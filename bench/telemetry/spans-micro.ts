@@ -12,24 +12,12 @@ import type { Call, Reply, Stage } from '../../src/guard/pipeline.ts';
 import { silentLogger } from '../../src/log.ts';
 import { CallTelemetry } from '../../src/telemetry/call-telemetry.ts';
 import { startTracing } from '../../src/telemetry/tracing.ts';
-import { startSpanSink } from './span-sink.ts';
+import { benchTracingEnv, startSpanSink } from './span-sink.ts';
 
 const arm = process.argv[2] ?? 'tracing';
 const calls = Number(process.argv[3] ?? 50_000);
-const SAMPLERS: Record<string, Record<string, string>> = {
-  off: {},
-  unsampled: { OTEL_TRACES_SAMPLER: 'always_off' },
-  sampled: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-  tracing: {},
-};
 const sink = await startSpanSink();
-const env = {
-  OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-  OTEL_BSP_SCHEDULE_DELAY: '200',
-  OTEL_BSP_MAX_QUEUE_SIZE: '100000',
-  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '2048',
-  ...SAMPLERS[arm],
-};
+const env = benchTracingEnv(sink, arm);
 Object.assign(process.env, env);
 const tracing = arm === 'off' ? undefined : startTracing(env, { version: 'bench', log: silentLogger() });
 const telemetry = new CallTelemetry({
