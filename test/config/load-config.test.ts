@@ -74,6 +74,23 @@ describe('parseConfig', () => {
       ).toEqual(['gateway.retention.every']);
   });
 
+  it('limits lease 1% of a budget by default; a lease fraction below 0, over 0.1 or not a number is refused at its path', () => {
+    expect(parse(yaml('servers: {}')).gateway.limits.leaseFraction).toBe(0.01);
+    expect(
+      parse(yaml('gateway:', '  limits: { leaseFraction: 0 }', 'servers: {}')).gateway.limits.leaseFraction,
+    ).toBe(0);
+    for (const fraction of ['-0.01', '0.2', 'half'])
+      expect(
+        problemsIn(yaml('gateway:', `  limits: { leaseFraction: ${fraction} }`, 'servers: {}')).map(
+          (p) => p.path,
+        ),
+      ).toEqual(['gateway.limits.leaseFraction']);
+    // It moved from gateway.redis: the old place is refused, not silently ignored.
+    expect(
+      problemsIn(yaml('gateway:', '  redis: { leaseFraction: 0.01 }', 'servers: {}')).map((p) => p.path),
+    ).toEqual(['gateway.redis.leaseFraction']);
+  });
+
   it('an invalid pool reports its YAML path and line', () => {
     const problems = problemsIn(
       yaml('servers:', '  echo:', '    command: node', '    pool:', '      min: 5', '      max: 2'),
