@@ -53,6 +53,8 @@ const ARMS: readonly Arm[] = [
   { name: 'off', gateway: { ...NO_CALL_LOG, metrics: { enabled: false } } },
   { name: 'metrics', gateway: NO_CALL_LOG },
   { name: ON, gateway: NO_CALL_LOG, tracing: {} },
+  // The default spans a policy or guard stage only when it is notable; this arm spans every one.
+  { name: '+ every stage span', gateway: { ...NO_CALL_LOG, tracing: { stageSpans: 'all' } }, tracing: {} },
   {
     name: 'metrics + tracing 10%',
     gateway: NO_CALL_LOG,
@@ -222,13 +224,14 @@ async function exported(running: readonly Running[]): Promise<void> {
 }
 
 const CORE_ARM = fileURLToPath(new URL('./telemetry/core-arm.ts', import.meta.url));
-const CORE_ARMS = ['off', 'metrics', 'unsampled', 'sampled', 'tracing'] as const;
+const CORE_ARMS = ['off', 'metrics', 'unsampled', 'sampled', 'tracing', 'tracing-all'] as const;
 const CORE_NAMES: Record<(typeof CORE_ARMS)[number], string> = {
   off: 'off',
   metrics: 'metrics',
   unsampled: 'metrics + tracing 0%',
   sampled: 'metrics + tracing 10%',
   tracing: ON,
+  'tracing-all': '+ every stage span',
 };
 
 /** The core in-process, each arm a fresh process, arms in turn; min and median CPU per call. */

@@ -213,6 +213,7 @@ export class Gateway {
     this.#telemetry = new CallTelemetry({
       ...(this.#metrics ? { metrics: this.#metrics.calls } : {}),
       ...(options.tracer ? { tracer: options.tracer } : {}),
+      stageSpans: config.gateway.tracing.stageSpans,
       log: this.log,
       calls: config.gateway.logs.calls,
     });

@@ -12,7 +12,7 @@
  * a cost of the fixture echoing `_meta`, not of tracing. With unique arguments every arm's
  * results are new, as real tool results mostly are.
  *
- *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing> <calls> [fixed|unique]
+ *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing|tracing-all> <calls> [fixed|unique]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -28,14 +28,20 @@ import { BENCH_SAMPLERS, benchTracingEnv, startSpanSink } from './span-sink.ts';
 const arm = process.argv[2] ?? 'off';
 const calls = Number(process.argv[3] ?? 20_000);
 const unique = process.argv[4] === 'unique';
-const traced = arm === 'tracing' || arm in BENCH_SAMPLERS;
+const traced = arm === 'tracing' || arm === 'tracing-all' || arm in BENCH_SAMPLERS;
 const sink = await startSpanSink();
 const env = benchTracingEnv(sink, arm);
 // The SDK reads its settings from the process environment.
 if (traced) Object.assign(process.env, env);
 const tracing = traced ? startTracing(env, { version: 'bench', log: silentLogger() }) : undefined;
 const config = ConfigSchema.parse({
-  gateway: { processIsolation: 'none', metrics: { enabled: arm !== 'off' }, logs: { calls: 'off' } },
+  gateway: {
+    processIsolation: 'none',
+    metrics: { enabled: arm !== 'off' },
+    logs: { calls: 'off' },
+    // `tracing` is the default (a stage span only when notable); `tracing-all` spans every stage.
+    tracing: { stageSpans: arm === 'tracing-all' ? 'all' : 'notable' },
+  },
   servers: {
     fx: { command: process.execPath, args: [FIXTURE], pool: { min: 1, max: 1, maxInflight: 1000 } },
   },

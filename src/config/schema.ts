@@ -8,7 +8,12 @@ import { AuditSchema } from '../audit/audit-schema.ts';
 import { AnomalySchema } from '../guard/anomaly/anomaly-schema.ts';
 import { GuardsSchema, guardReferenceIssues } from '../guard/guard-schema.ts';
 import { HttpSchema } from './http-schema.ts';
-import { AdminListenerSchema, LogsSchema, MetricsSchema } from '../telemetry/telemetry-schema.ts';
+import {
+  AdminListenerSchema,
+  LogsSchema,
+  MetricsSchema,
+  TracingSchema,
+} from '../telemetry/telemetry-schema.ts';
 import { TierSchema } from './tiers-schema.ts';
 import { ResilienceFields } from '../resilience/resilience-schema.ts';
 import { CallLimitsSchema, SandboxSchema, sandboxIssues } from '../upstream/sandbox-schema.ts';
@@ -434,6 +439,10 @@ export const GatewaySettingsSchema = z
       description: 'Prometheus metrics: what is labelled, and how many label values (docs/observability.md).',
     }),
     logs: LogsSchema.prefault({}).meta({ description: 'The structured log (docs/observability.md).' }),
+    tracing: TracingSchema.prefault({}).meta({
+      description:
+        'The spans of a traced call (docs/observability.md); OTEL_* variables turn tracing on and say where spans go.',
+    }),
     metering: MeteringSchema.prefault({}).meta({
       description:
         'Usage events per call, written to the store in batches, and cost attribution of child processes (docs/metering.md).',

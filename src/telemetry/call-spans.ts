@@ -10,11 +10,22 @@
  *                                          child receives in `_meta.traceparent`
  *     mcplane.guard.output        INTERNAL the output guard
  *
+ * Which stage spans a call gets is `gateway.tracing.stageSpans`. With `notable` (the default) a
+ * stage's span is made only when the stage did something worth a span: the policy denied or ran
+ * in dry-run, a guard found something, or the stage took 1 ms or more; the same rule as the pool
+ * wait's. Every span costs the gateway CPU to build and export (~10 µs each in the OTLP
+ * serializer, docs/benchmarks.md), and an allowed call with clean text has three stage spans that
+ * say only "allow, nothing found". Their decision is never lost: the request span carries the
+ * policy's effect, rule and mode and the guards' finding count and detectors either way. With
+ * `all`, every stage that ran has its span.
+ *
  * Parents are passed explicitly (a WeakMap from the call to its request span's context), not
  * through the SDK's async context, so nothing depends on how promises are chained in between.
  * A stage span covers only that stage's own work, as Express middleware spans do: up to its call
  * of `next` for a stage that decides before (policy, input guard), from `next`'s return for one
- * that works on the reply (output guard; policy on lists, which it filters on the way back).
+ * that works on the reply (output guard; policy on lists, which it filters on the way back). The
+ * span is made when the stage's work is over, with the times it began and ended, so that a stage
+ * that turns out not to be notable costs two clock readings and nothing else.
  */
 import {
   SpanKind,
@@ -39,8 +50,11 @@ const MAX_TEXT = 256;
 
 export const POLICY_SPAN = 'mcplane.policy';
 
-/** A wait for a process this long (ms) or longer gets a span of its own. */
+/** A wait for a process this long (ms) or longer gets a span of its own; so does a stage's work. */
 export const POOL_WAIT_SPAN_MS = 1;
+
+/** `gateway.tracing.stageSpans`: a span for every stage that ran, or only for notable ones. */
+export type StageSpans = 'all' | 'notable';
 
 /** Where a stage does its work: before it calls `next`, on the reply after, or (for this call) not at all. */
 export type StagePhase = 'before' | 'after' | 'none';
@@ -60,9 +74,11 @@ const NOT_RECORDED: EndCallSpan = () => undefined;
 export class CallSpans {
   readonly #tracer: Tracer;
   readonly #calls = new WeakMap<Call, Traced>();
+  readonly #all: boolean;
 
-  constructor(tracer: Tracer) {
+  constructor(tracer: Tracer, stageSpans: StageSpans = 'notable') {
     this.#tracer = tracer;
+    this.#all = stageSpans === 'all';
   }
 
   /**
@@ -123,13 +139,13 @@ export class CallSpans {
   }
 
   async #before(stage: Stage, name: string, call: Call, next: Next, parent: Context): Promise<Reply> {
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
     const from = call.notes.findings.length;
+    const started = performance.now();
     let open = true;
     const close = (): void => {
       if (!open) return;
       open = false;
-      endStage(span, call, from, name === POLICY_SPAN);
+      this.#endStage(name, call, from, parent, started);
     };
     try {
       return await stage.handle(call, (passed) => {
@@ -142,18 +158,43 @@ export class CallSpans {
   }
 
   async #after(stage: Stage, name: string, call: Call, next: Next, parent: Context): Promise<Reply> {
-    let span: Span | undefined;
+    let started: number | undefined;
     let from = 0;
     try {
       return await stage.handle(call, async (passed) => {
         const answer = await next(passed);
         from = call.notes.findings.length;
-        span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+        started = performance.now();
         return answer;
       });
     } finally {
-      if (span) endStage(span, call, from, name === POLICY_SPAN);
+      if (started !== undefined) this.#endStage(name, call, from, parent, started);
     }
+  }
+
+  /** A stage's work is over: its span, from `started` to now, if every stage gets one or this one is notable. */
+  #endStage(name: string, call: Call, fromFinding: number, parent: Context, started: number): void {
+    const ended = performance.now();
+    const withDecision = name === POLICY_SPAN;
+    const { decision, findings } = call.notes;
+    const notable =
+      this.#all ||
+      ended - started >= POOL_WAIT_SPAN_MS ||
+      findings.length > fromFinding ||
+      (withDecision &&
+        decision !== undefined &&
+        (decision.effect !== 'allow' || decision.mode !== 'enforce'));
+    if (!notable) return;
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: started }, parent);
+    if (decision !== undefined && withDecision) {
+      span.setAttributes({
+        [ATTR.policyEffect]: decision.effect,
+        [ATTR.policyRule]: decision.rule,
+        [ATTR.policyMode]: decision.mode,
+      });
+    }
+    setFindings(span, findings.slice(fromFinding));
+    span.end(ended);
   }
 
   /**
@@ -227,6 +268,14 @@ function endRequest(
 ): void {
   if (call.target !== undefined) span.setAttribute(ATTR.server, call.target.server);
   span.setAttribute(ATTR.outcome, outcome);
+  // What the stages decided, whether or not they have spans of their own.
+  const { decision } = call.notes;
+  if (decision !== undefined) {
+    span.setAttribute(ATTR.policyEffect, decision.effect);
+    span.setAttribute(ATTR.policyRule, decision.rule);
+    span.setAttribute(ATTR.policyMode, decision.mode);
+  }
+  setFindings(span, call.notes.findings);
   // Only a name the router resolved goes into the span name, which must stay low in cardinality.
   const resolved = call.target?.tool ?? call.target?.prompt;
   if (resolved !== undefined && asked !== undefined) span.updateName(`${call.method} ${text(asked)}`);
@@ -249,22 +298,11 @@ function errorType(outcome: AuditOutcome, ending: CallEnding): { type: string; c
   return { type: outcome };
 }
 
-/** Ends a stage's span with what the stage decided: the policy decision, its own findings. */
-function endStage(span: Span, call: Call, fromFinding: number, withDecision: boolean): void {
-  const { decision } = call.notes;
-  const findings = call.notes.findings.slice(fromFinding);
-  if (decision !== undefined && withDecision) {
-    span.setAttributes({
-      [ATTR.policyEffect]: decision.effect,
-      [ATTR.policyRule]: decision.rule,
-      [ATTR.policyMode]: decision.mode,
-    });
-  }
-  if (findings.length > 0) {
-    span.setAttribute(ATTR.guardFindings, findings.length);
-    span.setAttribute(ATTR.guardDetectors, [...new Set(findings.map((finding) => finding.detector))]);
-  }
-  span.end();
+/** A span's share of the call's guard findings: how many, and by which detectors. */
+function setFindings(span: Span, findings: readonly { readonly detector: string }[]): void {
+  if (findings.length === 0) return;
+  span.setAttribute(ATTR.guardFindings, findings.length);
+  span.setAttribute(ATTR.guardDetectors, [...new Set(findings.map((finding) => finding.detector))]);
 }
 
 /** Lists are filtered on the way back; calls are decided before they go on. */

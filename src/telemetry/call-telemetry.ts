@@ -15,7 +15,14 @@ import type { Logger } from '../log.ts';
 import { callLogFields, type CallTrace } from './call-log.ts';
 import type { CallMetrics } from './call-metrics.ts';
 import { callOutcome, type CallEnding } from './call-outcome.ts';
-import { CallSpans, policyPhase, POLICY_SPAN, type EndCallSpan, type StagePhase } from './call-spans.ts';
+import {
+  CallSpans,
+  policyPhase,
+  POLICY_SPAN,
+  type EndCallSpan,
+  type StagePhase,
+  type StageSpans,
+} from './call-spans.ts';
 import type { LogsSettings } from './telemetry-schema.ts';
 import { traceIdFromMeta } from './trace-context.ts';
 
@@ -35,6 +42,8 @@ const TRACED_STAGES: Readonly<Record<string, { span: string; phase: (call: Call)
 export type CallTelemetryOptions = {
   readonly metrics?: CallMetrics;
   readonly tracer?: Tracer;
+  /** Which stage spans a traced call gets (`gateway.tracing.stageSpans`). */
+  readonly stageSpans?: StageSpans;
   readonly log: Logger;
   readonly calls: LogsSettings['calls'];
 };
@@ -51,7 +60,8 @@ export class CallTelemetry {
 
   constructor(options: CallTelemetryOptions) {
     this.#metrics = options.metrics;
-    this.#spans = options.tracer === undefined ? undefined : new CallSpans(options.tracer);
+    this.#spans =
+      options.tracer === undefined ? undefined : new CallSpans(options.tracer, options.stageSpans);
     this.#log = options.log;
     // pino's redaction is by key name, and the call line's keys are a fixed list of safe ones
     // (callLogFields never carries arguments, results, messages or headers), so it could never

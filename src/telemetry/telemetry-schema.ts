@@ -1,7 +1,9 @@
 /**
  * The observability blocks of `gateway:` in servers.config.yaml: `admin` (the listener that
- * serves /metrics), `metrics` (what is counted and how many label values it may hold) and `logs`
- * (the one line per call). All three apply at start; a reload reports them as needing a restart.
+ * serves /metrics), `metrics` (what is counted and how many label values it may hold), `logs`
+ * (the one line per call) and `tracing` (which stage spans a traced call gets; whether traces are
+ * exported at all is the standard OTEL_* variables' business). All four apply at start; a reload
+ * reports them as needing a restart.
  */
 import { z } from 'zod';
 
@@ -57,6 +59,16 @@ export const LogsSchema = z
   })
   .strict();
 
+export const TracingSchema = z
+  .object({
+    stageSpans: z.enum(['notable', 'all']).default('notable').meta({
+      description:
+        'Spans for the policy and guard stages of a traced call: `notable` makes one only when the stage denied, ran in dry-run, found something or took 1 ms or more (the request span carries every decision and finding either way); `all` makes one for every stage that ran, at about 10 µs of gateway CPU per span.',
+    }),
+  })
+  .strict();
+
 export type AdminListenerSettings = z.output<typeof AdminListenerSchema>;
 export type MetricsSettings = z.output<typeof MetricsSchema>;
 export type LogsSettings = z.output<typeof LogsSchema>;
+export type TracingSettings = z.output<typeof TracingSchema>;
