@@ -12,17 +12,22 @@
  * in a process of its own, by the CPU it spends per call: the least disturbed by other work on a
  * shared machine, since CPU time is not the wall time others take.
  *
- * Both modes send a new text in each call's arguments unless `--arguments fixed` (see below).
+ * `--arguments` says what each call sends and what the echo fixture answers:
+ * - `plain` (the default): a new text in each call, and the fixture told (`omitMeta: true`) to
+ *   leave the request's `_meta` out of its result, so that the result depends on the arguments
+ *   alone, as most tools' results do;
+ * - `unique`: a new text in each call, and the fixture echoes the request's `_meta`. With tracing
+ *   that holds a fresh `traceparent` per call, which the output guard then scans in every traced
+ *   result (~10–20 µs a call, the secrets detector's entropy check on 55 hex characters): a cost
+ *   of a fixture that reflects the gateway's metadata into its content, not of tracing;
+ * - `fixed`: the same arguments every call, with `_meta` echoed. The off arm's results then repeat
+ *   and are answered from the output guard's scan cache, while every traced one is new.
  *
  * `--core` also has an arm with the SDK started and every trace dropped (`always_off`), the
- * sampling-independent cost alone. Its calls send a new text each time (`--arguments unique`,
- * the default) so that no arm's results repeat: the echo fixture returns the request's `_meta`,
- * which tracing gives a fresh traceparent per call, and with the same arguments every call
- * (`--arguments fixed`) the off arm's results were answered from the output guard's scan cache
- * while every traced one was scanned anew, a cost that came from the fixture, not from tracing.
+ * sampling-independent cost alone.
  *
- *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000] [--arguments unique|fixed]
- *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000] [--arguments unique|fixed]
+ *   node bench/telemetry.ts [--rounds 5] [--measure-ms 3000] [--arguments plain|unique|fixed]
+ *   node bench/telemetry.ts --core [--rounds 5] [--calls 20000] [--arguments plain|unique|fixed]
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -119,12 +124,15 @@ async function main(): Promise<void> {
       'measure-ms': { type: 'string', default: '3000' },
       core: { type: 'boolean', default: false },
       calls: { type: 'string', default: '20000' },
-      arguments: { type: 'string', default: 'unique' },
+      arguments: { type: 'string', default: 'plain' },
     },
   });
   const rounds = Number(values.rounds);
+  const args = values.arguments;
+  if (args !== 'plain' && args !== 'unique' && args !== 'fixed')
+    throw new Error(`--arguments is plain, unique or fixed, not ${args}`);
   if (values.core) {
-    core(rounds, Number(values.calls), values.arguments === 'fixed' ? 'fixed' : 'unique');
+    core(rounds, Number(values.calls), args);
     return;
   }
   const measureMs = Number(values['measure-ms']);
@@ -140,9 +148,11 @@ async function main(): Promise<void> {
       machineFacts([
         `other work on the machine before the run: ${quiet.cores.toFixed(2)} cores busy (waited ${quiet.waitedS} s for < 0.3)`,
         `${rounds} rounds of ${measureMs} ms (after 1 s warm-up) per arm and concurrency, arms in turn; medians reported`,
-        values.arguments === 'fixed'
-          ? 'the same arguments in every call'
-          : "a new text in each call's arguments",
+        args === 'fixed'
+          ? 'the same arguments in every call, the request _meta echoed'
+          : args === 'unique'
+            ? "a new text in each call's arguments, the request _meta echoed"
+            : "a new text in each call's arguments, the fixture's result without the request _meta",
       ]).join('\n'),
     );
     for (const arm of ARMS) running.push(await start(arm));
@@ -159,7 +169,8 @@ async function main(): Promise<void> {
             warmupMs: 1_000,
             measureMs,
             maxCallsPerClient: 500_000,
-            uniqueArguments: values.arguments !== 'fixed',
+            uniqueArguments: args !== 'fixed',
+            omitMeta: args === 'plain',
           });
           const calls = Math.max(1, result.calls - result.errors);
           push(entry.rates, concurrency, rate(result));
@@ -235,7 +246,7 @@ const CORE_NAMES: Record<(typeof CORE_ARMS)[number], string> = {
 };
 
 /** The core in-process, each arm a fresh process, arms in turn; min and median CPU per call. */
-function core(rounds: number, calls: number, args: 'unique' | 'fixed'): void {
+function core(rounds: number, calls: number, args: 'plain' | 'unique' | 'fixed'): void {
   console.log(
     machineFacts([
       `core in-process, ${calls} tools/call echo at concurrency 10 per run (${args} arguments), ${rounds} rounds, arms in turn`,

@@ -20,6 +20,8 @@ export type Task =
       readonly root: number;
       /** A different text in each call's arguments, so that no two results are the same. */
       readonly uniqueArguments?: boolean;
+      /** Ask mcplane's echo fixture to leave the request's `_meta` out of its result. */
+      readonly omitMeta?: boolean;
     } & Window)
   | ({ readonly op: 'loop-stdio'; readonly command: string; readonly args: readonly string[] } & Window);
 
@@ -189,8 +191,9 @@ async function loopHttp(task: Extract<Task, { op: 'loop-http' }>): Promise<LoopR
   });
   let children: number[] = [];
   let sent = 0;
+  const base = task.omitMeta === true ? { ...ARGUMENTS, omitMeta: true } : ARGUMENTS;
   const args = (): Record<string, unknown> =>
-    task.uniqueArguments === true ? { text: `${ARGUMENTS.text} ${sent++}` } : ARGUMENTS;
+    task.uniqueArguments === true ? { ...base, text: `${ARGUMENTS.text} ${sent++}` } : base;
   const call = (sessionId: string | undefined) => async (): Promise<boolean> =>
     succeeded(
       await send(to, { method: 'tools/call', params: { name: task.tool, arguments: args() } }, sessionId),

@@ -12,7 +12,7 @@
  * a cost of the fixture echoing `_meta`, not of tracing. With unique arguments every arm's
  * results are new, as real tool results mostly are.
  *
- *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing|tracing-all> <calls> [fixed|unique]
+ *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing|tracing-all> <calls> [plain|unique|fixed]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -27,7 +27,9 @@ import { BENCH_SAMPLERS, benchTracingEnv, startSpanSink } from './span-sink.ts';
 
 const arm = process.argv[2] ?? 'off';
 const calls = Number(process.argv[3] ?? 20_000);
-const unique = process.argv[4] === 'unique';
+const mode = process.argv[4] ?? 'plain';
+const unique = mode !== 'fixed';
+const omitMeta = mode === 'plain';
 const traced = arm === 'tracing' || arm === 'tracing-all' || arm in BENCH_SAMPLERS;
 const sink = await startSpanSink();
 const env = benchTracingEnv(sink, arm);
@@ -65,7 +67,7 @@ async function run(count: number): Promise<void> {
     Array.from({ length: 10 }, async () => {
       while (left-- > 0) {
         const text = unique ? `x${sent++}` : 'x';
-        await client.callTool({ name: 'fx__echo', arguments: { text } });
+        await client.callTool({ name: 'fx__echo', arguments: omitMeta ? { text, omitMeta } : { text } });
       }
     }),
   );
