@@ -7,7 +7,7 @@
 import type { CostCharge, UsageEvent } from '../usage-records.ts';
 import { USAGE_KINDS } from '../usage-records.ts';
 import { checkOneOf, checkTenantId, checkTime, invalid } from '../validate.ts';
-import type { Sql, SqlParam } from './database.ts';
+import type { Sql } from './database.ts';
 
 /** Most events and charges in one write; the gateway's batches are far smaller. */
 export const MAX_BATCH = 10_000;
@@ -15,7 +15,7 @@ const MAX_TEXT = 512;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-type Bucket = {
+export type Bucket = {
   tenantId: string;
   at: string;
   server: string;
@@ -78,7 +78,7 @@ export function checkUsageBatch(events: readonly UsageEvent[], charges: readonly
  * (tenant, server, tool, key, project) named once; a batch spans a few hours at most, so each
  * bucket's time is formatted once.
  */
-class Rollups {
+export class Rollups {
   readonly hourly = new Map<string, Bucket>();
   readonly daily = new Map<string, Bucket>();
   readonly #times = new Map<number, string>();
@@ -130,7 +130,8 @@ class Rollups {
   }
 }
 
-function rollupsOf(events: readonly UsageEvent[], charges: readonly CostCharge[]): Rollups {
+/** The hourly and daily buckets of a batch. */
+export function rollupsOf(events: readonly UsageEvent[], charges: readonly CostCharge[]): Rollups {
   const rollups = new Rollups();
   for (const event of events) {
     rollups.add(event.ts, event, {
@@ -174,15 +175,16 @@ function upsert(table: 'usage_hourly' | 'usage_daily'): string {
       wall_us = ${table}.wall_us + excluded.wall_us,
       cost = ${table}.cost + excluded.cost`;
 }
-const UPSERT_HOURLY = upsert('usage_hourly');
-const UPSERT_DAILY = upsert('usage_daily');
+export const UPSERT_HOURLY = upsert('usage_hourly');
+export const UPSERT_DAILY = upsert('usage_daily');
 
 /** One statement per row: prepared once, it is cheaper in node:sqlite than one long multi-row INSERT. */
-const INSERT_EVENT = `INSERT INTO usage_events (ts, tenant_id, project_id, api_key_id, principal, server,
+export const INSERT_EVENT = `INSERT INTO usage_events (ts, tenant_id, project_id, api_key_id, principal, server,
     kind, tool_name, latency_ms, status, status_code, bytes_in, bytes_out)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
 
-function eventParams(e: UsageEvent): SqlParam[] {
+/** An event's row; plain strings, numbers and nulls, which every driver takes as they are. */
+export function eventParams(e: UsageEvent): PlainValue[] {
   return [
     // Checked by checkEvent already, and written by toISOString (the canonical form).
     e.ts,
@@ -201,25 +203,31 @@ function eventParams(e: UsageEvent): SqlParam[] {
   ];
 }
 
+/** The values of a batch's rows (no JSON, no booleans). */
+export type PlainValue = string | number | null;
+
+/** A bucket's values, in the order of the rollup upserts. */
+export function bucketParams(b: Bucket): PlainValue[] {
+  return [
+    b.tenantId,
+    b.at,
+    b.server,
+    b.tool,
+    b.key,
+    b.project,
+    b.calls,
+    b.errors,
+    b.bytesIn,
+    b.bytesOut,
+    Math.round(b.latencyUs),
+    Math.round(b.cpuUs),
+    Math.round(b.wallUs),
+    b.cost,
+  ];
+}
+
 async function writeBuckets(sql: Sql, statement: string, buckets: Map<string, Bucket>): Promise<void> {
-  for (const b of buckets.values()) {
-    await sql.run(statement, [
-      b.tenantId,
-      b.at,
-      b.server,
-      b.tool,
-      b.key,
-      b.project,
-      b.calls,
-      b.errors,
-      b.bytesIn,
-      b.bytesOut,
-      Math.round(b.latencyUs),
-      Math.round(b.cpuUs),
-      Math.round(b.wallUs),
-      b.cost,
-    ]);
-  }
+  for (const b of buckets.values()) await sql.run(statement, bucketParams(b));
 }
 
 /** Appends a checked batch's events and adds it to the rollups, in the caller's transaction. */

@@ -29,7 +29,13 @@ function toSqlite(param: SqlParam): SQLInputValue {
   return param;
 }
 
-function open(path: string, location: string): DatabaseSync {
+/** The shared queries use PostgreSQL's $1; SQLite reads ?1 the same way. */
+export function sqliteText(text: string): string {
+  return text.replace(/\$(\d+)/g, '?$1');
+}
+
+/** A connection to the store's file (or `:memory:`), WAL and `synchronous = NORMAL`, as the store opens it. */
+export function openSqliteConnection(path: string, location: string): DatabaseSync {
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
@@ -48,15 +54,14 @@ function open(path: string, location: string): DatabaseSync {
 }
 
 export function openSqliteDatabase(path: string, location: string): Database {
-  const db = open(path, location);
+  const db = openSqliteConnection(path, location);
   const statements = new Map<string, StatementSync>();
   let queue: Promise<unknown> = Promise.resolve();
 
   function statement(text: string): StatementSync {
     let prepared = statements.get(text);
     if (!prepared) {
-      // The shared queries use PostgreSQL's $1; SQLite reads ?1 the same way.
-      prepared = db.prepare(text.replace(/\$(\d+)/g, '?$1'));
+      prepared = db.prepare(sqliteText(text));
       statements.set(text, prepared);
     }
     return prepared;
