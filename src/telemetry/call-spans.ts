@@ -38,7 +38,7 @@ import {
 } from '@opentelemetry/api';
 import type { AuditOutcome } from '../audit/audit-record.ts';
 import { findContext } from '../guard/call-context.ts';
-import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
+import type { Call, CallNotes, Next, Reply, Stage } from '../guard/pipeline.ts';
 import { LIST_METHODS } from '../router/router.ts';
 import type { CallTrace } from './call-log.ts';
 import type { CallEnding } from './call-outcome.ts';
@@ -50,8 +50,8 @@ const MAX_TEXT = 256;
 
 export const POLICY_SPAN = 'mcplane.policy';
 
-/** A wait for a process this long (ms) or longer gets a span of its own; so does a stage's work. */
-export const POOL_WAIT_SPAN_MS = 1;
+/** A wait for a process, or a stage's work, this long (ms) or longer gets a span of its own. */
+export const SPAN_WORTH_MS = 1;
 
 /** `gateway.tracing.stageSpans`: a span for every stage that ran, or only for notable ones. */
 export type StageSpans = 'all' | 'notable';
@@ -179,20 +179,14 @@ export class CallSpans {
     const { decision, findings } = call.notes;
     const notable =
       this.#all ||
-      ended - started >= POOL_WAIT_SPAN_MS ||
+      ended - started >= SPAN_WORTH_MS ||
       findings.length > fromFinding ||
       (withDecision &&
         decision !== undefined &&
         (decision.effect !== 'allow' || decision.mode !== 'enforce'));
     if (!notable) return;
     const span = this.#tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: started }, parent);
-    if (decision !== undefined && withDecision) {
-      span.setAttributes({
-        [ATTR.policyEffect]: decision.effect,
-        [ATTR.policyRule]: decision.rule,
-        [ATTR.policyMode]: decision.mode,
-      });
-    }
+    if (withDecision) setDecision(span, decision);
     setFindings(span, findings.slice(fromFinding));
     span.end(ended);
   }
@@ -206,7 +200,7 @@ export class CallSpans {
   #upstream(call: Call, pid: number | undefined, parent: Context): () => void {
     const now = performance.now();
     const waited = Math.round((call.notes.poolWaitMs ?? 0) * 1000) / 1000;
-    if (waited >= POOL_WAIT_SPAN_MS) {
+    if (waited >= SPAN_WORTH_MS) {
       this.#tracer
         .startSpan('mcplane.pool.wait', { kind: SpanKind.INTERNAL, startTime: now - waited }, parent)
         .end(now);
@@ -269,12 +263,7 @@ function endRequest(
   if (call.target !== undefined) span.setAttribute(ATTR.server, call.target.server);
   span.setAttribute(ATTR.outcome, outcome);
   // What the stages decided, whether or not they have spans of their own.
-  const { decision } = call.notes;
-  if (decision !== undefined) {
-    span.setAttribute(ATTR.policyEffect, decision.effect);
-    span.setAttribute(ATTR.policyRule, decision.rule);
-    span.setAttribute(ATTR.policyMode, decision.mode);
-  }
+  setDecision(span, call.notes.decision);
   setFindings(span, call.notes.findings);
   // Only a name the router resolved goes into the span name, which must stay low in cardinality.
   const resolved = call.target?.tool ?? call.target?.prompt;
@@ -296,6 +285,16 @@ function errorType(outcome: AuditOutcome, ending: CallEnding): { type: string; c
     return { type: String(ending.reply.error.code), code: ending.reply.error.code };
   }
   return { type: outcome };
+}
+
+/** The policy's decision on a span: its effect, the rule that decided and the mode. */
+function setDecision(span: Span, decision: CallNotes['decision']): void {
+  if (decision === undefined) return;
+  span.setAttributes({
+    [ATTR.policyEffect]: decision.effect,
+    [ATTR.policyRule]: decision.rule,
+    [ATTR.policyMode]: decision.mode,
+  });
 }
 
 /** A span's share of the call's guard findings: how many, and by which detectors. */

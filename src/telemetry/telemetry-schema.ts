@@ -71,4 +71,3 @@ export const TracingSchema = z
 export type AdminListenerSettings = z.output<typeof AdminListenerSchema>;
 export type MetricsSettings = z.output<typeof MetricsSchema>;
 export type LogsSettings = z.output<typeof LogsSchema>;
-export type TracingSettings = z.output<typeof TracingSchema>;
