@@ -91,6 +91,21 @@ describe('parseConfig', () => {
     ).toEqual(['gateway.redis.leaseFraction']);
   });
 
+  it('tracing spans notable stages by default, or all; another value or an unknown key is refused at its path', () => {
+    expect(parse(yaml('servers: {}')).gateway.tracing.stageSpans).toBe('notable');
+    expect(
+      parse(yaml('gateway:', '  tracing: { stageSpans: all }', 'servers: {}')).gateway.tracing.stageSpans,
+    ).toBe('all');
+    for (const value of ['none', 'true', '1'])
+      expect(
+        problemsIn(yaml('gateway:', `  tracing: { stageSpans: ${value} }`, 'servers: {}')).map((p) => p.path),
+      ).toEqual(['gateway.tracing.stageSpans']);
+    // Sampling is OTEL_TRACES_SAMPLER's: a sampler here is refused, not silently ignored.
+    expect(
+      problemsIn(yaml('gateway:', '  tracing: { sampler: always_on }', 'servers: {}')).map((p) => p.path),
+    ).toEqual(['gateway.tracing.sampler']);
+  });
+
   it('an invalid pool reports its YAML path and line', () => {
     const problems = problemsIn(
       yaml('servers:', '  echo:', '    command: node', '    pool:', '      min: 5', '      max: 2'),
