@@ -4,7 +4,8 @@
  * in one run, on the same echo fixture, with the load generator of the HTTP benchmark. The arms
  * take turns, round after round, so that a change in the machine's load hits them alike; the
  * median of the rounds is reported. Besides off and on (the target: on within 10% of off), it
- * measures metrics alone, tracing with 10% of traces sampled (OTEL_TRACES_SAMPLER), and the one
+ * measures metrics alone, tracing with 10% of traces sampled (OTEL_TRACES_SAMPLER), tracing
+ * exported in OTLP's JSON encoding (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json), and the one
  * log line per call (at info, to a pipe) on top of everything. Numbers only: it never fails on a
  * missed target.
  *
@@ -64,6 +65,12 @@ const ARMS: readonly Arm[] = [
     name: 'metrics + tracing 10%',
     gateway: NO_CALL_LOG,
     tracing: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  },
+  // OTLP's JSON encoding instead of the default protobuf: the SDK serializes it with JSON.stringify.
+  {
+    name: 'tracing in http/json',
+    gateway: NO_CALL_LOG,
+    tracing: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
   },
   { name: '+ call log (info)', gateway: {}, tracing: {} },
 ];
@@ -235,12 +242,13 @@ async function exported(running: readonly Running[]): Promise<void> {
 }
 
 const CORE_ARM = fileURLToPath(new URL('./telemetry/core-arm.ts', import.meta.url));
-const CORE_ARMS = ['off', 'metrics', 'unsampled', 'sampled', 'tracing', 'tracing-all'] as const;
+const CORE_ARMS = ['off', 'metrics', 'unsampled', 'sampled', 'tracing', 'json', 'tracing-all'] as const;
 const CORE_NAMES: Record<(typeof CORE_ARMS)[number], string> = {
   off: 'off',
   metrics: 'metrics',
   unsampled: 'metrics + tracing 0%',
   sampled: 'metrics + tracing 10%',
+  json: 'tracing in http/json',
   tracing: ON,
   'tracing-all': '+ every stage span',
 };

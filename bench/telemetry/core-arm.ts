@@ -12,7 +12,7 @@
  * a cost of the fixture echoing `_meta`, not of tracing. With unique arguments every arm's
  * results are new, as real tool results mostly are.
  *
- *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing|tracing-all> <calls> [plain|unique|fixed]
+ *   node bench/telemetry/core-arm.ts <off|metrics|unsampled|sampled|tracing|json|tracing-all> <calls> [plain|unique|fixed]
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';

@@ -1,8 +1,8 @@
 /**
  * A local OTLP/HTTP receiver for the benchmark: it takes `POST /v1/traces` (protobuf, the
- * exporter's default) and only counts what it receives, the spans by walking the protobuf wire
- * format (ExportTraceServiceRequest → 1 resource_spans → 2 scope_spans → 2 spans), so that it
- * costs the machine as little as it can.
+ * exporter's default, or JSON) and only counts what it receives, the spans of a protobuf export by
+ * walking its wire format (ExportTraceServiceRequest → 1 resource_spans → 2 scope_spans → 2
+ * spans), so that it costs the machine as little as it can.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,9 +22,10 @@ export async function startSpanSink(): Promise<SpanSink> {
       const body = Buffer.concat(chunks);
       counts.requests++;
       counts.bytes += body.length;
-      for (const resourceSpans of children(body, 1))
-        for (const scopeSpans of children(resourceSpans, 2)) counts.spans += children(scopeSpans, 2).length;
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      const json = request.headers['content-type']?.startsWith('application/json') === true;
+      counts.spans += json ? jsonSpans(body) : protobufSpans(body);
+      response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      response.end(json ? '{}' : undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,6 +39,22 @@ export async function startSpanSink(): Promise<SpanSink> {
         server.close(() => resolve());
       }),
   };
+}
+
+function protobufSpans(body: Uint8Array): number {
+  let spans = 0;
+  for (const resourceSpans of children(body, 1))
+    for (const scopeSpans of children(resourceSpans, 2)) spans += children(scopeSpans, 2).length;
+  return spans;
+}
+
+/** The spans of an OTLP/JSON export (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json). */
+function jsonSpans(body: Buffer): number {
+  type Export = { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
+  let spans = 0;
+  for (const resource of (JSON.parse(body.toString('utf8')) as Export).resourceSpans ?? [])
+    for (const scope of resource.scopeSpans ?? []) spans += scope.spans?.length ?? 0;
+  return spans;
 }
 
 /** The length-delimited fields numbered `wanted` of one message. */
@@ -69,10 +86,12 @@ function children(bytes: Uint8Array, wanted: number): Uint8Array[] {
   return found;
 }
 
-/** The samplers the core telemetry arms name, as OTEL_* settings (absent: the SDK's default, always on). */
+/** The core telemetry arms' OTEL_* settings beyond the endpoint (absent: the SDK's defaults, always on and protobuf). */
 export const BENCH_SAMPLERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   unsampled: { OTEL_TRACES_SAMPLER: 'always_off' },
   sampled: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  // Every trace, exported in OTLP's JSON encoding rather than the default protobuf.
+  json: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
 };
 
 /** The OTEL_* settings of a bench arm: export to `sink` in large batches, with `arm`'s sampler. */
