@@ -38,7 +38,7 @@ import type { LoopResult } from './http/load-worker.ts';
 import { waitForQuiet } from './http/measurements.ts';
 import { loadAverage, machineFacts } from './http/report.ts';
 import { freePort, startMcplane, type Subject } from './http/subjects.ts';
-import { startSpanSink, type SpanSink } from './telemetry/span-sink.ts';
+import { BENCH_TRACING, startSpanSink, type SpanSink } from './telemetry/span-sink.ts';
 import { median } from './lib/stats.ts';
 
 const CONCURRENCY = [10, 100] as const;
@@ -61,17 +61,9 @@ const ARMS: readonly Arm[] = [
   { name: ON, gateway: NO_CALL_LOG, tracing: {} },
   // The default spans a policy or guard stage only when it is notable; this arm spans every one.
   { name: '+ every stage span', gateway: { ...NO_CALL_LOG, tracing: { stageSpans: 'all' } }, tracing: {} },
-  {
-    name: 'metrics + tracing 10%',
-    gateway: NO_CALL_LOG,
-    tracing: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-  },
+  { name: 'metrics + tracing 10%', gateway: NO_CALL_LOG, tracing: BENCH_TRACING.sampled },
   // OTLP's JSON encoding instead of the default protobuf: the SDK serializes it with JSON.stringify.
-  {
-    name: 'tracing in http/json',
-    gateway: NO_CALL_LOG,
-    tracing: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' },
-  },
+  { name: 'tracing in http/json', gateway: NO_CALL_LOG, tracing: BENCH_TRACING.json },
   { name: '+ call log (info)', gateway: {}, tracing: {} },
 ];
 

@@ -23,14 +23,14 @@ import { bindTransport } from '../../src/ingress/transport-binding.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startTracing } from '../../src/telemetry/tracing.ts';
 import { FIXTURE } from '../http/subjects.ts';
-import { BENCH_SAMPLERS, benchTracingEnv, startSpanSink } from './span-sink.ts';
+import { BENCH_TRACING, benchTracingEnv, startSpanSink } from './span-sink.ts';
 
 const arm = process.argv[2] ?? 'off';
 const calls = Number(process.argv[3] ?? 20_000);
 const mode = process.argv[4] ?? 'plain';
 const unique = mode !== 'fixed';
 const omitMeta = mode === 'plain';
-const traced = arm === 'tracing' || arm === 'tracing-all' || arm in BENCH_SAMPLERS;
+const traced = arm === 'tracing' || arm === 'tracing-all' || arm in BENCH_TRACING;
 const sink = await startSpanSink();
 const env = benchTracingEnv(sink, arm);
 // The SDK reads its settings from the process environment.
