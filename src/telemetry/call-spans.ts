@@ -19,7 +19,7 @@
  * policy's effect, rule and mode and the guards' finding count and detectors either way. With
  * `all`, every stage that ran has its span.
  *
- * Parents are passed explicitly (a WeakMap from the call to its request span's context), not
+ * Parents are passed explicitly (the call carries its request span's context), not
  * through the SDK's async context, so nothing depends on how promises are chained in between.
  * A stage span covers only that stage's own work, as Express middleware spans do: up to its call
  * of `next` for a stage that decides before (policy, input guard), from `next`'s return for one
@@ -71,9 +71,21 @@ type Traced = {
 
 const NOT_RECORDED: EndCallSpan = () => undefined;
 
+/**
+ * Where a call keeps what its request span began: a property under this module's symbol, as the
+ * call context is kept (guard/call-context.ts), not a WeakMap entry per call, which the collector
+ * must trace as an ephemeron.
+ */
+const TRACED: unique symbol = Symbol('mcplane.traced');
+type WithTraced = Call & { [TRACED]?: Traced };
+
+const tracedOf = (call: Call): Traced | undefined => (call as WithTraced)[TRACED];
+const setTraced = (call: Call, traced: Traced): void => {
+  (call as WithTraced)[TRACED] = traced;
+};
+
 export class CallSpans {
   readonly #tracer: Tracer;
-  readonly #calls = new WeakMap<Call, Traced>();
   readonly #all: boolean;
 
   constructor(tracer: Tracer, stageSpans: StageSpans = 'notable') {
@@ -97,7 +109,7 @@ export class CallSpans {
     const { traceId, spanId } = span.spanContext();
     const callContext = findContext(call);
     if (!span.isRecording()) {
-      this.#calls.set(call, { trace: { traceId, spanId } });
+      setTraced(call, { trace: { traceId, spanId } });
       // Not sampled: no child spans, but the child still hears of the trace (flagged unsampled),
       // so a server that traces keeps to the same decision.
       if (callContext) {
@@ -110,7 +122,7 @@ export class CallSpans {
     }
     span.setAttributes(requestAttributes(call));
     const context = trace.setSpan(parent, span);
-    this.#calls.set(call, { trace: { traceId, spanId }, context });
+    setTraced(call, { trace: { traceId, spanId }, context });
     if (callContext)
       callContext.onUpstream = (routed, process) => this.#upstream(routed, process.pid, context);
     // The name as the client asked for it (routing replaces it with the server's bare name).
@@ -120,7 +132,7 @@ export class CallSpans {
 
   /** The trace and request span of a call this began, for its audit record and log line. */
   traceOf(call: Call): CallTrace | undefined {
-    return this.#calls.get(call)?.trace;
+    return tracedOf(call)?.trace;
   }
 
   /** A stage whose own work gets a span of its own under the call's request span (if it is sampled). */
@@ -128,7 +140,7 @@ export class CallSpans {
     return {
       name: stage.name,
       handle: (call, next) => {
-        const parent = this.#calls.get(call)?.context;
+        const parent = tracedOf(call)?.context;
         const where = phase(call);
         if (parent === undefined || where === 'none') return stage.handle(call, next);
         return where === 'before'
