@@ -6,7 +6,8 @@
  * tracer is never even asked for, and the pipeline has no tracing stage at all.
  *
  * Only traces: the SDK's metrics (ours are prom-client's, on /metrics) and logs (pino) stay off,
- * and no auto-instrumentation is loaded (spans come from the pipeline, which knows MCP).
+ * and no auto-instrumentation is loaded (spans come from the pipeline, which knows MCP). The
+ * default export, OTLP/HTTP protobuf, serializes with span-export.ts's faster serializer.
  */
 import {
   context,
@@ -19,6 +20,7 @@ import {
 } from '@opentelemetry/api';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
 import type { Logger } from '../log.ts';
+import { batchSpanProcessor, defaultOtlpExport } from './span-export.ts';
 
 type StartOptions = NonNullable<Parameters<typeof startNodeSdk>[0]>;
 /** The SDK's span processors (the type is the SDK's own, reached through its start options). */
@@ -64,6 +66,12 @@ export function startTracing(
   options: { readonly version: string; readonly log: Logger; readonly spanProcessors?: SpanProcessors },
 ): Tracing | undefined {
   if (options.spanProcessors === undefined && !tracingRequested(env)) return undefined;
+  // The default export (OTLP/HTTP protobuf) gets our serializer; anything else is the SDK's own.
+  const spanProcessors =
+    options.spanProcessors ??
+    (defaultOtlpExport(env)
+      ? [batchSpanProcessor(env, (message) => options.log.warn({ component: 'opentelemetry' }, message))]
+      : undefined);
   const named =
     (env.OTEL_SERVICE_NAME ?? '').trim() !== '' ||
     /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '');
@@ -77,7 +85,7 @@ export function startTracing(
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [],
-    ...(options.spanProcessors === undefined ? {} : { spanProcessors: options.spanProcessors }),
+    ...(spanProcessors === undefined ? {} : { spanProcessors }),
   });
   diag.setLogger(diagLogger(options.log), { logLevel: diagLevel(env.OTEL_LOG_LEVEL) });
   return {
