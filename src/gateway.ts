@@ -70,7 +70,7 @@ import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
 import { resolveSandboxing, type SandboxTools } from './upstream/sandbox.ts';
-import type { CatalogKind } from './upstream/server-catalog.ts';
+import { findNamed, type CatalogKind } from './upstream/server-catalog.ts';
 import { newProcessCounts, type ProcessCounts } from './upstream/process-counts.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
 import { CallTelemetry } from './telemetry/call-telemetry.ts';
@@ -680,7 +680,7 @@ export class Gateway {
 
   #outputSchema(server: string, tool: string): Record<string, unknown> | undefined {
     for (const catalog of this.#servers.get(server)?.knownCatalogs() ?? []) {
-      const found = catalog.tools.find((item) => item.name === tool);
+      const found = findNamed(catalog.tools, tool);
       if (found) return found.outputSchema;
     }
     return undefined;

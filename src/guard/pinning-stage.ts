@@ -16,7 +16,7 @@ import { GatewayError } from '../errors.ts';
 import { isGatewayFailure } from '../resilience/gateway-failure.ts';
 import { qualify } from '../router/qualified-name.ts';
 import type { Router } from '../router/router.ts';
-import type { ServerCatalog } from '../upstream/server-catalog.ts';
+import { findNamed, type ServerCatalog } from '../upstream/server-catalog.ts';
 import type { SessionLink } from '../upstream/session-link.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { contextOf } from './call-context.ts';
@@ -68,7 +68,7 @@ export function pinningStage(options: PinningStageOptions): Stage {
       return next(call);
     }
     for (const catalog of catalogs) {
-      const tool = catalog.tools.find((candidate) => candidate.name === name);
+      const tool = findNamed(catalog.tools, name);
       if (tool === undefined) continue;
       const judge = await options.pinning.judge(server.name, tenantId, catalog.tools);
       verdict = worse(verdict, judge(tool.name, definitionHash(tool)));

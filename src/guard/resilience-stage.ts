@@ -22,6 +22,7 @@ import { StaleCache } from '../resilience/stale-cache.ts';
 import { LIST_METHODS, type Route, type Router } from '../router/router.ts';
 import type { ServerRoute } from '../router/server-route.ts';
 import type { Logger } from '../log.ts';
+import { findNamed } from '../upstream/server-catalog.ts';
 import { contextOf } from './call-context.ts';
 import { definitionHash } from './pinning/tool-definition.ts';
 import type { ToolPinning } from './pinning/tool-pinning.ts';
@@ -198,7 +199,7 @@ class ResilientCall {
   async #mayCallFallback(route: ServerRoute, tool: string): Promise<boolean> {
     try {
       const catalog = await route.server.catalog(contextOf(this.#call).link, route.poolTenant);
-      const found = catalog.tools.find((item) => item.name === tool);
+      const found = findNamed(catalog.tools, tool);
       if (!found) return false;
       const pinning = this.#options.pinning;
       if (!pinning?.applies(route.server.name)) return true;
@@ -246,7 +247,7 @@ class ResilientCall {
     const { server, poolTenant } = this.#route;
     const catalogs = [server.lastKnownCatalog(poolTenant), ...server.knownCatalogs()];
     for (const catalog of catalogs) {
-      const found = catalog?.tools.find((item) => item.name === tool);
+      const found = catalog && findNamed(catalog.tools, tool);
       if (found) return found.annotations;
     }
     return undefined;

@@ -11,7 +11,7 @@ import type { LiveView } from '../control/live-view.ts';
 import { GatewayError } from '../errors.ts';
 import type { ListedKind } from '../guard/authorize-stage.ts';
 import type { Principal } from '../identity/principal.ts';
-import type { ServerCatalog } from '../upstream/server-catalog.ts';
+import { findByUri, findNamed, type ServerCatalog } from '../upstream/server-catalog.ts';
 import type { SessionLink } from '../upstream/session-link.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { decodeCursor, page } from './page-cursor.ts';
@@ -215,7 +215,10 @@ export class Router {
       const name = params.name;
       if (typeof name !== 'string') return undefined;
       const has = (catalog: ServerCatalog, bare: string): boolean =>
-        (method === 'tools/call' ? catalog.tools : catalog.prompts).some((item) => item.name === bare);
+        findNamed<{ readonly name: string }>(
+          method === 'tools/call' ? catalog.tools : catalog.prompts,
+          bare,
+        ) !== undefined;
       const spaced = this.#spacedRoute(routes, name);
       if (spaced && spaced.route.kind === 'upstream') {
         const catalog = listed(spaced.route);
@@ -234,7 +237,7 @@ export class Router {
         const catalog = listed(route);
         return (
           catalog !== undefined &&
-          (catalog.resources.some((resource) => resource.uri === uri) ||
+          (findByUri(catalog.resources, uri) !== undefined ||
             catalog.resourceTemplates.some((template) => matchesTemplate(template.uriTemplate, uri)))
         );
       });
@@ -261,8 +264,12 @@ export class Router {
         if (route.spaced) continue;
         const has = route.server
           .knownCatalogs()
-          .some((catalog) =>
-            (kind === 'tool' ? catalog.tools : catalog.prompts).some((item) => item.name === listed),
+          .some(
+            (catalog) =>
+              findNamed<{ readonly name: string }>(
+                kind === 'tool' ? catalog.tools : catalog.prompts,
+                listed,
+              ) !== undefined,
           );
         if (has) return { server: route.server.name, name: listed };
       }
@@ -273,7 +280,7 @@ export class Router {
         .knownCatalogs()
         .some((catalog) =>
           kind === 'resource'
-            ? catalog.resources.some((item) => item.uri === listed)
+            ? findByUri(catalog.resources, listed) !== undefined
             : catalog.resourceTemplates.some((item) => item.uriTemplate === listed),
         );
       if (has) return { server: route.server.name, name: listed };
@@ -341,7 +348,8 @@ export class Router {
       // wording; a tool a read grant does not share is unknown too.
       const catalog = this.#knownWhileDown(spaced.route) ?? (await this.#catalogOf(session, spaced.route));
       const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
-      if (!items.some((item) => item.name === spaced.name)) throw new GatewayError(code);
+      if (findNamed<{ readonly name: string }>(items, spaced.name) === undefined)
+        throw new GatewayError(code);
       return { ...spaced.route, params: { ...params, [field]: spaced.name } };
     }
     const bare = routes.filter((route) => route.kind === 'upstream' && !route.spaced);
@@ -349,7 +357,7 @@ export class Router {
       const catalogs = await this.catalogs(session, bare);
       for (const { route, catalog } of catalogs.values()) {
         const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
-        if (items.some((item) => item.name === name)) return { ...route, params };
+        if (findNamed<{ readonly name: string }>(items, name) !== undefined) return { ...route, params };
       }
     }
     throw new GatewayError(code);
@@ -363,7 +371,7 @@ export class Router {
     if (typeof uri !== 'string') throw new GatewayError('INVALID_PARAMS', 'uri must be a string');
     const catalogs = [...(await this.catalogs(session)).values()];
     for (const { route, catalog } of catalogs) {
-      if (catalog.resources.some((resource) => resource.uri === uri)) return route;
+      if (findByUri(catalog.resources, uri) !== undefined) return route;
     }
     for (const { route, catalog } of catalogs) {
       if (catalog.resourceTemplates.some((template) => matchesTemplate(template.uriTemplate, uri))) {
@@ -384,7 +392,7 @@ export class Router {
       for (const { route, catalog } of catalogs.values()) {
         const owns =
           catalog.resourceTemplates.some((template) => template.uriTemplate === ref.uri) ||
-          catalog.resources.some((resource) => resource.uri === ref.uri);
+          findByUri(catalog.resources, ref.uri) !== undefined;
         if (owns) return { ...route, params };
       }
       throw new GatewayError('UNKNOWN_RESOURCE');

@@ -37,6 +37,48 @@ export const EMPTY_CATALOG: ServerCatalog = Object.freeze({
   resourceTemplates: [],
 });
 
+/** Lists this long or longer are looked up through an index; shorter ones are walked. */
+const INDEXED_FROM = 16;
+
+type Keyed = { readonly name: string } | { readonly uri: string };
+const indexes = new WeakMap<readonly Keyed[], ReadonlyMap<string, Keyed>>();
+
+function lookup<T extends Keyed>(
+  items: readonly T[],
+  key: string,
+  keyOf: (item: T) => string,
+): T | undefined {
+  if (items.length < INDEXED_FROM) return items.find((item) => keyOf(item) === key);
+  let index = indexes.get(items) as Map<string, T> | undefined;
+  if (index === undefined) {
+    index = new Map();
+    for (const item of items) if (!index.has(keyOf(item))) index.set(keyOf(item), item);
+    indexes.set(items, index);
+  }
+  return index.get(key);
+}
+
+/**
+ * The first tool or prompt of a catalog's list with this name. A catalog's lists are read once
+ * and never changed (a refresh makes new ones), so a long list gets a map, built at its first
+ * lookup: the lookups a call makes (routing, pinning, resilience, the output schema) do not each
+ * walk a server's thousand tools.
+ */
+export function findNamed<T extends { readonly name: string }>(
+  items: readonly T[],
+  name: string,
+): T | undefined {
+  return lookup(items, name, (item) => item.name);
+}
+
+/** The first resource of a catalog with this URI (as findNamed, by `uri`). */
+export function findByUri<T extends { readonly uri: string }>(
+  items: readonly T[],
+  uri: string,
+): T | undefined {
+  return lookup(items, uri, (item) => item.uri);
+}
+
 /** A bound on pages followed per list, so a server whose cursor never ends cannot hang startup. */
 const MAX_PAGES = 100;
 
