@@ -83,14 +83,14 @@ export function tenantsApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const actor = c.get('actor');
+      const own = actor.tenantId;
       const config = [...deps.view().tenants.values()]
-        .filter((t) => t.managedBy === 'config')
+        .filter((t) => t.managedBy === 'config' && (own === null || t.id === own))
         .map(fromConfig);
-      const stored = (await deps.store.tenants.list()).filter((t) => t.status !== 'deleted').map(fromStore);
-      const tenants = [...config, ...stored].filter(
-        (tenant) => actor.tenantId === null || tenant.id === actor.tenantId,
-      );
-      return c.json({ tenants }, 200);
+      // A tenant's own admin or member reads its one tenant, not the store's whole list.
+      const found = own === null ? await deps.store.tenants.list() : [await deps.store.tenants.get(own)];
+      const stored = found.flatMap((t) => (t === undefined || t.status === 'deleted' ? [] : [fromStore(t)]));
+      return c.json({ tenants: [...config, ...stored] }, 200);
     },
   );
 
