@@ -24,14 +24,7 @@
  */
 import { scanWindow, withoutOverlaps, type Detector, type DetectorHit } from './detector.ts';
 import { TEXT_PATTERNS, WORD_PATTERNS, type PhrasePattern } from './instruction-patterns.ts';
-import {
-  asciiTextViewText,
-  forEachWord,
-  textView,
-  wordView,
-  wordViewText,
-  type FoldedView,
-} from './normalize.ts';
+import { asciiTextViewText, textView, wordView, wordViewText, type FoldedView } from './normalize.ts';
 
 /** Base64 runs of this many characters can carry a sentence. */
 const MIN_BASE64_RUN = 24;
@@ -144,9 +137,8 @@ function candidateTextPatterns(text: string): PhrasePattern[] {
 
 function candidateWordPatterns(words: string): PhrasePattern[] {
   let present = 0;
-  forEachWord(words, (word) => {
-    present |= TRIGGERS.get(word) ?? 0;
-  });
+  // A word view holds only letters, single spaces and `|` breaks; one-letter words trigger nothing.
+  for (const word of words.split(' ')) if (word.length > 1) present |= TRIGGERS.get(word) ?? 0;
   return WORD_PATTERNS.filter((_, index) => (present & (REQUIRED[index] ?? 0)) === REQUIRED[index]);
 }
 

@@ -354,19 +354,6 @@ function joinSpacedLetters(view: FoldedView): FoldedView {
   return out.view();
 }
 
-/** Calls `visit` with each word of a word view's text (runs of letters between spaces). */
-export function forEachWord(text: string, visit: (word: string) => void): void {
-  let start = -1;
-  for (let index = 0; index <= text.length; index++) {
-    const letter = index < text.length && isLetter(text.charCodeAt(index));
-    if (letter && start === -1) start = index;
-    else if (!letter && start !== -1) {
-      if (index - start > 1) visit(text.slice(start, index));
-      start = -1;
-    }
-  }
-}
-
 /*
  * The same two views as text only, with native string operations and no origins: most texts
  * match no pattern, and for those the origins are never needed. Only for ASCII input, where
@@ -376,15 +363,6 @@ export function forEachWord(text: string, visit: (word: string) => void): void {
 
 const NON_ASCII = /[\u0080-\uffff]/;
 const WHITE_SPACE = /[\t\n\v\f\r ]+/g;
-/**
- * A token with a letter next to a leetspeak symbol: only those have anything to fold. Anchored at
- * token starts by the look-behind, so each token costs its length.
- */
-const LEET_TOKEN = /(?<![a-z0-9@$])[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*/g;
-const LEET_SYMBOLS = /[0-9@$]/g;
-const NOT_LETTER_OR_BREAK = /[^a-z.!?;]+/g;
-// After the collapse above, a run of these holds at least one break: one match per run, linear.
-const BREAK_RUN = /[ .!?;]*[.!?;][ .!?;]*/g;
 
 /** The text view's text of an ASCII text, or undefined when the text is not ASCII. */
 export function asciiTextViewText(original: string): string | undefined {
@@ -392,20 +370,62 @@ export function asciiTextViewText(original: string): string | undefined {
   return original.toLowerCase().replace(WHITE_SPACE, ' ').trim();
 }
 
-const leetLetter = (symbol: string): string => {
-  const code = LEET[symbol.charCodeAt(0)] ?? -1;
-  return code === -1 ? '' : String.fromCharCode(code);
-};
-
-/** The word view's text, from an ASCII text view's text. */
+/**
+ * The word view's text, from an ASCII text view's text, in one pass:
+ * - a token (a run of letters and leetspeak symbols, `[a-z0-9@$]`) with a letter next to a symbol
+ *   has its symbols read as letters (or dropped, for a symbol with no letter); any other token
+ *   keeps them, and they separate words like every other character that is not a letter;
+ * - between two words, a gap of such characters is one space, or ` | ` if it holds a sentence
+ *   break (`.`, `!`, `?`, `;`); the gap before the first word goes, and the one after the last
+ *   is ` |` if it holds a break;
+ * - four or more single letters separated by single spaces (a word spelled out) are joined.
+ */
 export function wordViewText(text: string): string {
-  const folded = text.replace(LEET_TOKEN, (token) => token.replace(LEET_SYMBOLS, leetLetter));
-  let words = folded.replace(NOT_LETTER_OR_BREAK, ' ').replace(BREAK_RUN, ' | ');
-  // A leading separator is dropped; a trailing one leaves only its sentence break.
-  if (words.startsWith(' | ')) words = words.slice(3);
-  else if (words.startsWith(' ')) words = words.slice(1);
-  if (words.endsWith(' | ')) words = words.slice(0, -1);
-  else if (words.endsWith(' ')) words = words.slice(0, -1);
+  let words = '';
+  let gapBreak = false;
+  /** Single-letter words in a row, each after a plain space. */
+  let spelled = 0;
+  let spelledOut = false;
+  let index = 0;
+  const length = text.length;
+  while (index < length) {
+    const code = text.charCodeAt(index);
+    if (!isTokenCode(code)) {
+      if (isSentenceBreak(code)) gapBreak = true;
+      index++;
+      continue;
+    }
+    const start = index;
+    let letters = isLetter(code);
+    let folds = false;
+    while (++index < length) {
+      const next = text.charCodeAt(index);
+      if (!isTokenCode(next)) break;
+      const letter = isLetter(next);
+      if (letter !== isLetter(text.charCodeAt(index - 1))) folds = true;
+      letters &&= letter;
+    }
+    let word = '';
+    if (letters) word = text.slice(start, index);
+    else if (folds) {
+      // A letter touches a symbol: each symbol reads as its letter, or goes.
+      for (let k = start; k < index; k++) {
+        const c = text.charCodeAt(k);
+        const letter = isLetter(c) ? c : (LEET[c] ?? -1);
+        if (letter !== -1) word += String.fromCharCode(letter);
+      }
+    }
+    // Only symbols (a number) make no word: they are part of the gap.
+    if (word === '') continue;
+    const plainGap = words !== '' && !gapBreak;
+    if (words !== '') words += gapBreak ? ' | ' : ' ';
+    words += word;
+    spelled = word.length !== 1 ? 0 : plainGap ? spelled + 1 : 1;
+    if (spelled >= 4) spelledOut = true;
+    gapBreak = false;
+  }
+  if (words !== '' && gapBreak) words += ' |';
+  if (!spelledOut) return words;
   SPACED_LETTERS.lastIndex = 0;
-  return words.replace(SPACED_LETTERS, (letters) => letters.replace(/ /g, ''));
+  return words.replace(SPACED_LETTERS, (run) => run.replace(/ /g, ''));
 }
