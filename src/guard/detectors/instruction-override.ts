@@ -115,9 +115,7 @@ function matchPhrases(text: string): DetectorHit[] {
     // Text only first; origins are worked out for the patterns that matched, if any.
     const fastWords = wordViewText(fast);
     const textPatterns = candidateTextPatterns(fast).filter((pattern) => matches(pattern.regex, fast));
-    const wordPatterns = candidateWordPatterns(fastWords).filter((pattern) =>
-      matches(pattern.regex, fastWords),
-    );
+    const wordPatterns = matchingWordPatterns(fastWords);
     if (textPatterns.length === 0 && wordPatterns.length === 0) return hits;
     const folded = textView(text);
     collect(folded, textPatterns, hits);
@@ -140,6 +138,57 @@ function candidateWordPatterns(words: string): PhrasePattern[] {
   // A word view holds only letters, single spaces and `|` breaks; one-letter words trigger nothing.
   for (const word of words.split(' ')) if (word.length > 1) present |= TRIGGERS.get(word) ?? 0;
   return WORD_PATTERNS.filter((_, index) => (present & (REQUIRED[index] ?? 0)) === REQUIRED[index]);
+}
+
+/** A sentence of a word view (`[start, end)` of its text) and the prefilter bits its words set. */
+type Sentence = { readonly start: number; readonly end: number; readonly bits: number };
+
+/**
+ * The word patterns that match a word view's text, each tried only on the sentences that hold its
+ * trigger words. No word pattern reaches across a sentence break (they match letters and single
+ * spaces; one looks ahead to a ` |`, which a sentence's end stands for), and a pattern's trigger
+ * words are words of its match, so a sentence without them cannot hold a match: a pattern whose
+ * words are spread over a long text is not run over all of it. Equal to testing each candidate
+ * over the whole text (a test holds the two together).
+ * @internal exported for that test
+ */
+export function matchingWordPatterns(words: string): PhrasePattern[] {
+  const sentences: Sentence[] = [];
+  let all = 0;
+  let bits = 0;
+  let start = 0;
+  for (let at = 0; at <= words.length;) {
+    let space = words.indexOf(' ', at);
+    if (space === -1) space = words.length;
+    if (space - at === 1 && words.charCodeAt(at) === 0x7c) {
+      if (bits !== 0) sentences.push({ start, end: at - 1, bits });
+      all |= bits;
+      bits = 0;
+      start = space + 1;
+    } else if (space - at > 1) bits |= TRIGGERS.get(words.slice(at, space)) ?? 0;
+    at = space + 1;
+  }
+  if (bits !== 0) sentences.push({ start, end: words.length, bits });
+  all |= bits;
+  return WORD_PATTERNS.filter((pattern, index) => {
+    const required = REQUIRED[index] ?? 0;
+    if ((all & required) !== required) return false;
+    if (required === 0) return matches(pattern.regex, words);
+    return sentences.some(
+      (sentence) =>
+        (sentence.bits & required) === required &&
+        matches(pattern.regex, words.slice(sentence.start, sentence.end)),
+    );
+  });
+}
+
+/**
+ * Each word pattern whose trigger words the text holds, tested over the whole text: what
+ * matchingWordPatterns must equal.
+ * @internal exported for that test
+ */
+export function wholeTextWordPatterns(words: string): PhrasePattern[] {
+  return candidateWordPatterns(words).filter((pattern) => matches(pattern.regex, words));
 }
 
 function matches(regex: RegExp, text: string): boolean {
