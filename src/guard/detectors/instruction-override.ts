@@ -145,11 +145,11 @@ type Sentence = { readonly start: number; readonly end: number; readonly bits: n
 
 /**
  * The word patterns that match a word view's text, each tried only on the sentences that hold its
- * trigger words. No word pattern reaches across a sentence break (they match letters and single
- * spaces; one looks ahead to a ` |`, which a sentence's end stands for), and a pattern's trigger
- * words are words of its match, so a sentence without them cannot hold a match: a pattern whose
- * words are spread over a long text is not run over all of it. Equal to testing each candidate
- * over the whole text (a test holds the two together).
+ * trigger words. No word pattern reaches across a sentence break: they match letters and single
+ * spaces, and their look-aheads see at most up to the break's `|`, which a sentence keeps as its
+ * last character. A pattern's trigger words are words of its match, so a sentence without them
+ * cannot hold a match, and a pattern whose words are spread over a long text is not run over all
+ * of it. Equal to testing each candidate over the whole text (a test holds the two together).
  * @internal exported for that test
  */
 export function matchingWordPatterns(words: string): PhrasePattern[] {
@@ -161,7 +161,7 @@ export function matchingWordPatterns(words: string): PhrasePattern[] {
     let space = words.indexOf(' ', at);
     if (space === -1) space = words.length;
     if (space - at === 1 && words.charCodeAt(at) === 0x7c) {
-      if (bits !== 0) sentences.push({ start, end: at - 1, bits });
+      if (bits !== 0) sentences.push({ start, end: at + 1, bits });
       all |= bits;
       bits = 0;
       start = space + 1;
