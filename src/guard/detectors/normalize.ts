@@ -361,14 +361,35 @@ function joinSpacedLetters(view: FoldedView): FoldedView {
  * holds them together).
  */
 
-const NON_ASCII = /[\u0080-\uffff]/;
-const WHITE_SPACE = /[\t\n\v\f\r ]+/g;
-
-/** The text view's text of an ASCII text, or undefined when the text is not ASCII. */
+/**
+ * The text view's text of an ASCII text, or undefined when the text is not ASCII: lower-cased,
+ * each run of white space one space, none at either end. One pass into a buffer kept between
+ * calls, which is then read as one string.
+ */
 export function asciiTextViewText(original: string): string | undefined {
-  if (NON_ASCII.test(original)) return undefined;
-  return original.toLowerCase().replace(WHITE_SPACE, ' ').trim();
+  if (TEXT.length < original.length) TEXT = Buffer.allocUnsafe(original.length + 1024);
+  const out = TEXT;
+  let length = 0;
+  let space = false;
+  for (let index = 0; index < original.length; index++) {
+    let code = original.charCodeAt(index);
+    if (code > 0x7f) return undefined;
+    if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) {
+      space = length > 0;
+      continue;
+    }
+    if (space) {
+      out[length++] = 0x20;
+      space = false;
+    }
+    if (code >= 0x41 && code <= 0x5a) code += 0x20;
+    out[length++] = code;
+  }
+  return out.toString('latin1', 0, length);
 }
+
+/** asciiTextViewText's output buffer, kept between calls (grown for a longer text). */
+let TEXT = Buffer.allocUnsafe(16 * 1024);
 
 /**
  * The word view's text, from an ASCII text view's text, in one pass:
@@ -381,14 +402,16 @@ export function asciiTextViewText(original: string): string | undefined {
  * - four or more single letters separated by single spaces (a word spelled out) are joined.
  */
 export function wordViewText(text: string): string {
-  let words = '';
+  // At most one byte out per character in, plus a ` | ` per break: 3 per character is plenty.
+  if (WORDS.length < 3 * text.length + 2) WORDS = Buffer.allocUnsafe(3 * text.length + 1024);
+  const out = WORDS;
+  let length = 0;
   let gapBreak = false;
   /** Single-letter words in a row, each after a plain space. */
   let spelled = 0;
   let spelledOut = false;
   let index = 0;
-  const length = text.length;
-  while (index < length) {
+  while (index < text.length) {
     const code = text.charCodeAt(index);
     if (!isTokenCode(code)) {
       if (isSentenceBreak(code)) gapBreak = true;
@@ -398,34 +421,43 @@ export function wordViewText(text: string): string {
     const start = index;
     let letters = isLetter(code);
     let folds = false;
-    while (++index < length) {
+    while (++index < text.length) {
       const next = text.charCodeAt(index);
       if (!isTokenCode(next)) break;
       const letter = isLetter(next);
       if (letter !== isLetter(text.charCodeAt(index - 1))) folds = true;
       letters &&= letter;
     }
-    let word = '';
-    if (letters) word = text.slice(start, index);
-    else if (folds) {
-      // A letter touches a symbol: each symbol reads as its letter, or goes.
-      for (let k = start; k < index; k++) {
-        const c = text.charCodeAt(k);
-        const letter = isLetter(c) ? c : (LEET[c] ?? -1);
-        if (letter !== -1) word += String.fromCharCode(letter);
+    // Only symbols (a number) make no word: they are part of the gap.
+    if (!letters && !folds) continue;
+    const plainGap = length > 0 && !gapBreak;
+    if (length > 0) {
+      out[length++] = 0x20;
+      if (gapBreak) {
+        out[length++] = 0x7c;
+        out[length++] = 0x20;
       }
     }
-    // Only symbols (a number) make no word: they are part of the gap.
-    if (word === '') continue;
-    const plainGap = words !== '' && !gapBreak;
-    if (words !== '') words += gapBreak ? ' | ' : ' ';
-    words += word;
-    spelled = word.length !== 1 ? 0 : plainGap ? spelled + 1 : 1;
+    const wordStart = length;
+    for (let k = start; k < index; k++) {
+      const c = text.charCodeAt(k);
+      // Where a letter touches a symbol, each symbol reads as its letter, or goes.
+      const letter = isLetter(c) ? c : (LEET[c] ?? -1);
+      if (letter !== -1) out[length++] = letter;
+    }
+    spelled = length - wordStart !== 1 ? 0 : plainGap ? spelled + 1 : 1;
     if (spelled >= 4) spelledOut = true;
     gapBreak = false;
   }
-  if (words !== '' && gapBreak) words += ' |';
+  if (length > 0 && gapBreak) {
+    out[length++] = 0x20;
+    out[length++] = 0x7c;
+  }
+  const words = out.toString('latin1', 0, length);
   if (!spelledOut) return words;
   SPACED_LETTERS.lastIndex = 0;
   return words.replace(SPACED_LETTERS, (run) => run.replace(/ /g, ''));
 }
+
+/** wordViewText's output buffer, kept between calls (grown for a longer text). */
+let WORDS = Buffer.allocUnsafe(16 * 1024);
