@@ -385,11 +385,16 @@ export function asciiTextViewText(original: string): string | undefined {
     if (code >= 0x41 && code <= 0x5a) code += 0x20;
     out[length++] = code;
   }
-  return out.toString('latin1', 0, length);
+  const viewText = out.toString('latin1', 0, length);
+  if (out.length > KEEP_BYTES) TEXT = Buffer.allocUnsafe(BUFFER_BYTES);
+  return viewText;
 }
 
-/** asciiTextViewText's output buffer, kept between calls (grown for a longer text). */
-let TEXT = Buffer.allocUnsafe(16 * 1024);
+const BUFFER_BYTES = 16 * 1024;
+/** A buffer grown past this for one long text is let go after it, not kept for the next. */
+const KEEP_BYTES = 256 * 1024;
+/** asciiTextViewText's output buffer, kept between calls. */
+let TEXT = Buffer.allocUnsafe(BUFFER_BYTES);
 
 /**
  * The word view's text, from an ASCII text view's text, in one pass:
@@ -454,10 +459,11 @@ export function wordViewText(text: string): string {
     out[length++] = 0x7c;
   }
   const words = out.toString('latin1', 0, length);
+  if (out.length > KEEP_BYTES) WORDS = Buffer.allocUnsafe(BUFFER_BYTES);
   if (!spelledOut) return words;
   SPACED_LETTERS.lastIndex = 0;
   return words.replace(SPACED_LETTERS, (run) => run.replace(/ /g, ''));
 }
 
-/** wordViewText's output buffer, kept between calls (grown for a longer text). */
-let WORDS = Buffer.allocUnsafe(16 * 1024);
+/** wordViewText's output buffer, kept between calls. */
+let WORDS = Buffer.allocUnsafe(BUFFER_BYTES);
