@@ -66,11 +66,25 @@ export type PurgeReport = {
   readonly deleted: Readonly<Record<string, number>>;
 };
 
+/** A page of a list: at most `limit` items, after the item whose id is `after` (from the start if none). */
+export type PageRequest = { readonly after?: string; readonly limit: number };
+
+export type Page<T> = {
+  readonly items: T[];
+  /** The id to pass as `after` for the next page; absent on the last page. */
+  readonly next?: string;
+};
+
+/** The most items one page may ask for. */
+export const MAX_PAGE = 1000;
+
 export type Tenants = {
   create(input: NewTenant, context: ChangeContext): Promise<Tenant>;
   get(id: string): Promise<Tenant | undefined>;
   /** Platform-wide. */
   list(): Promise<Tenant[]>;
+  /** Platform-wide, tenants not deleted, in id order. */
+  page(request: PageRequest): Promise<Page<Tenant>>;
   update(id: string, patch: TenantPatch, context: ChangeContext): Promise<Tenant>;
   /** Everything the store holds for the tenant; `undefined` for an unknown tenant. */
   export(id: string): Promise<TenantExport | undefined>;
@@ -117,6 +131,11 @@ export type ApiKeys = {
   create(owner: string | null, input: NewApiKey, context: ChangeContext): Promise<ApiKey>;
   get(owner: string | null, id: string): Promise<ApiKey | undefined>;
   list(owner: string | null): Promise<ApiKey[]>;
+  /**
+   * The owner's keys in list's order (created, then id). `after` must be one of the owner's keys
+   * (else INVALID_PARAMS, the same for a key of another owner as for none).
+   */
+  page(owner: string | null, request: PageRequest): Promise<Page<ApiKey>>;
   /**
    * Issues `newId` with the old key's tenant, project, name, role, scopes and expiry; the old
    * key works until now + grace. Only an `active` key not rotated before rotates (else `CONFLICT`).

@@ -70,3 +70,8 @@ export function checkConfigValue(value: ConfigValue | null, field: string): void
     throw invalid(`${field} must be a string or { "secret": string }`);
   }
 }
+
+/** A page size within 1..max. */
+export function checkPageLimit(limit: number, max: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw invalid(`limit must be 1-${max}`);
+}

@@ -1,8 +1,8 @@
 /** Tenants: created and listed by the platform, each readable in its own scope. */
 import { GatewayError } from '../../errors.ts';
 import type { Tenant, TenantStatus } from '../records.ts';
-import type { NewTenant, TenantPatch, Tenants } from '../store.ts';
-import { checkOneOf, checkTenantId, checkText } from '../validate.ts';
+import { MAX_PAGE, type NewTenant, type TenantPatch, type Tenants } from '../store.ts';
+import { checkOneOf, checkPageLimit, checkTenantId, checkText } from '../validate.ts';
 import type { Row } from './database.ts';
 import { text, time } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
@@ -63,6 +63,18 @@ export function createTenants(ctx: StoreContext): Tenants {
     async list() {
       const rows = await ctx.read('platform', (sql) => sql.rows('SELECT * FROM tenants ORDER BY id'));
       return rows.map(tenantFromRow);
+    },
+
+    async page({ after, limit }) {
+      checkPageLimit(limit, MAX_PAGE);
+      const rows = await ctx.read('platform', (sql) =>
+        sql.rows(`SELECT * FROM tenants WHERE status <> 'deleted' AND id > $1 ORDER BY id LIMIT $2`, [
+          after ?? '',
+          limit + 1,
+        ]),
+      );
+      const items = rows.slice(0, limit).map(tenantFromRow);
+      return rows.length > limit ? { items, next: (items.at(-1) as Tenant).id } : { items };
     },
 
     async update(id, patch, context) {

@@ -48,6 +48,45 @@ export function apiKeyTests(harness: () => StoreHarness): void {
       expect(await store.apiKeys.find('unknownkey12')).toBeUndefined();
     });
 
+    it('pages a tenant keys in list order, and refuses a cursor that is not one of them', async () => {
+      const store = await harness().open();
+      const [tenant, other] = [await withTenant(store), await withTenant(store, 'other')];
+      const create = (owner: string | null, name: string, role = 'member' as const) => {
+        const { id, hash } = newKeyMaterial();
+        return store.apiKeys.create(
+          owner,
+          { id, hash, name, role: owner === null ? 'platform-admin' : role },
+          ACTOR,
+        );
+      };
+      for (let i = 0; i < 5; i++) await create(tenant, `k${i}`);
+      const foreign = await create(other, 'theirs');
+      await create(null, 'root');
+      const pages = [];
+      let after: string | undefined;
+      do {
+        const page = await store.apiKeys.page(tenant, {
+          limit: 2,
+          ...(after === undefined ? {} : { after }),
+        });
+        pages.push(page.items.map((key) => key.name));
+        after = page.next;
+      } while (after !== undefined && pages.length < 10);
+      expect(pages.map((names) => names.length)).toEqual([2, 2, 1]);
+      expect(pages.flat()).toEqual((await store.apiKeys.list(tenant)).map((key) => key.name));
+      // A full last page says there is nothing after it by leaving `next` out.
+      expect((await store.apiKeys.page(tenant, { limit: 5 })).next).toBeUndefined();
+      expect((await store.apiKeys.page(null, { limit: 10 })).items.map((key) => key.name)).toEqual(['root']);
+      // Another tenant's key and an unknown id are refused alike: nothing says which is which.
+      const refusals = await Promise.all([
+        refusal(store.apiKeys.page(tenant, { after: foreign.id, limit: 2 }), 'INVALID_PARAMS'),
+        refusal(store.apiKeys.page(tenant, { after: 'unknownkey12', limit: 2 }), 'INVALID_PARAMS'),
+      ]);
+      expect(refusals[0].message).toBe(refusals[1].message);
+      await refusal(store.apiKeys.page(tenant, { limit: 0 }), 'INVALID_PARAMS');
+      await refusal(store.apiKeys.page(tenant, { limit: 1001 }), 'INVALID_PARAMS');
+    });
+
     it('a key without scopes gets every scope, as config keys do', async () => {
       const store = await harness().open();
       const tenant = await withTenant(store);

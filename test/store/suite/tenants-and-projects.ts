@@ -29,6 +29,32 @@ export function tenantAndProjectTests(harness: () => StoreHarness): void {
       expect(await store.tenants.get(id)).toEqual(updated);
     });
 
+    it('pages the tenants that are not deleted, in id order', async () => {
+      const store = await harness().open();
+      const ids = ['pa', 'pb', 'pc', 'pd', 'pe'].map((label) => tenantId(label));
+      for (const id of ids) await store.tenants.create({ id, name: id }, ACTOR);
+      await store.tenants.update(ids[2] as string, { status: 'deleted' }, ACTOR);
+      const seen: string[] = [];
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.tenants.page({ limit: 2, ...(after === undefined ? {} : { after }) });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((tenant) => tenant.id));
+        after = page.next;
+        pages++;
+      } while (after !== undefined && pages < 100);
+      const live = (await store.tenants.list()).filter((tenant) => tenant.status !== 'deleted');
+      expect(seen).toEqual(live.map((tenant) => tenant.id));
+      expect(seen).toEqual(expect.arrayContaining([ids[0], ids[1], ids[3], ids[4]]));
+      expect(seen).not.toContain(ids[2]);
+      // Any id is a place to start from, known or not.
+      const from = await store.tenants.page({ after: ids[3], limit: 1000 });
+      expect(from.items.every((tenant) => tenant.id > (ids[3] as string))).toBe(true);
+      await refusal(store.tenants.page({ limit: 0 }), 'INVALID_PARAMS');
+      await refusal(store.tenants.page({ limit: 1.5 }), 'INVALID_PARAMS');
+    });
+
     it('a tenant defaults to the standard tier', async () => {
       const store = await harness().open();
       expect((await store.tenants.create({ id: tenantId('t'), name: 'T' }, ACTOR)).tier).toBe('standard');
