@@ -19,6 +19,29 @@ export const GrantParams = TenantIdParam.extend({
   grantId: z.string().openapi({ param: { name: 'grantId', in: 'path' } }),
 });
 
+/** `?limit=&cursor=` of a paged list; the cursor is the `nextCursor` of the page before. */
+export const PageQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .openapi({ description: 'Items per page, 1-1000 (default 100).' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/, 'not a cursor from this API')
+    .optional()
+    .openapi({ description: 'The `nextCursor` of the previous page.' }),
+});
+
+export const NextCursor = z
+  .string()
+  .optional()
+  .openapi({ description: 'Present when more may follow: pass it as `cursor` for the next page.' });
+
 export const ProblemSchema = z
   .object({
     type: z.string(),

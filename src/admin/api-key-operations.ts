@@ -10,6 +10,7 @@ import { generateApiKey } from '../identity/api-key-format.ts';
 import { hashApiKey } from '../identity/api-key-hash.ts';
 import { apiKeyState } from '../store/api-key-state.ts';
 import type { ApiKey, ApiKeyStatus } from '../store/records.ts';
+import type { PageRequest } from '../store/store.ts';
 import { notFound, requireTenant, type AdminActor } from './admin-access.ts';
 import type { ApiKeySchema, NewApiKeySchema } from './admin-schemas.ts';
 import { actorContext, type ManagementDeps } from './tenant-management.ts';
@@ -50,13 +51,16 @@ export async function createApiKey(
   return { ...keyOut(created), key };
 }
 
+/** A page of the tenant's keys, in creation order; `nextCursor` when more may follow. */
 export async function listApiKeys(
   deps: ManagementDeps,
   actor: AdminActor,
   tenantId: string,
-): Promise<KeyOut[]> {
+  request: PageRequest,
+): Promise<{ apiKeys: KeyOut[]; nextCursor?: string }> {
   await managed(deps, actor, tenantId);
-  return (await deps.store.apiKeys.list(tenantId)).map(keyOut);
+  const page = await deps.store.apiKeys.page(tenantId, request);
+  return { apiKeys: page.items.map(keyOut), ...(page.next === undefined ? {} : { nextCursor: page.next }) };
 }
 
 export async function getApiKey(

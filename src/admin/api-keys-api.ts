@@ -13,6 +13,8 @@ import {
   CreatedApiKeySchema,
   KeyParams,
   NewApiKeySchema,
+  NextCursor,
+  PageQuery,
   RotationSchema,
   TenantIdParam,
 } from './admin-schemas.ts';
@@ -39,16 +41,21 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
       method: 'get',
       path: '/tenants/{id}/api-keys',
       tags,
-      request: { params: TenantIdParam },
+      request: { params: TenantIdParam, query: PageQuery },
       responses: {
-        200: jsonOf(z.object({ apiKeys: z.array(ApiKeySchema) }), 'Keys, without secrets.'),
+        200: jsonOf(
+          z.object({ apiKeys: z.array(ApiKeySchema), nextCursor: NextCursor }),
+          'Keys, without secrets, in the order they were made, a page at a time.',
+        ),
         ...PROBLEMS,
         ...CONFLICT,
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      return c.json({ apiKeys: await listApiKeys(deps, c.get('actor'), id) }, 200);
+      const { limit, cursor } = c.req.valid('query');
+      const page = { limit, ...(cursor === undefined ? {} : { after: cursor }) };
+      return c.json(await listApiKeys(deps, c.get('actor'), id, page), 200);
     },
   );
 

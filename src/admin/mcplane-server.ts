@@ -67,10 +67,19 @@ const TOOLS: Readonly<Record<string, ManagementTool>> = {
       updateServerConfig(deps, actor, actor.tenantId as string, server, patch),
   ),
   list_api_keys: tool(
-    "Your tenant's API keys, without their secrets.",
-    z.object({}).strict(),
+    "Your tenant's API keys, without their secrets, in the order they were made: up to `limit` (default 100, at most 1000); pass a reply's `nextCursor` as `cursor` for the next ones.",
+    z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(100),
+        cursor: z.string().min(1).max(200).optional(),
+      })
+      .strict(),
     true,
-    async (deps, actor) => ({ apiKeys: await listApiKeys(deps, actor, actor.tenantId as string) }),
+    (deps, actor, { limit, cursor }) =>
+      listApiKeys(deps, actor, actor.tenantId as string, {
+        limit,
+        ...(cursor === undefined ? {} : { after: cursor }),
+      }),
   ),
   rotate_api_key: tool(
     'Replace an API key of your tenant by a new one; the old one keeps working for graceSeconds (default 3600). The new key is shown once.',

@@ -9,7 +9,14 @@ import type { Tenant } from '../store/records.ts';
 import { notFound, requirePlatform, requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
 import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
-import { NewTenantSchema, TenantIdParam, TenantPatchSchema, TenantSchema } from './admin-schemas.ts';
+import {
+  NewTenantSchema,
+  NextCursor,
+  PageQuery,
+  TenantIdParam,
+  TenantPatchSchema,
+  TenantSchema,
+} from './admin-schemas.ts';
 
 type TenantOut = z.infer<typeof TenantSchema>;
 
@@ -79,18 +86,42 @@ export function tenantsApi(app: AdminApp, deps: AdminDeps): void {
       method: 'get',
       path: '/tenants',
       tags,
-      responses: { 200: jsonOf(z.object({ tenants: z.array(TenantSchema) }), 'Tenants.'), ...PROBLEMS },
+      request: { query: PageQuery },
+      responses: {
+        200: jsonOf(
+          z.object({ tenants: z.array(TenantSchema), nextCursor: NextCursor }),
+          'Tenants (those of the config file and the stored ones, not deleted) in id order, a page at a time.',
+        ),
+        ...PROBLEMS,
+      },
     }),
     async (c) => {
-      const actor = c.get('actor');
-      const own = actor.tenantId;
+      const { limit, cursor } = c.req.valid('query');
+      const own = c.get('actor').tenantId;
+      const after = (id: string): boolean => cursor === undefined || id > cursor;
       const config = [...deps.view().tenants.values()]
-        .filter((t) => t.managedBy === 'config' && (own === null || t.id === own))
+        .filter((t) => t.managedBy === 'config' && (own === null || t.id === own) && after(t.id))
         .map(fromConfig);
-      // A tenant's own admin or member reads its one tenant, not the store's whole list.
-      const found = own === null ? await deps.store.tenants.list() : [await deps.store.tenants.get(own)];
-      const stored = found.flatMap((t) => (t === undefined || t.status === 'deleted' ? [] : [fromStore(t)]));
-      return c.json({ tenants: [...config, ...stored] }, 200);
+      let stored: TenantOut[];
+      let more = false;
+      if (own === null) {
+        const page = await deps.store.tenants.page({
+          limit,
+          ...(cursor === undefined ? {} : { after: cursor }),
+        });
+        stored = page.items.map(fromStore);
+        more = page.next !== undefined;
+      } else {
+        // A tenant's own admin or member reads its one tenant, not the store's whole list.
+        const tenant = await deps.store.tenants.get(own);
+        stored =
+          tenant === undefined || tenant.status === 'deleted' || !after(tenant.id) ? [] : [fromStore(tenant)];
+      }
+      const merged = [...config, ...stored].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const tenants = merged.slice(0, limit);
+      const last = tenants.at(-1);
+      const nextCursor = (merged.length > limit || more) && last !== undefined ? last.id : undefined;
+      return c.json({ tenants, ...(nextCursor === undefined ? {} : { nextCursor }) }, 200);
     },
   );
 

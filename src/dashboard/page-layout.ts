@@ -132,6 +132,20 @@ export function notice(text: string): Html {
   return html`<p class="notice" role="status">${text}</p>`;
 }
 
+/** An admin API list's path for the page after `cursor` (the dashboard page's own `?cursor=`). */
+export function pageOf(path: string, cursor: string | undefined): string {
+  return cursor === undefined || cursor === '' ? path : `${path}?cursor=${encodeURIComponent(cursor)}`;
+}
+
+/** Links to the first page and, when the API said more may follow, to the next. */
+export function pager(here: string, cursor: string | undefined, next: string | undefined): Html {
+  if (next === undefined && (cursor === undefined || cursor === '')) return html``;
+  return html`<nav class="pager" aria-label="Pages">
+    ${cursor ? html`<a href="${here}">First page</a>` : ''}
+    ${next === undefined ? '' : html`<a href="${`${here}?cursor=${encodeURIComponent(next)}`}" rel="next">Next page</a>`}
+  </nav>`;
+}
+
 /** `2026-12-01T10:00:00.000Z` as `2026-12-01 10:00:00`; empty for null. */
 export function when(iso: string | null | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';

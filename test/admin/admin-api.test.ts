@@ -196,6 +196,72 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect((await blue('POST', '/tenants', { id: 'green', name: 'G' })).status).toBe(403);
     });
 
+    it('lists tenants and keys a page at a time, and refuses a bad page size or cursor with a 400 naming it', async () => {
+      const { http, root } = await started();
+      for (const id of ['pg-a', 'pg-b', 'pg-c'])
+        expect((await root('POST', '/tenants', { id, name: id })).status).toBe(201);
+      // Config tenants and stored ones, merged in id order, one per page.
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await root('GET', `/tenants?limit=1${cursor === undefined ? '' : `&cursor=${cursor}`}`);
+        expect(page.status).toBe(200);
+        seen.push(...(page.body.tenants as { id: string }[]).map((tenant) => tenant.id));
+        cursor = page.body.nextCursor as string | undefined;
+        if (cursor === undefined) break;
+      }
+      const all = ((await root('GET', '/tenants?limit=1000')).body.tenants as { id: string }[]).map(
+        (t) => t.id,
+      );
+      expect(seen).toEqual(all);
+      expect(all).toEqual(['acme', 'pg-a', 'pg-b', 'pg-c']);
+      expect((await root('GET', '/tenants?limit=2&cursor=pg-a')).body).toEqual({
+        tenants: [expect.objectContaining({ id: 'pg-b' }), expect.objectContaining({ id: 'pg-c' })],
+      });
+
+      const { admin } = await tenantWithAdmin(root, http, 'pg-keys');
+      for (const name of ['k1', 'k2', 'k3'])
+        await root('POST', '/tenants/pg-keys/api-keys', { name, role: 'member' });
+      const first = await admin('GET', '/tenants/pg-keys/api-keys?limit=2');
+      expect((first.body.apiKeys as { name: string }[]).map((key) => key.name)).toEqual(['admin', 'k1']);
+      const second = await admin(
+        'GET',
+        `/tenants/pg-keys/api-keys?limit=2&cursor=${first.body.nextCursor as string}`,
+      );
+      expect((second.body.apiKeys as { name: string }[]).map((key) => key.name)).toEqual(['k2', 'k3']);
+      expect(second.body.nextCursor).toBeUndefined();
+
+      // Another tenant's key as a cursor is refused exactly as a made-up one.
+      const foreign = ((await root('GET', '/tenants/pg-a/api-keys')).body.apiKeys as { id: string }[]).length;
+      expect(foreign).toBe(0);
+      await root('POST', '/tenants/pg-a/api-keys', { name: 'theirs', role: 'member' });
+      const theirs = ((await root('GET', '/tenants/pg-a/api-keys')).body.apiKeys as { id: string }[])[0]
+        ?.id as string;
+      const viaForeign = await admin('GET', `/tenants/pg-keys/api-keys?cursor=${theirs}`);
+      const viaUnknown = await admin('GET', '/tenants/pg-keys/api-keys?cursor=unknownkey12');
+      expect(viaForeign.status).toBe(400);
+      expect(viaForeign.body.detail).toBe(viaUnknown.body.detail);
+      // And a tenant admin cannot page another tenant's keys at all.
+      expect((await admin('GET', '/tenants/pg-a/api-keys?limit=1')).status).toBe(404);
+
+      for (const query of [
+        'limit=0',
+        'limit=1001',
+        'limit=ten',
+        'cursor=',
+        'cursor=..%2Fx',
+        `cursor=${'a'.repeat(201)}`,
+      ]) {
+        const refused = await root('GET', `/tenants?${query}`);
+        expect(refused.status, query).toBe(400);
+        const field = query.split('=')[0] as string;
+        expect(
+          (refused.body.errors as { path: string }[]).map((error) => error.path),
+          query,
+        ).toContain(field);
+      }
+    });
+
     it('tenants declared in the config file are listed but refuse changes with 409 naming the file', async () => {
       const { root } = await started();
       const listed = (await root('GET', '/tenants')).body.tenants as { id: string; managedBy: string }[];

@@ -165,6 +165,18 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect(keys).toHaveLength(2);
       expect(keys.map((key) => key.id)).not.toContain(red.adminKeyId);
       expect(JSON.stringify(keys)).not.toContain('hash');
+      // A page at a time, and a key of red as a cursor is refused like any unknown one.
+      const first = (await call(blue.admin, 'list_api_keys', { limit: 1 })).structuredContent;
+      expect(first?.apiKeys).toEqual([keys[0]]);
+      const rest = (
+        await call(blue.admin, 'list_api_keys', { limit: 1, cursor: first?.nextCursor as string })
+      ).structuredContent;
+      expect(rest?.apiKeys).toEqual([keys[1]]);
+      expect(rest?.nextCursor).toBeUndefined();
+      const viaRed = await call(blue.admin, 'list_api_keys', { cursor: red.adminKeyId });
+      expect(viaRed.isError).toBe(true);
+      expect(text(viaRed)).toBe(text(await call(blue.admin, 'list_api_keys', { cursor: 'unknownkey12' })));
+      expect((await call(blue.admin, 'list_api_keys', { limit: 0 })).isError).toBe(true);
       expect(text(await call(blue.admin, 'get_server_config', { server: 'kb' }))).toContain('NOT_FOUND');
       const foreign = await call(blue.admin, 'rotate_api_key', { keyId: red.adminKeyId });
       expect(foreign.isError).toBe(true);

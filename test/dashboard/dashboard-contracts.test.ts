@@ -36,12 +36,27 @@ function standInAdmin(): { app: Hono; audits: string[] } {
       return c.json({ detail: 'No valid credential' }, 401);
     await next();
   });
+  // Two pages of one tenant each: the first says more follow.
   app.get('/tenants', (c) =>
-    c.json({
-      tenants: [
-        { id: 'acme', name: 'Acme', tier: 'pro', status: 'active', managedBy: 'store', createdAt: null },
-      ],
-    }),
+    c.req.query('cursor') === 'acme'
+      ? c.json({
+          tenants: [
+            {
+              id: 'globex',
+              name: 'Globex',
+              tier: 'team',
+              status: 'active',
+              managedBy: 'store',
+              createdAt: null,
+            },
+          ],
+        })
+      : c.json({
+          tenants: [
+            { id: 'acme', name: 'Acme', tier: 'pro', status: 'active', managedBy: 'store', createdAt: null },
+          ],
+          nextCursor: 'acme',
+        }),
   );
   app.get('/status', (c) =>
     c.json({
@@ -179,6 +194,22 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(admin.audits.at(-1)).toContain('tenant=acme');
       expect(await page.getByRole('table', { name: 'Records' }).textContent()).toContain('tool-3');
       expect(await page.getByRole('link', { name: 'Next page' }).count()).toBe(0);
+    });
+
+    it('the tenants page follows the API’s pages with Next and First page links', async () => {
+      const { page } = await loggedIn(browser, origin, KEY);
+      await page.goto('/ui/tenants');
+      const tenants = page.getByRole('table', { name: 'Tenants' });
+      expect(await tenants.textContent()).toContain('Acme');
+      expect(await page.getByRole('link', { name: 'First page' }).count()).toBe(0);
+      await page.getByRole('link', { name: 'Next page' }).click();
+      await page.waitForURL(/cursor=acme/);
+      expect(await tenants.textContent()).toContain('Globex');
+      expect(await tenants.textContent()).not.toContain('Acme');
+      expect(await page.getByRole('link', { name: 'Next page' }).count()).toBe(0);
+      await page.getByRole('link', { name: 'First page' }).click();
+      await page.waitForURL((url) => !url.search.includes('cursor'));
+      expect(await tenants.textContent()).toContain('Acme');
     });
 
     it('the overview shows each server’s breakers and marks a server with an open one degraded', async () => {

@@ -14,7 +14,7 @@ import {
   type DashboardContext,
   type DashboardDeps,
 } from '../dashboard-context.ts';
-import { csrfField, notice, page, problemBox, ui, when, type Html } from '../page-layout.ts';
+import { csrfField, notice, page, pageOf, pager, problemBox, ui, when, type Html } from '../page-layout.ts';
 
 type ApiKey = {
   id: string;
@@ -103,12 +103,17 @@ async function shownOnce(
 
 async function render(c: DashboardContext, tenant: string, problem?: Problem): Promise<Response> {
   const session = c.get('session');
-  const list = await c.get('api')<{ apiKeys: ApiKey[] }>('GET', base(tenant));
+  const cursor = c.req.query('cursor');
+  const list = await c.get('api')<{ apiKeys: ApiKey[]; nextCursor?: string }>(
+    'GET',
+    pageOf(base(tenant), cursor),
+  );
   const flashed = c.get('flash');
   const here = ui(`/tenants/${encodeURIComponent(tenant)}/keys`);
   const body = list.ok
     ? html`${flashed ? notice(flashed) : ''} ${problem ? problemBox(problem) : ''}
-      ${table(session.csrf, tenant, list.body.apiKeys)} ${createForm(c, tenant)}`
+      ${table(session.csrf, tenant, list.body.apiKeys)} ${pager(here, cursor, list.body.nextCursor)}
+      ${createForm(c, tenant)}`
     : problemBox(list.problem);
   return c.html(
     page(session, `Keys of ${tenant}`, here, body),

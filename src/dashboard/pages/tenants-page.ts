@@ -13,7 +13,7 @@ import {
   type DashboardContext,
   type DashboardDeps,
 } from '../dashboard-context.ts';
-import { csrfField, notice, page, problemBox, ui, when, type Html } from '../page-layout.ts';
+import { csrfField, notice, page, pageOf, pager, problemBox, ui, when, type Html } from '../page-layout.ts';
 
 export type TenantOut = {
   id: string;
@@ -57,11 +57,20 @@ export function tenantsPages(app: DashboardApp, _deps: DashboardDeps): void {
 
 async function render(c: DashboardContext, problem?: Problem): Promise<Response> {
   const session = c.get('session');
-  const list = await c.get('api')<{ tenants: TenantOut[] }>('GET', '/tenants');
+  const cursor = c.req.query('cursor');
+  const list = await c.get('api')<{ tenants: TenantOut[]; nextCursor?: string }>(
+    'GET',
+    pageOf('/tenants', cursor),
+  );
   const platform = session.role === 'platform-admin';
   const flashed = c.get('flash');
   const body = html`${flashed ? notice(flashed) : ''} ${problem ? problemBox(problem) : ''}
-  ${list.ok ? table(session.csrf, list.body.tenants, platform) : problemBox(list.problem)}
+  ${
+    list.ok
+      ? html`${table(session.csrf, list.body.tenants, platform)}
+        ${pager(ui('/tenants'), cursor, list.body.nextCursor)}`
+      : problemBox(list.problem)
+  }
   ${platform ? createForm(c) : ''}`;
   return c.html(
     page(session, 'Tenants', ui('/tenants'), body),
