@@ -67,8 +67,11 @@ export function createTenants(ctx: StoreContext): Tenants {
 
     async page({ after, limit }) {
       checkPageLimit(limit, MAX_PAGE);
+      // Byte order on both, as SQLite's BINARY is: a PostgreSQL database's own collation (en_US,
+      // say) would skip the '-' of 'pg-b' and page in an order the admin API does not merge by.
+      const id = ctx.db.dialect === 'postgres' ? 'id COLLATE "C"' : 'id';
       const rows = await ctx.read('platform', (sql) =>
-        sql.rows(`SELECT * FROM tenants WHERE status <> 'deleted' AND id > $1 ORDER BY id LIMIT $2`, [
+        sql.rows(`SELECT * FROM tenants WHERE status <> 'deleted' AND ${id} > $1 ORDER BY ${id} LIMIT $2`, [
           after ?? '',
           limit + 1,
         ]),
