@@ -71,6 +71,11 @@ export class ClientRequests {
   }
 
   /** Fails every open request: the session is closing. */
+  /** Requests to the client still waiting for its answer. */
+  get pending(): number {
+    return this.#waiting.size;
+  }
+
   closeAll(error: Error): void {
     for (const waiting of this.#waiting.values()) {
       waiting.detach();

@@ -4,7 +4,6 @@
  * The gateway terminates the session itself: it answers `initialize` and `ping`, aggregates
  * lists, and forwards everything else to the right server through the multiplexer.
  */
-import { randomBytes } from 'node:crypto';
 import type { ClientCapabilities, InitializeResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { GatewayError, asGatewayError } from '../errors.ts';
@@ -30,6 +29,7 @@ import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { ClientRequests } from './client-requests.ts';
 import { initializeResult } from './initialize.ts';
 import { isLogLevel, passes, type LogLevel } from './log-level.ts';
+import { randomToken } from './session-tokens.ts';
 
 /** What a session needs of the gateway around it. */
 export type SessionCore = {
@@ -66,7 +66,7 @@ export function requestIdInUse(id: RequestId): GatewayError {
 }
 
 export class ClientSession implements SessionLink {
-  readonly key = randomBytes(18).toString('base64url');
+  readonly key = randomToken(18);
   readonly principal: Principal;
   readonly #core: SessionCore;
   readonly #log: Logger;
@@ -183,15 +183,19 @@ export class ClientSession implements SessionLink {
    * its subscriptions and dedicated processes. Every request gets exactly one response, and the
    * answers go out before the transport closes its streams.
    */
-  async close(reason: GatewayError = new GatewayError('SESSION_CLOSED')): Promise<void> {
+  async close(reason?: GatewayError): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const answer = reason.toJsonRpcError();
-    for (const [id, controller] of this.#inflight) {
-      this.#send(errorResponse(id, answer), id);
-      controller.abort();
+    // The errors are made only when something waits for them: an Error captures a stack, which
+    // cost a session that closed with nothing in flight (the usual DELETE) ~35 µs.
+    if (this.#inflight.size > 0) {
+      const answer = (reason ?? new GatewayError('SESSION_CLOSED')).toJsonRpcError();
+      for (const [id, controller] of this.#inflight) {
+        this.#send(errorResponse(id, answer), id);
+        controller.abort();
+      }
     }
-    this.#asks.closeAll(new GatewayError('SESSION_CLOSED'));
+    if (this.#asks.pending > 0) this.#asks.closeAll(new GatewayError('SESSION_CLOSED'));
     // Every server it used, including one a reload has since replaced (it drains until released).
     const servers = new Set([...this.#core.router.serversFor(this.tenantId), ...this.#used]);
     await Promise.allSettled([...servers].map((server) => server.release(this)));
