@@ -5,7 +5,6 @@
  * session: it authenticates every request, binds each session to the principal that opened it,
  * checks scopes, and refuses what the negotiated protocol version removed (batches).
  */
-import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
@@ -26,6 +25,7 @@ import type { OutputStreams } from './output-streams.ts';
 import { admit, asMessage, readJsonBody, refusal } from './request-admission.ts';
 import { RequestIdClaims } from './request-id-claims.ts';
 import { sourceIp } from './source-ip.ts';
+import { randomToken } from '../../session/session-tokens.ts';
 
 /** Batches (JSON arrays) were removed in 2025-06-18 ("Changelog" of that revision). */
 const BATCHLESS_SINCE = '2025-06-18';
@@ -165,7 +165,7 @@ export class StreamableHttpFace {
     );
     session.onClosed(() => eventStore.clear());
     const transport: Transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomBytes(24).toString('base64url'),
+      sessionIdGenerator: () => randomToken(24),
       eventStore,
       retryInterval: 1_000,
       onsessioninitialized: (id) => {
