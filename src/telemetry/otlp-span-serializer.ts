@@ -4,9 +4,9 @@
  * writes, at a fraction of its cost. The SDK's is the largest part of what a traced call costs the
  * gateway's event loop (docs/observability.md): it walks every message twice (once to size the
  * buffer, once to write it) and copies every string a character at a time, twice. This one walks
- * once into a buffer it keeps between exports, writes long strings and the hex ids with Buffer's
- * native encoders, keeps the encoding of each attribute key it has seen (a call's spans use the
- * same twenty), and hands back a copy of exactly the bytes written.
+ * once into a buffer of its own per export (sized from the export before), writes long strings
+ * and the hex ids with Buffer's native encoders, and hands back a view of exactly the bytes
+ * written.
  *
  * A length-delimited field's length is written before its contents, so each message reserves
  * room for its length (a guess by the kind of message), writes the contents, and moves them if
@@ -15,7 +15,7 @@
  * bytes over spans with every kind of field, so an SDK upgrade that changes the encoding fails
  * there rather than in a collector.
  */
-import type { Attributes, HrTime, Link } from '@opentelemetry/api';
+import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
 import {
   ProtobufTraceSerializer,
   type IExportTraceServiceResponse,
@@ -247,7 +247,8 @@ function varintSize(value: number): number {
   return 5;
 }
 
-function writeAttributes(writer: Writer, attributes: Attributes, field: number): void {
+/** Each own property as a `KeyValue` in `field`: an Attributes list, or an AnyValue's kvlist. */
+function writeAttributes(writer: Writer, attributes: Readonly<Record<string, unknown>>, field: number): void {
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
     writer.tag(field, DELIMITED);
@@ -300,18 +301,7 @@ function writeAnyValue(writer: Writer, value: unknown): void {
   } else if (typeof value === 'object' && value !== null) {
     writer.tag(6, DELIMITED);
     const list = writer.begin(2);
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
-      writer.tag(1, DELIMITED);
-      const pair = writer.begin(1);
-      writer.tag(1, DELIMITED);
-      writer.string(key);
-      writer.tag(2, DELIMITED);
-      const inner = writer.begin(1);
-      writeAnyValue(writer, (value as Record<string, unknown>)[key]);
-      writer.end(inner, 1);
-      writer.end(pair, 1);
-    }
+    writeAttributes(writer, value as Record<string, unknown>, 1);
     writer.end(list, 2);
   }
 }
@@ -332,9 +322,8 @@ function writeEvent(writer: Writer, event: TimedEvent): void {
   writer.end(start, 1);
 }
 
-function writeLink(writer: Writer, link: Link & { droppedAttributesCount?: number }): void {
-  const start = writer.begin(1);
-  const context = link.context;
+/** Fields 1-3 of a Span and of a Span.Link alike: trace id, span id, trace state. */
+function writeContext(writer: Writer, context: SpanContext): void {
   writer.tag(1, DELIMITED);
   writer.hexId(context.traceId);
   writer.tag(2, DELIMITED);
@@ -344,6 +333,12 @@ function writeLink(writer: Writer, link: Link & { droppedAttributesCount?: numbe
     writer.tag(3, DELIMITED);
     writer.string(traceState);
   }
+}
+
+function writeLink(writer: Writer, link: Link & { droppedAttributesCount?: number }): void {
+  const start = writer.begin(1);
+  const context = link.context;
+  writeContext(writer, context);
   if (link.attributes) writeAttributes(writer, link.attributes, 4);
   writer.tag(5, VARINT);
   writer.varint32(link.droppedAttributesCount ?? 0);
@@ -355,15 +350,7 @@ function writeLink(writer: Writer, link: Link & { droppedAttributesCount?: numbe
 function writeSpan(writer: Writer, span: ReadableSpan): void {
   const start = writer.begin(2);
   const context = span.spanContext();
-  writer.tag(1, DELIMITED);
-  writer.hexId(context.traceId);
-  writer.tag(2, DELIMITED);
-  writer.hexId(context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) {
-    writer.tag(3, DELIMITED);
-    writer.string(traceState);
-  }
+  writeContext(writer, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     writer.tag(4, DELIMITED);
