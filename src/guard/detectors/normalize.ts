@@ -355,20 +355,41 @@ function joinSpacedLetters(view: FoldedView): FoldedView {
 }
 
 /*
- * The same two views as text only, with native string operations and no origins: most texts
- * match no pattern, and for those the origins are never needed. Only for ASCII input, where
- * folding is lower-casing; the result is exactly the `text` of textView and wordView (a test
- * holds them together).
+ * The same two views as text only, without origins: most texts match no pattern, and for those
+ * the origins are never needed. Only for ASCII input, where folding is lower-casing; the result
+ * is exactly the `text` of textView and wordView (a test holds them together). Each is written a
+ * byte at a time into a buffer kept between calls and read out as one latin1 string.
  */
+
+/** A buffer kept between calls, grown for a longer text and let go after one grown past 256 KB. */
+class KeptBuffer {
+  static readonly #BYTES = 16 * 1024;
+  static readonly #KEEP = 256 * 1024;
+  #buffer = Buffer.allocUnsafe(KeptBuffer.#BYTES);
+
+  /** The buffer, with room for at least `bytes`. */
+  take(bytes: number): Buffer {
+    if (this.#buffer.length < bytes) this.#buffer = Buffer.allocUnsafe(bytes + 1024);
+    return this.#buffer;
+  }
+
+  /** Its first `length` bytes as a string; a buffer grown for one long text is let go. */
+  read(length: number): string {
+    const text = this.#buffer.toString('latin1', 0, length);
+    if (this.#buffer.length > KeptBuffer.#KEEP) this.#buffer = Buffer.allocUnsafe(KeptBuffer.#BYTES);
+    return text;
+  }
+}
+
+const TEXT = new KeptBuffer();
+const WORDS = new KeptBuffer();
 
 /**
  * The text view's text of an ASCII text, or undefined when the text is not ASCII: lower-cased,
- * each run of white space one space, none at either end. One pass into a buffer kept between
- * calls, which is then read as one string.
+ * each run of white space one space, none at either end.
  */
 export function asciiTextViewText(original: string): string | undefined {
-  if (TEXT.length < original.length) TEXT = Buffer.allocUnsafe(original.length + 1024);
-  const out = TEXT;
+  const out = TEXT.take(original.length);
   let length = 0;
   let space = false;
   for (let index = 0; index < original.length; index++) {
@@ -385,16 +406,8 @@ export function asciiTextViewText(original: string): string | undefined {
     if (code >= 0x41 && code <= 0x5a) code += 0x20;
     out[length++] = code;
   }
-  const viewText = out.toString('latin1', 0, length);
-  if (out.length > KEEP_BYTES) TEXT = Buffer.allocUnsafe(BUFFER_BYTES);
-  return viewText;
+  return TEXT.read(length);
 }
-
-const BUFFER_BYTES = 16 * 1024;
-/** A buffer grown past this for one long text is let go after it, not kept for the next. */
-const KEEP_BYTES = 256 * 1024;
-/** asciiTextViewText's output buffer, kept between calls. */
-let TEXT = Buffer.allocUnsafe(BUFFER_BYTES);
 
 /**
  * The word view's text, from an ASCII text view's text, in one pass:
@@ -408,8 +421,7 @@ let TEXT = Buffer.allocUnsafe(BUFFER_BYTES);
  */
 export function wordViewText(text: string): string {
   // At most one byte out per character in, plus a ` | ` per break: 3 per character is plenty.
-  if (WORDS.length < 3 * text.length + 2) WORDS = Buffer.allocUnsafe(3 * text.length + 1024);
-  const out = WORDS;
+  const out = WORDS.take(3 * text.length + 2);
   let length = 0;
   let gapBreak = false;
   /** Single-letter words in a row, each after a plain space. */
@@ -458,12 +470,8 @@ export function wordViewText(text: string): string {
     out[length++] = 0x20;
     out[length++] = 0x7c;
   }
-  const words = out.toString('latin1', 0, length);
-  if (out.length > KEEP_BYTES) WORDS = Buffer.allocUnsafe(BUFFER_BYTES);
+  const words = WORDS.read(length);
   if (!spelledOut) return words;
   SPACED_LETTERS.lastIndex = 0;
   return words.replace(SPACED_LETTERS, (run) => run.replace(/ /g, ''));
 }
-
-/** wordViewText's output buffer, kept between calls. */
-let WORDS = Buffer.allocUnsafe(BUFFER_BYTES);
