@@ -11,7 +11,7 @@ import type { LiveView } from '../control/live-view.ts';
 import { GatewayError } from '../errors.ts';
 import type { ListedKind } from '../guard/authorize-stage.ts';
 import type { Principal } from '../identity/principal.ts';
-import { findByUri, findNamed, type ServerCatalog } from '../upstream/server-catalog.ts';
+import { findByUri, listsName, type ServerCatalog } from '../upstream/server-catalog.ts';
 import type { SessionLink } from '../upstream/session-link.ts';
 import type { UpstreamServer } from '../upstream/upstream-server.ts';
 import { decodeCursor, page } from './page-cursor.ts';
@@ -215,10 +215,7 @@ export class Router {
       const name = params.name;
       if (typeof name !== 'string') return undefined;
       const has = (catalog: ServerCatalog, bare: string): boolean =>
-        findNamed<{ readonly name: string }>(
-          method === 'tools/call' ? catalog.tools : catalog.prompts,
-          bare,
-        ) !== undefined;
+        listsName(method === 'tools/call' ? catalog.tools : catalog.prompts, bare);
       const spaced = this.#spacedRoute(routes, name);
       if (spaced && spaced.route.kind === 'upstream') {
         const catalog = listed(spaced.route);
@@ -264,13 +261,7 @@ export class Router {
         if (route.spaced) continue;
         const has = route.server
           .knownCatalogs()
-          .some(
-            (catalog) =>
-              findNamed<{ readonly name: string }>(
-                kind === 'tool' ? catalog.tools : catalog.prompts,
-                listed,
-              ) !== undefined,
-          );
+          .some((catalog) => listsName(kind === 'tool' ? catalog.tools : catalog.prompts, listed));
         if (has) return { server: route.server.name, name: listed };
       }
       return undefined;
@@ -348,8 +339,7 @@ export class Router {
       // wording; a tool a read grant does not share is unknown too.
       const catalog = this.#knownWhileDown(spaced.route) ?? (await this.#catalogOf(session, spaced.route));
       const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
-      if (findNamed<{ readonly name: string }>(items, spaced.name) === undefined)
-        throw new GatewayError(code);
+      if (!listsName(items, spaced.name)) throw new GatewayError(code);
       return { ...spaced.route, params: { ...params, [field]: spaced.name } };
     }
     const bare = routes.filter((route) => route.kind === 'upstream' && !route.spaced);
@@ -357,7 +347,7 @@ export class Router {
       const catalogs = await this.catalogs(session, bare);
       for (const { route, catalog } of catalogs.values()) {
         const items = code === 'UNKNOWN_TOOL' ? catalog.tools : catalog.prompts;
-        if (findNamed<{ readonly name: string }>(items, name) !== undefined) return { ...route, params };
+        if (listsName(items, name)) return { ...route, params };
       }
     }
     throw new GatewayError(code);

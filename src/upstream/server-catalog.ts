@@ -71,6 +71,11 @@ export function findNamed<T extends { readonly name: string }>(
   return lookup(items, name, (item) => item.name);
 }
 
+/** Whether a list of tools or of prompts (either: the router asks of both) has this name. */
+export function listsName(items: readonly { readonly name: string }[], name: string): boolean {
+  return findNamed(items, name) !== undefined;
+}
+
 /** The first resource of a catalog with this URI (as findNamed, by `uri`). */
 export function findByUri<T extends { readonly uri: string }>(
   items: readonly T[],
