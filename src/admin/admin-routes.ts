@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { ProblemSchema } from './admin-schemas.ts';
 import type { AdminEnv } from './admin-context.ts';
 import type { z } from '@hono/zod-openapi';
+import type { PageRequest } from '../store/store.ts';
 
 const problem = (description: string) => ({
   description,
@@ -30,6 +31,11 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
 
 export function jsonOf<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
+}
+
+/** The store's page request for a list's `limit` and `cursor` (PageQuery, or a tool's input). */
+export function pageRequest({ limit, cursor }: { limit: number; cursor?: string | undefined }): PageRequest {
+  return cursor === undefined ? { limit } : { limit, after: cursor };
 }
 
 export function changeContext(c: Context<AdminEnv>): { actor: string } {

@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ApiKeyStatus } from '../store/records.ts';
 import { createApiKey, getApiKey, listApiKeys, rotateApiKey, setApiKeyStatus } from './api-key-operations.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, jsonBody, jsonOf } from './admin-routes.ts';
+import { CONFLICT, PROBLEMS, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
 import {
   ApiKeySchema,
   CreatedApiKeySchema,
@@ -53,9 +53,7 @@ export function apiKeysApi(app: AdminApp, deps: AdminDeps): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { limit, cursor } = c.req.valid('query');
-      const page = { limit, ...(cursor === undefined ? {} : { after: cursor }) };
-      return c.json(await listApiKeys(deps, c.get('actor'), id, page), 200);
+      return c.json(await listApiKeys(deps, c.get('actor'), id, pageRequest(c.req.valid('query'))), 200);
     },
   );
 

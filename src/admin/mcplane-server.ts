@@ -19,6 +19,7 @@ import type { Logger } from '../log.ts';
 import type { BuiltinServer } from '../router/builtin-route.ts';
 import { EMPTY_CATALOG } from '../upstream/server-catalog.ts';
 import type { AdminActor } from './admin-access.ts';
+import { pageRequest } from './admin-routes.ts';
 import { RotationSchema, ServerConfigBodySchema, ServerConfigPatchSchema } from './admin-schemas.ts';
 import { listApiKeys, rotateApiKey } from './api-key-operations.ts';
 import { getServerConfig, registerServerConfig, updateServerConfig } from './server-config-operations.ts';
@@ -75,11 +76,7 @@ const TOOLS: Readonly<Record<string, ManagementTool>> = {
       })
       .strict(),
     true,
-    (deps, actor, { limit, cursor }) =>
-      listApiKeys(deps, actor, actor.tenantId as string, {
-        limit,
-        ...(cursor === undefined ? {} : { after: cursor }),
-      }),
+    (deps, actor, page) => listApiKeys(deps, actor, actor.tenantId as string, pageRequest(page)),
   ),
   rotate_api_key: tool(
     'Replace an API key of your tenant by a new one; the old one keeps working for graceSeconds (default 3600). The new key is shown once.',

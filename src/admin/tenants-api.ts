@@ -8,7 +8,7 @@ import type { TenantView } from '../control/live-view.ts';
 import type { Tenant } from '../store/records.ts';
 import { notFound, requirePlatform, requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
+import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
 import {
   NewTenantSchema,
   NextCursor,
@@ -96,7 +96,8 @@ export function tenantsApi(app: AdminApp, deps: AdminDeps): void {
       },
     }),
     async (c) => {
-      const { limit, cursor } = c.req.valid('query');
+      const query = c.req.valid('query');
+      const { limit, cursor } = query;
       const own = c.get('actor').tenantId;
       const after = (id: string): boolean => cursor === undefined || id > cursor;
       const config = [...deps.view().tenants.values()]
@@ -105,10 +106,7 @@ export function tenantsApi(app: AdminApp, deps: AdminDeps): void {
       let stored: TenantOut[];
       let more = false;
       if (own === null) {
-        const page = await deps.store.tenants.page({
-          limit,
-          ...(cursor === undefined ? {} : { after: cursor }),
-        });
+        const page = await deps.store.tenants.page(pageRequest(query));
         stored = page.items.map(fromStore);
         more = page.next !== undefined;
       } else {
