@@ -5,19 +5,10 @@
 import { GatewayError } from '../../errors.ts';
 import { apiKeyState } from '../api-key-state.ts';
 import type { ApiKey, ApiKeyCredential, ApiKeyRole, ApiKeyStatus } from '../records.ts';
-import { MAX_PAGE, type ApiKeys, type KeyRotation, type NewApiKey } from '../store.ts';
-import {
-  checkId,
-  checkList,
-  checkOneOf,
-  checkPageLimit,
-  checkTenantId,
-  checkText,
-  checkTime,
-  invalid,
-} from '../validate.ts';
+import type { ApiKeys, KeyRotation, NewApiKey } from '../store.ts';
+import { checkId, checkList, checkOneOf, checkTenantId, checkText, checkTime, invalid } from '../validate.ts';
 import { json, type Row } from './database.ts';
-import { stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
+import { readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
 import { scopeOf, type StoreContext } from './store-context.ts';
 
 const ROLES: readonly ApiKeyRole[] = ['platform-admin', 'tenant-admin', 'member'];
@@ -184,27 +175,26 @@ export function createApiKeys(ctx: StoreContext): ApiKeys {
       return rows.map(apiKeyFromRow);
     },
 
-    async page(owner, { after, limit }) {
-      checkPageLimit(limit, MAX_PAGE);
-      const rows = await ctx.read(scopeOf(owner), async (sql) => {
-        if (after === undefined)
+    page(owner, { after, limit }) {
+      const read = (count: number) =>
+        ctx.read(scopeOf(owner), async (sql) => {
+          if (after === undefined)
+            return sql.rows(
+              'SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY created_at, id LIMIT $2',
+              [owner, count],
+            );
+          const [cursor] = await sql.rows(`SELECT id FROM api_keys WHERE id = $1 AND ${BY_OWNER}`, [
+            after,
+            owner,
+          ]);
+          if (cursor === undefined) throw invalid('cursor is not one of these keys; start again without it');
           return sql.rows(
-            'SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY created_at, id LIMIT $2',
-            [owner, limit + 1],
-          );
-        const [cursor] = await sql.rows(`SELECT id FROM api_keys WHERE id = $1 AND ${BY_OWNER}`, [
-          after,
-          owner,
-        ]);
-        if (cursor === undefined) throw invalid('cursor is not one of these keys; start again without it');
-        return sql.rows(
-          `SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 AND (created_at, id) >
+            `SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 AND (created_at, id) >
              (SELECT created_at, id FROM api_keys WHERE id = $2) ORDER BY created_at, id LIMIT $3`,
-          [owner, after, limit + 1],
-        );
-      });
-      const items = rows.slice(0, limit).map(apiKeyFromRow);
-      return rows.length > limit ? { items, next: (items.at(-1) as ApiKey).id } : { items };
+            [owner, after, count],
+          );
+        });
+      return readPage(limit, read, apiKeyFromRow);
     },
 
     async setStatus(owner, id, status, context) {

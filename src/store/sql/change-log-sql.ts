@@ -1,17 +1,11 @@
 /** The admin change log: reading it, and recording changes the store did not make itself. */
 import type { ChangeLog } from '../store.ts';
-import { checkTenantId, checkText, invalid } from '../validate.ts';
+import { checkPageLimit, checkTenantId, checkText, invalid } from '../validate.ts';
 import { changeFromRow, scopeOf, type StoreContext } from './store-context.ts';
 
 const ACTION = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/;
 const DEFAULT_LIMIT = 1000;
 const MAX_LIMIT = 10_000;
-
-function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-    throw invalid(`limit must be 1-${MAX_LIMIT}`);
-  return limit;
-}
 
 export function createChangeLog(ctx: StoreContext): ChangeLog {
   return {
@@ -23,7 +17,8 @@ export function createChangeLog(ctx: StoreContext): ChangeLog {
     },
 
     async list(tenantId, options = {}) {
-      const limit = checkLimit(options.limit ?? DEFAULT_LIMIT);
+      const limit = options.limit ?? DEFAULT_LIMIT;
+      checkPageLimit(limit, MAX_LIMIT);
       const rows = await ctx.read(scopeOf(tenantId), (sql) =>
         sql.rows(
           'SELECT * FROM admin_changes WHERE tenant_id IS NOT DISTINCT FROM $1 AND seq > $2 ORDER BY seq LIMIT $3',
@@ -34,7 +29,7 @@ export function createChangeLog(ctx: StoreContext): ChangeLog {
     },
 
     async since(version, limit = DEFAULT_LIMIT) {
-      checkLimit(limit);
+      checkPageLimit(limit, MAX_LIMIT);
       const rows = await ctx.read('platform', (sql) =>
         sql.rows('SELECT * FROM admin_changes WHERE seq > $1 ORDER BY seq LIMIT $2', [version, limit]),
       );

@@ -2,7 +2,25 @@
  * Reading column values the same way from both backends: PostgreSQL returns Date, boolean,
  * parsed jsonb and int8 as a string; SQLite returns ISO text, 0/1, JSON text and numbers.
  */
+import { MAX_PAGE, type Page } from '../store.ts';
+import { checkPageLimit } from '../validate.ts';
 import type { Row } from './database.ts';
+
+/**
+ * A page of a list: `read` is given how many rows to read in list order, `limit + 1`, and the
+ * extra row, if it comes, only says that more follow (the page's `next` is its last item's id).
+ */
+export async function readPage<T extends { readonly id: string }>(
+  limit: number,
+  read: (rows: number) => Promise<Row[]>,
+  fromRow: (row: Row) => T,
+): Promise<Page<T>> {
+  checkPageLimit(limit, MAX_PAGE);
+  const rows = await read(limit + 1);
+  const items = rows.slice(0, limit).map(fromRow);
+  const last = items.at(-1);
+  return rows.length > limit && last !== undefined ? { items, next: last.id } : { items };
+}
 
 export function text(row: Row, column: string): string {
   const value = row[column];

@@ -1,10 +1,10 @@
 /** Tenants: created and listed by the platform, each readable in its own scope. */
 import { GatewayError } from '../../errors.ts';
 import type { Tenant, TenantStatus } from '../records.ts';
-import { MAX_PAGE, type NewTenant, type TenantPatch, type Tenants } from '../store.ts';
-import { checkOneOf, checkPageLimit, checkTenantId, checkText } from '../validate.ts';
+import type { NewTenant, TenantPatch, Tenants } from '../store.ts';
+import { checkOneOf, checkTenantId, checkText } from '../validate.ts';
 import type { Row } from './database.ts';
-import { text, time } from './rows.ts';
+import { readPage, text, time } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 import { exportTenant } from './tenant-export.ts';
 import { purgeTenant } from './tenant-purge.ts';
@@ -65,19 +65,18 @@ export function createTenants(ctx: StoreContext): Tenants {
       return rows.map(tenantFromRow);
     },
 
-    async page({ after, limit }) {
-      checkPageLimit(limit, MAX_PAGE);
+    page({ after, limit }) {
       // Byte order on both, as SQLite's BINARY is: a PostgreSQL database's own collation (en_US,
       // say) would skip the '-' of 'pg-b' and page in an order the admin API does not merge by.
       const id = ctx.db.dialect === 'postgres' ? 'id COLLATE "C"' : 'id';
-      const rows = await ctx.read('platform', (sql) =>
-        sql.rows(`SELECT * FROM tenants WHERE status <> 'deleted' AND ${id} > $1 ORDER BY ${id} LIMIT $2`, [
-          after ?? '',
-          limit + 1,
-        ]),
-      );
-      const items = rows.slice(0, limit).map(tenantFromRow);
-      return rows.length > limit ? { items, next: (items.at(-1) as Tenant).id } : { items };
+      const read = (count: number) =>
+        ctx.read('platform', (sql) =>
+          sql.rows(`SELECT * FROM tenants WHERE status <> 'deleted' AND ${id} > $1 ORDER BY ${id} LIMIT $2`, [
+            after ?? '',
+            count,
+          ]),
+        );
+      return readPage(limit, read, tenantFromRow);
     },
 
     async update(id, patch, context) {
