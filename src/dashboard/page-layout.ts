@@ -142,7 +142,7 @@ export function pager(here: string, cursor: string | undefined, next: string | u
   if (next === undefined && (cursor === undefined || cursor === '')) return html``;
   return html`<nav class="pager" aria-label="Pages">
     ${cursor ? html`<a href="${here}">First page</a>` : ''}
-    ${next === undefined ? '' : html`<a href="${`${here}?cursor=${encodeURIComponent(next)}`}" rel="next">Next page</a>`}
+    ${next === undefined ? '' : html`<a href="${pageOf(here, next)}" rel="next">Next page</a>`}
   </nav>`;
 }
 
