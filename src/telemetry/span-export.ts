@@ -20,14 +20,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The SDK's name for this exporter in its self-observability metrics (semconv). */
 const COMPONENT_TYPE = 'otlp_http_span_exporter';
 
-const listed = (value: string | undefined): string[] => [
-  ...new Set(
-    (value ?? '')
-      .split(',')
-      .map((name) => name.trim())
-      .filter((name) => name !== ''),
-  ),
-];
+/** The exporters OTEL_TRACES_EXPORTER names, each once, as the SDK reads the list. */
+export function tracesExporters(env: Env): string[] {
+  const names = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim());
+  return [...new Set(names.filter((name) => name !== ''))];
+}
 
 /**
  * Whether the environment asks for the SDK's default export and nothing else: the `otlp`
@@ -35,7 +32,7 @@ const listed = (value: string | undefined): string[] => [
  */
 export function defaultOtlpExport(env: Env): boolean {
   if ((env.OTEL_CONFIG_FILE ?? '').trim() !== '') return false;
-  const exporters = listed(env.OTEL_TRACES_EXPORTER);
+  const exporters = tracesExporters(env);
   if (exporters.length > 1 || (exporters.length === 1 && exporters[0] !== 'otlp')) return false;
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
   return protocol === '' || protocol === 'http/protobuf';

@@ -20,7 +20,7 @@ import {
 } from '@opentelemetry/api';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
 import type { Logger } from '../log.ts';
-import { batchSpanProcessor, defaultOtlpExport } from './span-export.ts';
+import { batchSpanProcessor, defaultOtlpExport, tracesExporters } from './span-export.ts';
 
 type StartOptions = NonNullable<Parameters<typeof startNodeSdk>[0]>;
 /** The SDK's span processors (the type is the SDK's own, reached through its start options). */
@@ -45,10 +45,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function tracingRequested(env: Env): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
+  const exporters = tracesExporters(env);
   if (exporters.includes('none')) return false;
   if (exporters.length > 0) return true;
   return [env.OTEL_EXPORTER_OTLP_ENDPOINT, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_CONFIG_FILE].some(
