@@ -52,7 +52,10 @@ function lookup<T extends Keyed>(
   let index = indexes.get(items) as Map<string, T> | undefined;
   if (index === undefined) {
     index = new Map();
-    for (const item of items) if (!index.has(keyOf(item))) index.set(keyOf(item), item);
+    for (const item of items) {
+      const key = keyOf(item);
+      if (!index.has(key)) index.set(key, item);
+    }
     indexes.set(items, index);
   }
   return index.get(key);
