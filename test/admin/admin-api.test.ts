@@ -193,6 +193,11 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect(((await blue('GET', '/tenants')).body.tenants as { id: string }[]).map((t) => t.id)).toEqual([
         'blue',
       ]);
+      // Paging shows it nothing more: blue alone after a cursor before its id, nothing after its own.
+      for (const query of ['?limit=1000', '?cursor=a', '?cursor=blue', '?limit=1&cursor=acme'])
+        expect(
+          ((await blue('GET', `/tenants${query}`)).body.tenants as { id: string }[]).map((t) => t.id),
+        ).toEqual(query.includes('cursor=blue') ? [] : ['blue']);
       expect((await blue('POST', '/tenants', { id: 'green', name: 'G' })).status).toBe(403);
     });
 
