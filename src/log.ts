@@ -5,6 +5,12 @@
  * No code logs a credential, an environment value or call arguments on purpose; the `redact`
  * paths are the second line, for an object logged whole by mistake (a request's headers, a
  * child's spec): those fields are replaced by `[redacted]` before the line is written.
+ *
+ * Lines are buffered: they go out once 4 KiB have gathered or within {@link LOG_FLUSH_MS},
+ * whichever comes first, and on exit (pino flushes its destination synchronously then, after an
+ * uncaught exception too). A write per line cost a call 40–60 µs of the gateway's CPU at one
+ * connection (docs/benchmarks.md); a process killed with SIGKILL loses at most the last
+ * {@link LOG_FLUSH_MS} of lines.
  */
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
@@ -36,6 +42,11 @@ export const REDACT_PATHS: readonly string[] = SECRET_FIELDS.flatMap((field) => 
 
 export const REDACTED = '[redacted]';
 
+/** The longest a log line waits in the buffer. */
+export const LOG_FLUSH_MS = 100;
+/** The buffer is written out once it holds this many bytes. */
+const LOG_BUFFER_BYTES = 4096;
+
 export function loggerOptions(options: { level?: string; name?: string } = {}): LoggerOptions {
   return {
     name: options.name ?? 'mcplane',
@@ -47,7 +58,17 @@ export function loggerOptions(options: { level?: string; name?: string } = {}): 
 export function createLogger(
   options: { level?: string; name?: string; destination?: DestinationStream } = {},
 ): Logger {
-  return pino(loggerOptions(options), options.destination ?? pino.destination({ dest: 2, sync: false }));
+  return pino(loggerOptions(options), options.destination ?? bufferedStderr());
+}
+
+/** stderr through pino's own destination (sonic-boom), buffered as the module comment says. */
+function bufferedStderr(): DestinationStream {
+  return pino.destination({
+    dest: 2,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+  });
 }
 
 /** A logger that writes nothing, for tests and benchmarks. */

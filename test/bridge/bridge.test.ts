@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, isRunning } from '../support/harness.ts';
+import { eventually, isRunning, logsFlushed } from '../support/harness.ts';
 import { connectToBridge, reapBridges, spawnBridge, stopBridge } from './bridge-process.ts';
 import { startLegacyRemote, startStreamableRemote, type RemoteServer } from './remote-server.ts';
 
@@ -98,6 +98,7 @@ describe('mcplane bridge over Streamable HTTP', () => {
     );
     expect(failure.message).toMatch(/refused the credentials \(HTTP 401\)/);
     expect(failure.message).not.toContain(API_KEY);
+    await logsFlushed();
     expect(bridge.stderr()).not.toContain(API_KEY);
   });
 
@@ -121,7 +122,7 @@ describe('mcplane bridge over Streamable HTTP', () => {
     expect(sessionAfter).not.toBe(sessionBefore);
     // The replayed InitializeResult was swallowed: the client got nothing it did not ask for.
     expect(transportErrors).toEqual([]);
-    expect(bridge.stderr()).toContain('re-initialized the remote session');
+    await eventually(() => bridge.stderr().includes('re-initialized the remote session'));
   });
 
   it('resumes a response stream the remote closed mid-call with Last-Event-ID', async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/identity/api-key-format.ts';
 import { hashApiKey } from '../../src/identity/api-key-hash.ts';
-import { eventually, isRunning, writeEverythingConfig } from '../support/harness.ts';
+import { eventually, isRunning, logsFlushed, writeEverythingConfig } from '../support/harness.ts';
 import {
   connectToBridge,
   reapBridges,
@@ -86,7 +86,8 @@ describe('mcplane bridge to mcplane serve fronting server-everything', () => {
     expect(text(result)).toContain('a sampled answer');
   });
 
-  it('keeps the key out of both logs', () => {
+  it('keeps the key out of both logs', async () => {
+    await logsFlushed();
     expect(bridge.stderr()).not.toContain(key);
     expect(serve.stderr()).not.toContain(key);
     // The SDK Client handles a response before a notification read in the same chunk, so it can

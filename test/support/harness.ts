@@ -14,7 +14,7 @@ import { ConfigSchema, type Config } from '../../src/config/schema.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { localPrincipal, type Principal } from '../../src/identity/principal.ts';
 import { bindTransport } from '../../src/ingress/transport-binding.ts';
-import { silentLogger } from '../../src/log.ts';
+import { LOG_FLUSH_MS, silentLogger } from '../../src/log.ts';
 import type { ClientSession } from '../../src/session/client-session.ts';
 
 export const FIXTURE = fileURLToPath(new URL('../fixtures/fixture-server.ts', import.meta.url));
@@ -81,6 +81,15 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Waits until every log line a running gateway or bridge wrote before now is on its stderr: its
+ * logger buffers lines for up to LOG_FLUSH_MS (src/log.ts). A check that a line is absent from a
+ * process still running comes after this, or it could pass while the line sits in the buffer.
+ */
+export function logsFlushed(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 3 * LOG_FLUSH_MS));
 }
 
 /** The JSON a fixture tool returned as its first text content. */

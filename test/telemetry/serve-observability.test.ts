@@ -103,6 +103,7 @@ describe('mcplane serve with OTEL_* set and an admin listener', () => {
       expect(receiver.contentTypes.every((type) => type.startsWith(protocol.contentType))).toBe(true);
 
       // The call's log line, with the trace it belongs to.
+      await eventually(() => logLines(serve.stderr()).some((line) => line.msg === 'call'));
       const calls = logLines(serve.stderr()).filter((line) => line.msg === 'call');
       expect(calls).toHaveLength(1);
       expect(calls[0]).toMatchObject({

@@ -1,0 +1,55 @@
+/**
+ * The gateway's log buffers lines (src/log.ts): a line still reaches stderr within the flush
+ * interval while the process runs on, and every line reaches it when the process exits, by
+ * `process.exit` or by an uncaught exception.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LOG_FLUSH_MS } from '../src/log.ts';
+
+const LOG_MODULE = fileURLToPath(new URL('../src/log.ts', import.meta.url));
+
+/** Runs `body` in a node process that has `log` (createLogger()); resolves to its stderr lines as they came. */
+function run(body: string): Promise<{ lines: { at: number; msg: string }[]; code: number | null }> {
+  const script = `import { createLogger } from ${JSON.stringify(LOG_MODULE)}; const log = createLogger(); ${body}`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const started = performance.now();
+  const lines: { at: number; msg: string }[] = [];
+  let rest = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) {
+      if (!part.startsWith('{')) continue;
+      lines.push({ at: performance.now() - started, msg: (JSON.parse(part) as { msg: string }).msg });
+    }
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ lines, code })));
+}
+
+describe('the buffered log', () => {
+  it('writes a line out within the flush interval while the process runs on', async () => {
+    const { lines } = await run(
+      `log.info('first'); setTimeout(() => { log.info('last'); process.exit(0); }, ${10 * LOG_FLUSH_MS});`,
+    );
+    expect(lines.map((line) => line.msg)).toEqual(['first', 'last']);
+    const [first, last] = lines.map((line) => line.at) as [number, number];
+    // 'first' came out long before the process logged 'last' and exited, not with it.
+    expect(last - first).toBeGreaterThan(5 * LOG_FLUSH_MS);
+  });
+
+  it('writes every line on process.exit, and after an uncaught exception', async () => {
+    const exited = await run(`for (let i = 0; i < 3; i++) log.info('line ' + i); process.exit(3);`);
+    expect(exited.code).toBe(3);
+    expect(exited.lines.map((line) => line.msg)).toEqual(['line 0', 'line 1', 'line 2']);
+    const crashed = await run(
+      `log.error('before the crash'); setImmediate(() => { throw new Error('boom'); });`,
+    );
+    expect(crashed.code).toBe(1);
+    expect(crashed.lines.map((line) => line.msg)).toEqual(['before the crash']);
+  });
+});
