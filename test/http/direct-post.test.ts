@@ -5,9 +5,11 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CAN_ADOPT_SESSIONS } from '../../src/ingress/http/streamable-http.ts';
 import { fixtureServer } from '../support/harness.ts';
 import {
   bearer,
+  initialize,
   newApiKey,
   openRawSession,
   POST_HEADERS,
@@ -142,6 +144,104 @@ describe('the direct POST path', () => {
     });
     expect(response.status).toBe(202);
     expect(await response.text()).toBe('');
+  });
+});
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 'init',
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+describe('the direct initialize', () => {
+  it('can tell the SDK transport a session id (or this SDK renamed the field it keeps that in)', () => {
+    expect(CAN_ADOPT_SESSIONS).toBe(true);
+  });
+
+  it('answers initialize with one JSON body and a session the SDK transport then serves: GET stream, DELETE', async () => {
+    const http = await gateway();
+    const { response, body, sessionId } = await initialize(http, AUTH);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(sessionId).toMatch(/^[\w-]{20,}$/);
+    expect(JSON.parse(body)).toMatchObject({ id: 0, result: { protocolVersion: '2025-11-25' } });
+    const id = sessionId as string;
+    expect(
+      (await postToSession(http, id, AUTH, { jsonrpc: '2.0', method: 'notifications/initialized' })).status,
+    ).toBe(202);
+    expect(await (await postToSession(http, id, AUTH, echo(1))).json()).toMatchObject({ id: 1 });
+
+    // The GET stream and DELETE go to the SDK transport, which must know the session as its own.
+    const stream = await fetch(http.url, {
+      headers: {
+        ...AUTH,
+        accept: 'text/event-stream',
+        'mcp-session-id': id,
+        'mcp-protocol-version': '2025-11-25',
+      },
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream');
+    await stream.body?.cancel();
+    const deleted = await fetch(http.url, {
+      method: 'DELETE',
+      headers: { ...AUTH, 'mcp-session-id': id, 'mcp-protocol-version': '2025-11-25' },
+    });
+    expect(deleted.status).toBe(200);
+    expect((await postToSession(http, id, AUTH, echo(2))).status).toBe(404);
+  });
+
+  it('binds the session to the principal that opened it: another key gets 404, a second initialize 400', async () => {
+    const http = await gateway();
+    const { sessionId } = await initialize(http, AUTH);
+    const id = sessionId as string;
+    expect((await postToSession(http, id, bearer(other.key), echo(1))).status).toBe(404);
+    const again = await postToSession(http, id, AUTH, INITIALIZE);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toMatch(/already initialized/);
+  });
+
+  it('refuses without a credential (401), while draining (503), and a POST without a session id that is not an initialize (400)', async () => {
+    const http = await gateway();
+    const anonymous = await fetch(http.url, {
+      method: 'POST',
+      headers: POST_HEADERS,
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(anonymous.status).toBe(401);
+    const notInitialize = await fetch(http.url, {
+      method: 'POST',
+      headers: { ...POST_HEADERS, ...AUTH },
+      body: JSON.stringify(echo(3)),
+    });
+    expect(notInitialize.status).toBe(400);
+    expect(await notInitialize.text()).toMatch(/Mcp-Session-Id header is required/);
+    http.front.drain();
+    const draining = await fetch(http.url, {
+      method: 'POST',
+      headers: { ...POST_HEADERS, ...AUTH },
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(draining.status).toBe(503);
+    expect(http.gateway.sessionCount).toBe(0);
+  });
+
+  it('answers an initialize over the session limit with 429 under its own id, and opens nothing', async () => {
+    const http = await startHttpGateway({
+      gateway: { sessionLimits: { perPrincipal: 1 } },
+      servers: { fixture: fixtureServer() },
+      tenants: { acme: { name: 'Acme', apiKeys: [acme.entry] } },
+    });
+    expect((await initialize(http, AUTH)).response.status).toBe(200);
+    const over = await fetch(http.url, {
+      method: 'POST',
+      headers: { ...POST_HEADERS, ...AUTH },
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(over.status).toBe(429);
+    expect(((await over.json()) as { id: unknown }).id).toBe('init');
+    expect(http.gateway.sessionCount).toBe(1);
   });
 });
 

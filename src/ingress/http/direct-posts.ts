@@ -1,14 +1,14 @@
 /**
- * The Node-native path for the common Streamable HTTP request: a POST of one JSON-RPC message
- * to an open session. It reads the Node request and answers on the Node response
+ * The Node-native path for the common Streamable HTTP requests: a POST of one JSON-RPC message
+ * to an open session, and the `initialize` that opens one. It reads the Node request and answers on the Node response
  * ({@link DirectReplies}), with no web Request, ReadableStream or SDK transport in between, and
  * parses the body once. It passes the same checks as the Hono path, by the same functions: the
  * Host/Origin guard, the body limit, authentication, the JSON depth limit, the session and its
  * principal, the message screen (shape, scopes, batches, draining) and the request-id claims.
  *
  * Anything else goes to the Hono path untouched, or with the body it already read: GET, DELETE,
- * `initialize`, batches, browser requests (CORS), an unsupported protocol-version header, and
- * the Accept or Content-Type refusals the SDK words.
+ * any other POST without a session id, batches, browser requests (CORS), an unsupported
+ * protocol-version header, and the Accept or Content-Type refusals the SDK words.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
@@ -16,14 +16,14 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import { GatewayError } from '../../errors.ts';
 import type { HttpConfig } from '../../config/http-schema.ts';
 import { samePrincipal, type Principal } from '../../identity/principal.ts';
-import type { JSONRPCMessage } from '../../jsonrpc/message.ts';
+import type { JSONRPCMessage, JSONRPCRequest } from '../../jsonrpc/message.ts';
 import { requestIdInUse } from '../../session/client-session.ts';
 import { withHeaderTraceContext } from '../trace-header.ts';
 import type { DirectReplies } from './direct-replies.ts';
 import { hostRefusal } from './host-guard.ts';
 import { bodyTooLarge, parseJsonBody } from './request-admission.ts';
 import { UNKNOWN_IP } from './source-ip.ts';
-import type { StreamableHttpFace } from './streamable-http.ts';
+import { CAN_ADOPT_SESSIONS, type StreamableHttpFace } from './streamable-http.ts';
 
 /** The Hono path, handed a request the direct path does not serve. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -66,10 +66,12 @@ export class DirectPosts {
       .catch(() => res.destroy());
   }
 
-  /** From the headers alone: a POST to an open session that the direct path may answer. */
+  /** From the headers alone: a POST (to an open session, or an `initialize`) that the direct path may answer. */
   #mine(req: IncomingMessage): boolean {
     const { headers } = req;
-    if (req.method !== 'POST' || typeof headers['mcp-session-id'] !== 'string') return false;
+    if (req.method !== 'POST') return false;
+    const session = headers['mcp-session-id'];
+    if (session === undefined ? !CAN_ADOPT_SESSIONS : typeof session !== 'string') return false;
     if (req.url !== this.#path && !req.url?.startsWith(`${this.#path}?`)) return false;
     // Browsers' requests keep to the Hono path, where CORS adds its headers; refusals are its too.
     if (headers.origin !== undefined || this.#hostRefusal(headers.host, undefined)) return false;
@@ -96,12 +98,22 @@ export class DirectPosts {
     } catch (error) {
       return write(res, face.fail(error));
     }
-    const sessionId = req.headers['mcp-session-id'] as string;
+    const sessionId = req.headers['mcp-session-id'] as string | undefined;
+    if (sessionId === undefined) {
+      if (!isDirect(body) || (body as { method?: unknown }).method !== 'initialize' || !('id' in body)) {
+        (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+        fallback(req, res);
+        return;
+      }
+      const refused = await face.openDirect(principal, body as JSONRPCRequest, res, req.headers);
+      if (refused) return write(res, refused);
+      return;
+    }
     const entry = face.sessions.get(sessionId);
     // Another principal's session id is treated exactly like an unknown one (spec: 404).
     if (!entry || !samePrincipal(entry.principal, principal))
       return write(res, face.fail(new GatewayError('SESSION_NOT_FOUND')));
-    if (!isDirect(body)) {
+    if (!isDirect(body) || (body as { method?: unknown }).method === 'initialize') {
       (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
       fallback(req, res);
       return;
@@ -128,13 +140,12 @@ export class DirectPosts {
 }
 
 /**
- * Whether a parsed body is the direct path's: one message, not `initialize`, and no progress
- * asked for (a call that reports progress is a stream from its start, with resumable events).
+ * Whether a parsed body is the direct path's: one message, and no progress asked for (a call
+ * that reports progress is a stream from its start, with resumable events).
  */
-function isDirect(body: unknown): boolean {
+function isDirect(body: unknown): body is object {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
-  const { method, params } = body as { method?: unknown; params?: { _meta?: { progressToken?: unknown } } };
-  if (method === 'initialize') return false;
+  const { params } = body as { params?: { _meta?: { progressToken?: unknown } } };
   return typeof params !== 'object' || params === null || params._meta?.progressToken === undefined;
 }
 

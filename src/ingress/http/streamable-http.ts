@@ -5,17 +5,23 @@
  * session: it authenticates every request, binds each session to the principal that opened it,
  * checks scopes, and refuses what the negotiated protocol version removed (batches).
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Context } from 'hono';
 import type { HttpConfig } from '../../config/http-schema.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Gateway } from '../../gateway.ts';
 import { samePrincipal, type Principal } from '../../identity/principal.ts';
-import { isRequest, type JSONRPCMessage, type RequestId } from '../../jsonrpc/message.ts';
+import {
+  isRequest,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type RequestId,
+} from '../../jsonrpc/message.ts';
 import type { Logger } from '../../log.ts';
 import { requestIdInUse } from '../../session/client-session.ts';
 import type { ClientSession } from '../../session/client-session.ts';
+import { withHeaderTraceContext } from '../trace-header.ts';
 import { bindTransport } from '../transport-binding.ts';
 import { BoundedEventStore } from './bounded-event-store.ts';
 import { DirectReplies } from './direct-replies.ts';
@@ -148,6 +154,45 @@ export class StreamableHttpFace {
     if (request.method !== 'POST' || !isInitialize(body)) {
       return this.fail(new GatewayError('INVALID_REQUEST', 'Bad Request: Mcp-Session-Id header is required'));
     }
+    const opened = await this.#start(principal, body);
+    if (opened instanceof Response) return opened;
+    const { session, transport } = opened;
+    const response = await transport.handleRequest(request, { parsedBody: body });
+    if (transport.sessionId === undefined) void session.close();
+    return response;
+  }
+
+  /**
+   * The direct POST path's `initialize` (one message, no session id): the session opens as on
+   * the SDK path, but the transport is told its session id rather than finding it in the
+   * request, and the InitializeResult goes out on `res` as `application/json` (which the spec
+   * allows for any POST, 2025-11-25 "Transports" §Sending messages to the server). Resolves to a
+   * refusal to write, or to undefined once the request is on its way to the session.
+   */
+  async openDirect(
+    principal: Principal,
+    message: JSONRPCRequest,
+    res: ServerResponse,
+    headers: IncomingHttpHeaders,
+  ): Promise<Response | undefined> {
+    const refused = this.screen(message, principal, undefined);
+    if (refused) return refused;
+    const opened = await this.#start(principal, message);
+    if (opened instanceof Response) return opened;
+    const { session, transport } = opened;
+    const id = randomToken(24);
+    adoptSession(transport, id);
+    this.sessions.add({ id, transport, session, principal, lastSeen: Date.now() });
+    this.replies.open(session, id, message.id, res);
+    session.receive(withHeaderTraceContext(message, { requestInfo: { headers } }));
+    return undefined;
+  }
+
+  /** A new session for the principal, bound to a new transport, or the refusal to answer with. */
+  async #start(
+    principal: Principal,
+    body: unknown,
+  ): Promise<{ session: ClientSession; transport: Transport } | Response> {
     if (this.#options.draining()) return this.fail(new GatewayError('GATEWAY_CLOSING'));
     let session: ClientSession;
     try {
@@ -176,9 +221,7 @@ export class StreamableHttpFace {
     await bindTransport(session, transport, this.#options.log, {
       divert: (message, related) => this.replies.take(session, message, related),
     });
-    const response = await transport.handleRequest(request, { parsedBody: body });
-    if (transport.sessionId === undefined) void session.close();
-    return response;
+    return { session, transport };
   }
 
   /** Checks a POST body against the session: batches where removed, scopes, draining. */
@@ -206,6 +249,25 @@ export class StreamableHttpFace {
   fail(error: unknown, id?: RequestId): Response {
     return refusal(error, this.#options, id);
   }
+}
+
+/**
+ * Whether the SDK transport can be told a session id it did not generate ({@link adoptSession}):
+ * the field it keeps its state in is private to it, so a release that renames it turns the
+ * direct `initialize` off (those requests take the SDK path) rather than breaking sessions.
+ * test/http/direct-post.test.ts fails when this is false.
+ */
+export const CAN_ADOPT_SESSIONS =
+  '_initialized' in new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => '' });
+
+/**
+ * Puts the transport in the state its own handling of an `initialize` leaves it in
+ * (`handlePostRequest` of @modelcontextprotocol/sdk 1.x sets `sessionId` and `_initialized`):
+ * it then serves the session's GET stream, DELETE and later POSTs as if it had opened it.
+ */
+function adoptSession(transport: Transport, id: string): void {
+  transport.sessionId = id;
+  (transport as unknown as { _initialized: boolean })._initialized = true;
 }
 
 function initializeId(body: unknown): RequestId | undefined {
