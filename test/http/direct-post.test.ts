@@ -227,6 +227,26 @@ describe('the direct initialize', () => {
     expect(http.gateway.sessionCount).toBe(0);
   });
 
+  it('ends a session on DELETE only for the principal that opened it; others and unknown ids get 404', async () => {
+    const http = await gateway();
+    const id = await openRawSession(http, AUTH);
+    const del = (headers: Record<string, string>, session = id): Promise<Response> =>
+      fetch(http.url, {
+        method: 'DELETE',
+        headers: { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+    expect((await del({})).status).toBe(401);
+    expect((await del(bearer(other.key))).status).toBe(404);
+    expect((await del(AUTH, 'no-such-session')).status).toBe(404);
+    expect(http.gateway.sessionCount).toBe(1);
+    expect(await (await postToSession(http, id, AUTH, echo(1))).json()).toMatchObject({ id: 1 });
+    const deleted = await del(AUTH);
+    expect(deleted.status).toBe(200);
+    expect(await deleted.text()).toBe('');
+    expect(http.gateway.sessionCount).toBe(0);
+    expect((await del(AUTH)).status).toBe(404);
+  });
+
   it('answers an initialize over the session limit with 429 under its own id, and opens nothing', async () => {
     const http = await startHttpGateway({
       gateway: { sessionLimits: { perPrincipal: 1 } },

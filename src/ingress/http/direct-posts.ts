@@ -1,13 +1,14 @@
 /**
  * The Node-native path for the common Streamable HTTP requests: a POST of one JSON-RPC message
- * to an open session, and the `initialize` that opens one. It reads the Node request and answers on the Node response
- * ({@link DirectReplies}), with no web Request, ReadableStream or SDK transport in between, and
- * parses the body once. It passes the same checks as the Hono path, by the same functions: the
- * Host/Origin guard, the body limit, authentication, the JSON depth limit, the session and its
- * principal, the message screen (shape, scopes, batches, draining) and the request-id claims.
+ * to an open session, the `initialize` that opens one, and the DELETE that ends one. It reads
+ * the Node request and answers on the Node response ({@link DirectReplies}), with no web
+ * Request, ReadableStream or SDK transport in between, and parses the body once. It passes the
+ * same checks as the Hono path, by the same functions: the Host/Origin guard, the body limit,
+ * authentication, the JSON depth limit, the session and its principal, the message screen
+ * (shape, scopes, batches, draining) and the request-id claims.
  *
- * Anything else goes to the Hono path untouched, or with the body it already read: GET, DELETE,
- * any other POST without a session id, batches, browser requests (CORS), an unsupported
+ * Anything else goes to the Hono path untouched, or with the body it already read: GET, any
+ * other POST without a session id, batches, browser requests (CORS), an unsupported
  * protocol-version header, and the Accept or Content-Type refusals the SDK words.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -45,7 +46,8 @@ export class DirectPosts {
 
   /** Serves `req` here, or hands it to `fallback` (at once, or once its body is read). */
   handle(req: IncomingMessage, res: ServerResponse, fallback: NodeListener): void {
-    if (!this.#mine(req)) {
+    const kind = this.#kind(req);
+    if (kind === undefined) {
       fallback(req, res);
       return;
     }
@@ -53,7 +55,7 @@ export class DirectPosts {
       .then(
         (body) => {
           if (body === undefined) return write(res, this.#face.fail(bodyTooLarge(this.#http.maxBodySize)));
-          return this.#post(req, res, body, fallback);
+          return kind === 'post' ? this.#post(req, res, body, fallback) : this.#delete(req, res);
         },
         // The client went away while sending: there is no one to answer.
         () => void res.destroy(),
@@ -66,26 +68,54 @@ export class DirectPosts {
       .catch(() => res.destroy());
   }
 
-  /** From the headers alone: a POST (to an open session, or an `initialize`) that the direct path may answer. */
-  #mine(req: IncomingMessage): boolean {
-    const { headers } = req;
-    if (req.method !== 'POST') return false;
+  /**
+   * From the headers alone: a POST (to an open session, or an `initialize`) or a DELETE of a
+   * session that the direct path may answer.
+   */
+  #kind(req: IncomingMessage): 'post' | 'delete' | undefined {
+    const { headers, method } = req;
+    if (method !== 'POST' && method !== 'DELETE') return undefined;
     const session = headers['mcp-session-id'];
-    if (session === undefined ? !CAN_ADOPT_SESSIONS : typeof session !== 'string') return false;
-    if (req.url !== this.#path && !req.url?.startsWith(`${this.#path}?`)) return false;
+    // Without a session id, only a POST (an initialize) is the direct path's, and only while the
+    // SDK transport can be told the id (CAN_ADOPT_SESSIONS).
+    const sessionOk =
+      typeof session === 'string' || (session === undefined && method === 'POST' && CAN_ADOPT_SESSIONS);
+    if (!sessionOk) return undefined;
+    if (req.url !== this.#path && !req.url?.startsWith(`${this.#path}?`)) return undefined;
     // Browsers' requests keep to the Hono path, where CORS adds its headers; refusals are its too.
-    if (headers.origin !== undefined || this.#hostRefusal(headers.host, undefined)) return false;
+    if (headers.origin !== undefined || this.#hostRefusal(headers.host, undefined)) return undefined;
     const length = headers['content-length'];
-    if (length !== undefined && Number(length) > this.#http.maxBodySize) return false;
+    if (length !== undefined && Number(length) > this.#http.maxBodySize) return undefined;
     const version = headers['mcp-protocol-version'];
-    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return false;
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return undefined;
+    if (method === 'DELETE') return 'delete';
     const accept = headers.accept;
-    return (
-      accept !== undefined &&
+    return accept !== undefined &&
       accept.includes('application/json') &&
       accept.includes('text/event-stream') &&
       isJsonContentType(headers['content-type'])
-    );
+      ? 'post'
+      : undefined;
+  }
+
+  /**
+   * Ends the session, as the SDK transport does for a DELETE (close it, then 200 with no body):
+   * closing the transport closes the session, which answers its running calls and leaves the
+   * face's sessions.
+   */
+  async #delete(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const face = this.#face;
+    let principal: Principal;
+    try {
+      principal = await face.authenticate(nodeHeaders(req), req.socket.remoteAddress ?? UNKNOWN_IP);
+    } catch (error) {
+      return write(res, face.fail(error));
+    }
+    const entry = face.sessions.get(req.headers['mcp-session-id'] as string);
+    if (!entry || !samePrincipal(entry.principal, principal))
+      return write(res, face.fail(new GatewayError('SESSION_NOT_FOUND')));
+    await entry.transport.close();
+    res.writeHead(200).end();
   }
 
   async #post(req: IncomingMessage, res: ServerResponse, raw: Buffer, fallback: NodeListener): Promise<void> {
