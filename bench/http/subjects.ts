@@ -133,7 +133,7 @@ export async function startMcpProxy(): Promise<Subject> {
 }
 
 export function startBare(): Promise<Subject> {
-  const child = launch([path.join(ROOT, 'bench/http/bare-server.ts')]);
+  const child = launch([path.join(ROOT, 'bench/http/bare-server.ts'), FIXTURE]);
   return started('bare node:http', child, 'echo', /listening at (\S+)/);
 }
 
