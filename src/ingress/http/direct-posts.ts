@@ -129,12 +129,14 @@ export class DirectPosts {
       return write(res, face.fail(error));
     }
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
+    const initialize = isDirect(body) && (body as { method?: unknown }).method === 'initialize';
+    // The Hono path serves the rest, with the body already read: it cannot be read twice.
+    const handOver = (): void => {
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+      fallback(req, res);
+    };
     if (sessionId === undefined) {
-      if (!isDirect(body) || (body as { method?: unknown }).method !== 'initialize' || !('id' in body)) {
-        (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
-        fallback(req, res);
-        return;
-      }
+      if (!initialize || !('id' in (body as object))) return handOver();
       const refused = await face.openDirect(principal, body as JSONRPCRequest, res, req.headers);
       if (refused) return write(res, refused);
       return;
@@ -143,11 +145,8 @@ export class DirectPosts {
     // Another principal's session id is treated exactly like an unknown one (spec: 404).
     if (!entry || !samePrincipal(entry.principal, principal))
       return write(res, face.fail(new GatewayError('SESSION_NOT_FOUND')));
-    if (!isDirect(body) || (body as { method?: unknown }).method === 'initialize') {
-      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
-      fallback(req, res);
-      return;
-    }
+    // A second initialize on an open session is the SDK transport's to refuse.
+    if (!isDirect(body) || initialize) return handOver();
     const session = entry.session;
     const refused = face.screen(body, principal, session.protocolVersion);
     if (refused) return write(res, refused);
