@@ -50,7 +50,7 @@ describe('cost attribution of child processes', () => {
     const unattributed = meter.stats().unattributedCpuSeconds;
     expect(unattributed).toBeGreaterThan(0);
 
-    await burn(metered, blue.memberKey, 'kb__burn', 400);
+    await burn(metered, blue.memberKey, 'kb__burn', 900);
     await burn(metered, red.memberKey, 'kb__burn', 100);
     await burn(metered, blue.memberKey, 'shared__burn', 600);
     await burn(metered, red.memberKey, 'shared__burn', 150);
@@ -64,11 +64,12 @@ describe('cost attribution of child processes', () => {
       await byServer(metered, 'red'),
       await byServer(metered, 'green'),
     ];
-    // kb: each tenant's own process: blue's 400 ms of CPU and red's 100 ms, on top of each startup.
-    expect(b.kb?.cpuSeconds).toBeGreaterThan(0.4);
+    // kb: each tenant's own process: blue's 900 ms of CPU and red's 100 ms, on top of each startup
+    // (a child's startup CPU varies by a few hundred ms on a busy machine, hence the wide gap).
+    expect(b.kb?.cpuSeconds).toBeGreaterThan(0.9);
     expect(r.kb?.cpuSeconds).toBeGreaterThan(0.1);
-    expect(b.kb?.cpuSeconds).toBeGreaterThan((r.kb?.cpuSeconds ?? 0) + 0.2);
-    expect(b.kb?.wallSeconds).toBeGreaterThan(0.4);
+    expect(b.kb?.cpuSeconds).toBeGreaterThan((r.kb?.cpuSeconds ?? 0) + 0.5);
+    expect(b.kb?.wallSeconds).toBeGreaterThan(0.9);
     expect(b.kb?.cost).toBeCloseTo((b.kb?.cpuSeconds ?? 0) * 10, 3);
     // A tenant pool that served nothing is charged its startup.
     expect(g.kb?.calls ?? 0).toBe(0);
