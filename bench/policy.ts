@@ -137,7 +137,7 @@ function measure(
 }
 
 function main(): void {
-  const engines = [celConditionEngine()];
+  const engines = [celConditionEngine(), celConditionEngine({ fastPath: false })];
   console.log(
     machineFacts([`policy bench: ${RULES} rules, ${ROUNDS} rounds x ${PER_ROUND} decisions per engine`]),
   );

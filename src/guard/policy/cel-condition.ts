@@ -8,6 +8,7 @@
  * Counts are CEL `int`s, `anomaly.score` a `double`, `request.time` a `timestamp`.
  */
 import { Environment, type ParseError, type TypeError } from '@marcbachmann/cel-js';
+import { FAST_PATH_GAVE_UP, compileFastPath, type FactType } from './cel-fast-path.ts';
 import {
   ConditionFailure,
   type Condition,
@@ -63,6 +64,15 @@ class AnomalyFacts {
   }
 }
 
+/** The variables bound to a fact type, whose declared fields the fast path reads as properties. */
+const FACT_VARIABLES = new Map<string, FactType>([
+  ['principal', PrincipalFacts],
+  ['tenant', TenantFacts],
+  ['request', RequestFacts],
+  ['usage', UsageFacts],
+  ['anomaly', AnomalyFacts],
+]);
+
 const TEXT_VARIABLES = ['project', 'server', 'method', 'tool', 'prompt', 'resource'] as const;
 
 function environment(withArgs: boolean): Environment {
@@ -97,13 +107,18 @@ type Bindings = {
   args: Readonly<Record<string, unknown>>;
 } & Record<(typeof TEXT_VARIABLES)[number], string>;
 
-/** The CEL engine policies use. Building it costs milliseconds: make one per process, not per load. */
-export function celConditionEngine(): ConditionEngine {
+/**
+ * The CEL engine policies use. Building it costs milliseconds: make one per process, not per load.
+ * `fastPath: false` evaluates every condition with the library alone (for the benchmark and the
+ * tests that compare the two; see cel-fast-path.ts).
+ */
+export function celConditionEngine(options: { readonly fastPath?: boolean } = {}): ConditionEngine {
+  const useFastPath = options.fastPath ?? true;
   const full = environment(true);
   // The same variables without `args`: a condition that type-checks here does not read them.
   const withoutArgs = environment(false);
   return {
-    name: '@marcbachmann/cel-js',
+    name: useFastPath ? '@marcbachmann/cel-js' : '@marcbachmann/cel-js (no fast path)',
     compile(source) {
       let program: ReturnType<Environment['parse']>;
       try {
@@ -117,10 +132,15 @@ export function celConditionEngine(): ConditionEngine {
         return { problem: `a condition must yield a bool; this one yields ${checked.type ?? 'nothing'}` };
       }
       const readsArgs = !withoutArgs.check(source).valid;
+      const fast = useFastPath ? compileFastPath(program.ast, FACT_VARIABLES) : undefined;
       return {
         source,
         readsArgs,
         evaluate(bindings) {
+          if (fast !== undefined) {
+            const decided = fast(bindings);
+            if (decided !== FAST_PATH_GAVE_UP) return decided;
+          }
           let value: unknown;
           try {
             value = program(bindings);
@@ -170,4 +190,23 @@ function celProblem(error: unknown): string {
   const summary = celError?.summary ?? (error instanceof Error ? error.message : String(error));
   const start = celError?.range?.start;
   return start === undefined ? summary : `${summary} (at character ${start + 1} of the condition)`;
+}
+
+/**
+ * For tests: one condition's two evaluators apart, the library's program (which throws on an
+ * error) and the fast path (undefined when the condition is outside its subset), so a test can
+ * check that whatever the fast path decides, the library decides the same.
+ */
+export function celConditionParts(source: string): {
+  readonly library: (bindings: ConditionBindings) => unknown;
+  readonly fast: ((bindings: ConditionBindings) => boolean | typeof FAST_PATH_GAVE_UP) | undefined;
+} {
+  const program = environment(true).parse(source);
+  const checked = program.check();
+  if (!checked.valid) throw new Error(`not a valid condition: ${source}`);
+  const fast = compileFastPath(program.ast, FACT_VARIABLES);
+  return {
+    library: (bindings): unknown => program(bindings) as unknown,
+    fast: fast && ((bindings) => fast(bindings)),
+  };
 }
