@@ -40,12 +40,19 @@ import { AnomalyDetection } from './guard/anomaly/anomaly-detection.ts';
 import type { AnomalyFlags } from './guard/anomaly/anomaly-detector.ts';
 import { anomalyOf } from './guard/anomaly-stage.ts';
 import { authorizeStage } from './guard/authorize-stage.ts';
-import { forwardAttached } from './guard/call-context.ts';
+import { findContext, forwardAttached } from './guard/call-context.ts';
 import { loadCallGuarding, openAudit, type CallGuarding } from './guard/call-guarding.ts';
 import { GuardProfiles } from './guard/guard-profiles.ts';
 import { InputGuardStage } from './guard/input-guard-stage.ts';
 import { OutputGuardStage } from './guard/output-guard-stage.ts';
-import { composePipeline, type Face, type Finding, type Next, type Stage } from './guard/pipeline.ts';
+import {
+  composePipeline,
+  type Call,
+  type Face,
+  type Finding,
+  type Next,
+  type Stage,
+} from './guard/pipeline.ts';
 import { memoryPinLedger } from './guard/pinning/pin-ledger.ts';
 import { ToolPinning } from './guard/pinning/tool-pinning.ts';
 import { pinningStage } from './guard/pinning-stage.ts';
@@ -650,7 +657,10 @@ export class Gateway {
       ),
       telemetry.traced(new InputGuardStage({ profiles })),
       telemetry.traced(
-        new OutputGuardStage({ profiles, outputSchema: (server, tool) => this.#outputSchema(server, tool) }),
+        new OutputGuardStage({
+          profiles,
+          outputSchema: (server, tool, call) => this.#outputSchema(server, tool, call),
+        }),
       ),
       // Innermost, so that what a fallback or a stale copy serves passes the output guards too.
       resilienceStage({
@@ -678,7 +688,13 @@ export class Gateway {
     });
   }
 
-  #outputSchema(server: string, tool: string): Record<string, unknown> | undefined {
+  #outputSchema(server: string, tool: string, call: Call): Record<string, unknown> | undefined {
+    // The catalog the call's pool last listed almost always has it: no walk over every process.
+    const route = findContext(call)?.route;
+    if (route?.kind === 'upstream' && route.server.name === server) {
+      const found = findNamed(route.server.lastKnownCatalog(route.poolTenant)?.tools ?? [], tool);
+      if (found) return found.outputSchema;
+    }
     for (const catalog of this.#servers.get(server)?.knownCatalogs() ?? []) {
       const found = findNamed(catalog.tools, tool);
       if (found) return found.outputSchema;

@@ -20,8 +20,15 @@ import type { Call, Finding, Next, Reply, Stage } from './pipeline.ts';
 import { OutputSchemaValidator } from './response-validation.ts';
 import type { Selection } from './text-walk.ts';
 
-/** The declared outputSchema of a tool, by server and bare tool name; undefined when it has none. */
-export type OutputSchemaLookup = (server: string, tool: string) => Record<string, unknown> | undefined;
+/**
+ * The declared outputSchema of a tool, by server and bare tool name, for the call (whose route
+ * says which pool's catalog to look in first); undefined when it has none.
+ */
+export type OutputSchemaLookup = (
+  server: string,
+  tool: string,
+  call: Call,
+) => Record<string, unknown> | undefined;
 
 export type SamplingResultGuard =
   | { readonly ok: true; readonly result: Record<string, unknown>; readonly findings: readonly Finding[] }
@@ -104,7 +111,7 @@ export class OutputGuardStage implements Stage {
     ) {
       return undefined;
     }
-    const schema = this.#outputSchema(server, tool);
+    const schema = this.#outputSchema(server, tool, call);
     if (!schema) return undefined;
     const outcome = this.#validator.validateResult(schema, result);
     if (outcome.ok) return undefined;
