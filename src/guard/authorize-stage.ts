@@ -105,10 +105,12 @@ export function authorizeStage(options: AuthorizeStageOptions): Stage {
         detail: { method: call.method },
       });
     }
-    const args =
-      call.method === 'tools/call' || call.method === 'prompts/get' ? argumentsOf(call.params) : {};
-    const input = policyInput(call, options.facts(call), now(), decided, call.target.server, item, args);
-    const decision = options.policies().decide(input);
+    const policies = options.policies();
+    const decision =
+      policies.decidedByDefault(call.session.principal.tenantId) ??
+      policies.decide(
+        policyInput(call, options.facts(call), now(), decided, call.target.server, item, callArguments(call)),
+      );
     call.notes.decision = decision;
     if (decision.effect === 'allow' || decision.mode === 'dry-run') return next(call);
     return decision.reason === undefined
@@ -122,12 +124,15 @@ export function authorizeStage(options: AuthorizeStageOptions): Stage {
     const items = reply.result[listing.key];
     if (!Array.isArray(items)) return reply;
     const policies = options.policies();
-    const facts = options.facts(call);
+    // No rules: every item the tenant default decides alike, without an input per item.
+    const byDefault = policies.listedByDefault(call.session.principal.tenantId);
+    const facts = byDefault === undefined ? options.facts(call) : undefined;
     const time = now();
     const visible = items.filter((item: unknown) => {
       const listed = (item as Record<string, unknown> | null)?.[listing.id];
       const owner = typeof listed === 'string' ? options.owner(listing.kind, listed, call) : undefined;
       if (owner === undefined) return false;
+      if (facts === undefined) return byDefault === true;
       return policies.listed(policyInput(call, facts, time, listing.as, owner.server, owner.name, {}));
     });
     return visible.length === items.length ? reply : { result: { ...reply.result, [listing.key]: visible } };
@@ -138,6 +143,10 @@ function targetItem(target: CallTarget, decided: Decided): string | undefined {
   if (decided.field === 'tool') return target.tool;
   if (decided.field === 'prompt') return target.prompt;
   return target.uri;
+}
+
+function callArguments(call: Call): Record<string, unknown> {
+  return call.method === 'tools/call' || call.method === 'prompts/get' ? argumentsOf(call.params) : {};
 }
 
 function argumentsOf(params: Record<string, unknown>): Record<string, unknown> {

@@ -101,6 +101,22 @@ export class PolicySet {
       : ruleDecision(shape.rules[decider] as CompiledRule);
   }
 
+  /** What {@link decide} answers for every call of a tenant when there are no rules at all. */
+  decidedByDefault(tenantId: string): Decision | undefined {
+    return this.rules.length > 0 ? undefined : defaultDecision(this.defaultFor(tenantId));
+  }
+
+  /**
+   * What {@link listed} answers for every item a tenant's list may hold, when that does not
+   * depend on the item: with no rules at all, the tenant default decides each one alike.
+   * Undefined when rules exist (then ask per item).
+   */
+  listedByDefault(tenantId: string): boolean | undefined {
+    if (this.rules.length > 0) return undefined;
+    const fallback = this.defaultFor(tenantId);
+    return fallback.effect === 'allow' || fallback.mode === 'dry-run';
+  }
+
   /**
    * Whether a list shows the item `input` describes (its `args` are ignored): false only when
    * every call to it would be denied in `enforce` mode, whatever its arguments.

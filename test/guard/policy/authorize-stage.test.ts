@@ -158,6 +158,7 @@ describe('the authorize stage on calls', () => {
   it('the input carries the session, the call and the facts the options provide', async () => {
     const seen: unknown[] = [];
     const spy = {
+      decidedByDefault: () => undefined,
       decide: (input: unknown) => (seen.push(input), { effect: 'allow', rule: 'x', mode: 'enforce' }),
     };
     const subject = call(
@@ -273,7 +274,7 @@ describe('the authorize stage on lists', () => {
 
   it('the items are decided as calls without arguments, with the same facts', async () => {
     const inputs: unknown[] = [];
-    const spy = { listed: (input: unknown) => (inputs.push(input), true) };
+    const spy = { listedByDefault: () => undefined, listed: (input: unknown) => (inputs.push(input), true) };
     await run(call('tools/list', {}), list('tools', [{ name: 'fs__read_file' }]), {
       policies: () => spy as unknown as PolicySet,
       now: () => new Date(0),

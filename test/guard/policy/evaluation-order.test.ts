@@ -262,4 +262,26 @@ describe('explain', () => {
       { numRuns: 300 },
     );
   });
+
+  it('without rules, decides and lists every call of a tenant by its default, as decide and listed do', () => {
+    const sets = [
+      policy(),
+      policy("defaults: { '*': deny, globex: allow }"),
+      policy('mode: dry-run', "defaults: { '*': deny }"),
+    ];
+    const inputs = [input(), input({ tenant: { id: 'globex', tier: 'gold' }, tool: 'write_file' })];
+    for (const set of sets) {
+      for (const each of inputs) {
+        expect(set.decidedByDefault(each.tenant.id)).toEqual(set.decide(each));
+        expect(set.listedByDefault(each.tenant.id)).toBe(set.listed(each));
+      }
+    }
+    expect(sets[1]?.decidedByDefault('acme')).toMatchObject({ effect: 'deny', rule: 'default' });
+    expect(sets[1]?.listedByDefault('acme')).toBe(false);
+    expect(sets[2]?.listedByDefault('acme')).toBe(true);
+    // With any rule, the answer is per call: there is none by default.
+    const ruled = policy('rules:', '  - { name: no-env, effect: deny, tool: env }');
+    expect(ruled.decidedByDefault('acme')).toBeUndefined();
+    expect(ruled.listedByDefault('acme')).toBeUndefined();
+  });
 });
