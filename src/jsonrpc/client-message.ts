@@ -105,10 +105,11 @@ export function checkClientMessage(value: unknown): ClientMessageProblem | undef
   if (value.jsonrpc !== '2.0') return invalid('jsonrpc must be "2.0"');
   const problem = 'method' in value ? requestProblem(value) : responseProblem(value);
   if (problem) return problem;
-  // For a request the checks above are the schema's own rules (JSONRPCRequestSchema: strict,
-  // an integer or string id, params an object whose _meta is checked), so the per-call path needs
-  // no second, zod, pass; test/jsonrpc/client-message.test.ts holds both to the same verdicts.
-  if ('method' in value && 'id' in value) return undefined;
+  // For a request or a notification the checks above are the schema's own rules
+  // (JSONRPCRequestSchema and JSONRPCNotificationSchema: strict, an integer or string id for a
+  // request, params an object whose _meta is checked), so the per-call path needs no second, zod,
+  // pass; test/jsonrpc/client-message.test.ts holds both to the same verdicts.
+  if ('method' in value) return undefined;
   // The SDK's own schema has the last word, so that nothing accepted here can fail inside a
   // transport; the checks above are there to say why a message is refused.
   if (!JSONRPCMessageSchema.safeParse(value).success) return invalid('not a JSON-RPC 2.0 message');
