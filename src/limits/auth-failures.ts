@@ -7,10 +7,18 @@ import { rateLimited } from './call-limits.ts';
 import type { CountingBackend } from './counting-backend.ts';
 import { RateCounters, type RateCheck } from './rate-counters.ts';
 
+/** How many source IPs' checks are kept for reuse; past it the cache starts over. */
+const KEPT_CHECKS = 10_000;
+
 export class AuthFailures {
   readonly #perMinute: () => number;
   readonly #counters: RateCounters;
   readonly #backend: CountingBackend;
+  /**
+   * The check of each recent IP, by IP and budget: the counters resolve a check's limiters and
+   * block id once per check object, so a client's every request reuses the first one's.
+   */
+  readonly #checks = new Map<string, RateCheck>();
 
   /** `perMinute` (read per request, so a reload applies) 0 turns the limit off. */
   constructor(perMinute: () => number, backend: CountingBackend) {
@@ -38,6 +46,13 @@ export class AuthFailures {
   }
 
   #check(ip: string, points: number): RateCheck {
-    return { scope: 'ip', subject: ip, window: 'perMinute', points };
+    const key = `${points} ${ip}`;
+    let check = this.#checks.get(key);
+    if (check === undefined) {
+      if (this.#checks.size >= KEPT_CHECKS) this.#checks.clear();
+      check = { scope: 'ip', subject: ip, window: 'perMinute', points };
+      this.#checks.set(key, check);
+    }
+    return check;
   }
 }
