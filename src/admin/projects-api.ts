@@ -2,8 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
-import { NewProjectSchema, ProjectSchema, TenantIdParam } from './admin-schemas.ts';
+import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
+import { NewProjectSchema, NextCursor, PageQuery, ProjectSchema, TenantIdParam } from './admin-schemas.ts';
 import { storeTenant } from './tenants-api.ts';
 
 const tags = ['projects'];
@@ -31,9 +31,12 @@ export function projectsApi(app: AdminApp, deps: AdminDeps): void {
       method: 'get',
       path: '/tenants/{id}/projects',
       tags,
-      request: { params: TenantIdParam },
+      request: { params: TenantIdParam, query: PageQuery },
       responses: {
-        200: jsonOf(z.object({ projects: z.array(ProjectSchema) }), 'Projects.'),
+        200: jsonOf(
+          z.object({ projects: z.array(ProjectSchema), nextCursor: NextCursor }),
+          'Projects, in the order they were made, a page at a time.',
+        ),
         ...PROBLEMS,
         ...CONFLICT,
       },
@@ -42,7 +45,11 @@ export function projectsApi(app: AdminApp, deps: AdminDeps): void {
       const { id } = c.req.valid('param');
       requireTenant(c.get('actor'), id);
       await storeTenant(deps, id);
-      return c.json({ projects: await deps.store.projects.list(id) }, 200);
+      const page = await deps.store.projects.page(id, pageRequest(c.req.valid('query')));
+      return c.json(
+        { projects: page.items, ...(page.next === undefined ? {} : { nextCursor: page.next }) },
+        200,
+      );
     },
   );
 }

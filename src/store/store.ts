@@ -101,6 +101,11 @@ export type Projects = {
   create(tenantId: string, input: NewProject, context: ChangeContext): Promise<Project>;
   get(tenantId: string, id: string): Promise<Project | undefined>;
   list(tenantId: string): Promise<Project[]>;
+  /**
+   * The tenant's projects in the order they were made, a page at a time: `after` is the last id
+   * of the page before, and must be one of this tenant's projects (INVALID_PARAMS otherwise).
+   */
+  page(tenantId: string, request: PageRequest): Promise<Page<Project>>;
 };
 
 export type NewApiKey = {

@@ -201,7 +201,7 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect((await blue('POST', '/tenants', { id: 'green', name: 'G' })).status).toBe(403);
     });
 
-    it('lists tenants and keys a page at a time, and refuses a bad page size or cursor with a 400 naming it', async () => {
+    it('lists tenants, keys and projects a page at a time, and refuses a bad page size or cursor with a 400 naming it', async () => {
       const { http, root } = await started();
       for (const id of ['pg-a', 'pg-b', 'pg-c'])
         expect((await root('POST', '/tenants', { id, name: id })).status).toBe(201);
@@ -248,6 +248,28 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       expect(viaForeign.body.detail).toBe(viaUnknown.body.detail);
       // And a tenant admin cannot page another tenant's keys at all.
       expect((await admin('GET', '/tenants/pg-a/api-keys?limit=1')).status).toBe(404);
+
+      // Projects page the same way, and refuse another tenant's project as a cursor alike.
+      for (const id of ['pr-1', 'pr-2', 'pr-3'])
+        expect((await admin('POST', '/tenants/pg-keys/projects', { id, name: id })).status).toBe(201);
+      const projects = await admin('GET', '/tenants/pg-keys/projects?limit=2');
+      expect((projects.body.projects as { id: string }[]).map((project) => project.id)).toEqual([
+        'pr-1',
+        'pr-2',
+      ]);
+      const rest = await admin(
+        'GET',
+        `/tenants/pg-keys/projects?limit=2&cursor=${projects.body.nextCursor as string}`,
+      );
+      expect((rest.body.projects as { id: string }[]).map((project) => project.id)).toEqual(['pr-3']);
+      expect(rest.body.nextCursor).toBeUndefined();
+      expect((await root('POST', '/tenants/pg-a/projects', { id: 'pa-theirs', name: 'x' })).status).toBe(201);
+      const viaForeignProject = await admin('GET', '/tenants/pg-keys/projects?cursor=pa-theirs');
+      const viaUnknownProject = await admin('GET', '/tenants/pg-keys/projects?cursor=pr-nope');
+      expect(viaForeignProject.status).toBe(400);
+      expect(viaForeignProject.body.detail).toBe(viaUnknownProject.body.detail);
+      expect((await admin('GET', '/tenants/pg-a/projects?limit=1')).status).toBe(404);
+      expect((await admin('GET', '/tenants/pg-keys/projects?limit=0')).status).toBe(400);
 
       for (const query of [
         'limit=0',

@@ -106,6 +106,36 @@ export function tenantAndProjectTests(harness: () => StoreHarness): void {
       await refusal(store.projects.create(b, { id: 'kb', name: 'Taken' }, ACTOR), 'CONFLICT');
     });
 
+    it("projects page in the order they were made, and a cursor from another tenant's list is refused", async () => {
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
+      const [a, b] = [tenantId('a'), tenantId('b')];
+      await store.tenants.create({ id: a, name: 'A' }, ACTOR);
+      await store.tenants.create({ id: b, name: 'B' }, ACTOR);
+      // Ids against the order they were made, so a page by id would be told apart.
+      for (const id of ['p5', 'p4', 'p3', 'p2', 'p1']) {
+        await store.projects.create(a, { id: `${a}-${id}`, name: id }, ACTOR);
+        clock.advance(1);
+      }
+      const foreign = await store.projects.create(b, { name: 'theirs' }, ACTOR);
+      const pages: string[][] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.projects.page(a, { limit: 2, ...(after === undefined ? {} : { after }) });
+        pages.push(page.items.map((project) => project.name));
+        after = page.next;
+      } while (after !== undefined && pages.length < 10);
+      expect(pages).toEqual([['p5', 'p4'], ['p3', 'p2'], ['p1']]);
+      expect((await store.projects.page(a, { limit: 5 })).next).toBeUndefined();
+      expect((await store.projects.page(b, { limit: 5 })).items).toEqual([foreign]);
+      const refusals = await Promise.all([
+        refusal(store.projects.page(a, { after: foreign.id, limit: 2 }), 'INVALID_PARAMS'),
+        refusal(store.projects.page(a, { after: 'no-such-project', limit: 2 }), 'INVALID_PARAMS'),
+      ]);
+      expect(refusals[0].message).toBe(refusals[1].message);
+      await refusal(store.projects.page(a, { limit: 0 }), 'INVALID_PARAMS');
+    });
+
     it('a project for an unknown tenant is not found', async () => {
       const store = await harness().open();
       await refusal(store.projects.create('nobody', { name: 'x' }, ACTOR), 'NOT_FOUND');
