@@ -6,8 +6,15 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { GatewayError } from '../errors.ts';
 import { notFound, requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf } from './admin-routes.ts';
-import { GrantParams, GrantSchema, NewGrantSchema, TenantIdParam } from './admin-schemas.ts';
+import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
+import {
+  GrantParams,
+  GrantSchema,
+  NewGrantSchema,
+  NextCursor,
+  PageQuery,
+  TenantIdParam,
+} from './admin-schemas.ts';
 import { storeTenant } from './tenants-api.ts';
 
 const tags = ['grants'];
@@ -50,9 +57,12 @@ export function grantsApi(app: AdminApp, deps: AdminDeps): void {
       method: 'get',
       path: '/tenants/{id}/grants',
       tags,
-      request: { params: TenantIdParam },
+      request: { params: TenantIdParam, query: PageQuery },
       responses: {
-        200: jsonOf(z.object({ grants: z.array(GrantSchema) }), 'Grants the tenant made or holds.'),
+        200: jsonOf(
+          z.object({ grants: z.array(GrantSchema), nextCursor: NextCursor }),
+          'Grants the tenant made or holds, in the order they were made, a page at a time.',
+        ),
         ...PROBLEMS,
         ...CONFLICT,
       },
@@ -61,7 +71,11 @@ export function grantsApi(app: AdminApp, deps: AdminDeps): void {
       const { id } = c.req.valid('param');
       requireTenant(c.get('actor'), id);
       await storeTenant(deps, id);
-      return c.json({ grants: await deps.store.grants.list(id) }, 200);
+      const page = await deps.store.grants.page(id, pageRequest(c.req.valid('query')));
+      return c.json(
+        { grants: page.items, ...(page.next === undefined ? {} : { nextCursor: page.next }) },
+        200,
+      );
     },
   );
 

@@ -228,6 +228,11 @@ export type Grants = {
   create(tenantId: string, input: NewGrant, context: ChangeContext): Promise<Grant>;
   get(tenantId: string, id: string): Promise<Grant | undefined>;
   list(tenantId: string, filter?: GrantFilter): Promise<Grant[]>;
+  /**
+   * {@link list}, a page at a time, in the order the grants were made: `after` is the last id of
+   * the page before, and must be a grant this tenant is a party to (INVALID_PARAMS otherwise).
+   */
+  page(tenantId: string, request: PageRequest, filter?: GrantFilter): Promise<Page<Grant>>;
   /** By its owner or its granter; also revokes every reshare made under it. */
   revoke(tenantId: string, id: string, context: ChangeContext): Promise<Grant>;
   /** Platform-wide: grants neither revoked nor expired now, for the live view. */

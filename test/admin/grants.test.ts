@@ -112,6 +112,33 @@ for (const backend of [sqliteBackend(), postgresBackend()] satisfies Backend[]) 
       return made.body.id as string;
     }
 
+    it("lists a tenant's grants a page at a time; another tenant's grant is no cursor, and another tenant's list is 404", async () => {
+      const { red, blue } = await started('red', 'blue', 'green', 'gold');
+      for (const grantee of ['blue', 'green', 'gold'])
+        await grant(red, 'red', { granteeTenant: grantee, access: 'read' });
+      const theirs = await grant(blue, 'blue', { granteeTenant: 'green', access: 'read' });
+      const first = await red.admin('GET', '/tenants/red/grants?limit=2');
+      expect(first.status).toBe(200);
+      expect((first.body.grants as { granteeTenantId: string }[]).map((g) => g.granteeTenantId)).toEqual([
+        'blue',
+        'green',
+      ]);
+      const second = await red.admin(
+        'GET',
+        `/tenants/red/grants?limit=2&cursor=${first.body.nextCursor as string}`,
+      );
+      expect((second.body.grants as { granteeTenantId: string }[]).map((g) => g.granteeTenantId)).toEqual([
+        'gold',
+      ]);
+      expect(second.body.nextCursor).toBeUndefined();
+      const viaForeign = await red.admin('GET', `/tenants/red/grants?cursor=${theirs}`);
+      const viaUnknown = await red.admin('GET', '/tenants/red/grants?cursor=no-such-grant');
+      expect(viaForeign.status).toBe(400);
+      expect(viaForeign.body.detail).toBe(viaUnknown.body.detail);
+      expect((await red.admin('GET', '/tenants/blue/grants')).status).toBe(404);
+      expect((await red.admin('GET', '/tenants/red/grants?limit=0')).status).toBe(400);
+    });
+
     it('a read grant shares only the read-only tools, and the prompts and resources, of the owner, named by the owner', async () => {
       const { http, red, blue, green } = await started('red', 'blue', 'green');
       await grant(red, 'red', { granteeTenant: 'blue', access: 'read' });

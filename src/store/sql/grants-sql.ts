@@ -17,8 +17,8 @@ import {
   checkTime,
   invalid,
 } from '../validate.ts';
-import { json, type Row, type Sql } from './database.ts';
-import { bool, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
+import { json, type Row, type Sql, type SqlParam } from './database.ts';
+import { bool, readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
 const ACCESS: readonly GrantAccess[] = ['read', 'full'];
@@ -176,6 +176,35 @@ export function createGrants(ctx: StoreContext): Grants {
         ),
       );
       return rows.map(grantFromRow);
+    },
+
+    page(tenantId, { after, limit }, filter = {}) {
+      const side = filter.as === undefined ? ANY_SIDE : SIDES[filter.as];
+      const all = filter.includeInactive === true;
+      const where = `${side}${all ? '' : ` AND ${ACTIVE}`}`;
+      const base: SqlParam[] = all ? [tenantId] : [tenantId, ctx.now().toISOString()];
+      const param = (n: number): string => `$${base.length + n}`;
+      const read = (count: number) =>
+        ctx.read({ tenantId }, async (sql) => {
+          if (after === undefined)
+            return sql.rows(`SELECT * FROM grants WHERE ${where} ORDER BY created_at, id LIMIT ${param(1)}`, [
+              ...base,
+              count,
+            ]);
+          // A grant this tenant cannot see and an unknown id are refused alike.
+          const [cursor] = await sql.rows(`SELECT id FROM grants WHERE id = $2 AND ${ANY_SIDE}`, [
+            tenantId,
+            after,
+          ]);
+          if (cursor === undefined)
+            throw invalid('cursor is not one of these grants; start again without it');
+          return sql.rows(
+            `SELECT * FROM grants WHERE ${where} AND (created_at, id) >
+             (SELECT created_at, id FROM grants WHERE id = ${param(1)}) ORDER BY created_at, id LIMIT ${param(2)}`,
+            [...base, after, count],
+          );
+        });
+      return readPage(limit, read, grantFromRow);
     },
 
     // Platform scope: the revocation cascades into reshares the acting tenant cannot see.

@@ -51,6 +51,56 @@ export function grantTests(harness: () => StoreHarness): void {
       expect(await store.grants.listActive()).toEqual([grant]);
     });
 
+    it("grants page in the order they were made, active ones by default, and a stranger's grant is no cursor", async () => {
+      const clock = testClock();
+      const store = await harness().open({ now: clock.now });
+      const [owner = '', stranger = '', ...grantees] = await tenants(
+        store,
+        'owner',
+        'stranger',
+        'g1',
+        'g2',
+        'g3',
+        'g4',
+        'g5',
+      );
+      const made = [];
+      for (const grantee of grantees) {
+        made.push(
+          await store.grants.create(owner, { server: 'kb', granteeTenantId: grantee, access: 'read' }, ACTOR),
+        );
+        clock.advance(1);
+      }
+      await store.grants.revoke(owner, made[1]?.id ?? '', ACTOR);
+      const elsewhere = await store.grants.create(
+        stranger,
+        { server: 'kb', granteeTenantId: grantees[0] ?? '', access: 'read' },
+        ACTOR,
+      );
+      const pages: string[][] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.grants.page(owner, {
+          limit: 2,
+          ...(after === undefined ? {} : { after }),
+        });
+        pages.push(page.items.map((grant) => grant.granteeTenantId));
+        after = page.next;
+      } while (after !== undefined && pages.length < 10);
+      expect(pages).toEqual([
+        [grantees[0], grantees[2]],
+        [grantees[3], grantees[4]],
+      ]);
+      expect(pages.flat()).toEqual((await store.grants.list(owner)).map((grant) => grant.granteeTenantId));
+      const everything = await store.grants.page(owner, { limit: 10 }, { includeInactive: true });
+      expect(everything.items.map((grant) => grant.id)).toEqual(made.map((grant) => grant.id));
+      const refusals = await Promise.all([
+        refusal(store.grants.page(owner, { after: elsewhere.id, limit: 2 }), 'INVALID_PARAMS'),
+        refusal(store.grants.page(owner, { after: 'no-such-grant', limit: 2 }), 'INVALID_PARAMS'),
+      ]);
+      expect(refusals[0].message).toBe(refusals[1].message);
+    });
+
     it('a tenant cannot grant to itself, and one server has one active grant per grantee', async () => {
       const store = await harness().open();
       const [owner, grantee] = (await tenants(store, 'owner', 'grantee')) as [string, string];
