@@ -189,6 +189,26 @@ describe.skipIf(!HAS_CHROMIUM)(
       expect(await page.content()).not.toContain('cyberdyne-admin');
     });
 
+    it('a cursor the API refuses (another tenant’s key, or made up) shows why, with a link back to the first page', async () => {
+      const { http, root, rootKey } = await started();
+      await tenantAdmin(root, 'initech');
+      await tenantAdmin(root, 'hooli');
+      const theirs = ((await root('GET', '/tenants/hooli/api-keys')).body.apiKeys as { id: string }[])[0]?.id;
+      const { page } = await loggedIn(browser, http.origin, rootKey);
+      for (const cursor of [theirs ?? '', 'unknownkey12']) {
+        const refused = await page.goto(`/ui/tenants/initech/keys?cursor=${cursor}`);
+        expect(refused?.status()).toBe(400);
+        expect(await page.getByRole('alert').textContent()).toContain('start again without it');
+        expect(await page.content()).not.toContain('hooli-admin');
+        await page.getByRole('link', { name: 'First page' }).click();
+        await page.waitForURL((url) => !url.search.includes('cursor'));
+        expect(await page.getByRole('table').first().textContent()).toContain('initech-admin');
+      }
+      const tenants = await page.goto('/ui/tenants?cursor=..%2Fx');
+      expect(tenants?.status()).toBe(400);
+      expect(await page.getByRole('link', { name: 'First page' }).count()).toBe(1);
+    });
+
     it('a server config whose command fails to start shows the 422 inline, and nothing is stored', async () => {
       const { http, root, rootKey } = await started();
       await tenantAdmin(root, 'hooli');

@@ -114,7 +114,7 @@ async function render(c: DashboardContext, tenant: string, problem?: Problem): P
     ? html`${flashed ? notice(flashed) : ''} ${problem ? problemBox(problem) : ''}
       ${table(session.csrf, tenant, list.body.apiKeys)} ${pager(here, cursor, list.body.nextCursor)}
       ${createForm(c, tenant)}`
-    : problemBox(list.problem);
+    : html`${problemBox(list.problem)} ${pager(here, cursor, undefined)}`;
   return c.html(
     page(session, `Keys of ${tenant}`, here, body),
     statusOf(problem ?? (list.ok ? undefined : list.problem)),

@@ -69,7 +69,8 @@ async function render(c: DashboardContext, problem?: Problem): Promise<Response>
     list.ok
       ? html`${table(session.csrf, list.body.tenants, platform)}
         ${pager(ui('/tenants'), cursor, list.body.nextCursor)}`
-      : problemBox(list.problem)
+      : // A refused cursor (a stale or edited link): say why, and offer the way back.
+        html`${problemBox(list.problem)} ${pager(ui('/tenants'), cursor, undefined)}`
   }
   ${platform ? createForm(c) : ''}`;
   return c.html(
