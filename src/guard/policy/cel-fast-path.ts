@@ -91,7 +91,7 @@ function compileNode(node: unknown, facts: Facts): Fast | undefined {
       if (typeof args !== 'string') return undefined;
       const name = args;
       return (bindings) => {
-        const value = bindings[name];
+        const value = Object.hasOwn(bindings, name) ? bindings[name] : undefined;
         return value === undefined ? giveUp() : value;
       };
     }
@@ -165,8 +165,9 @@ function select(args: unknown, facts: Facts): Fast | undefined {
   if (type !== undefined) {
     const name = (receiverNode as Node).args as string;
     return (bindings) => {
-      const value = bindings[name];
-      if (!(value instanceof type)) return giveUp();
+      const value = Object.hasOwn(bindings, name) ? bindings[name] : undefined;
+      // Own fields only: the type checker admits only declared ones, and this stays so.
+      if (!(value instanceof type) || !Object.hasOwn(value as object, field)) return giveUp();
       const found = (value as Record<string, unknown>)[field];
       return found === undefined ? giveUp() : found;
     };
