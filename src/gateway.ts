@@ -77,7 +77,7 @@ import { ClientSession, type SessionCore } from './session/client-session.ts';
 import { mostVerbose, type LogLevel } from './session/log-level.ts';
 import { resolveProcessIsolation } from './upstream/process-isolation.ts';
 import { resolveSandboxing, type SandboxTools } from './upstream/sandbox.ts';
-import { findNamed, type CatalogKind } from './upstream/server-catalog.ts';
+import type { CatalogKind } from './upstream/server-catalog.ts';
 import { newProcessCounts, type ProcessCounts } from './upstream/process-counts.ts';
 import { UpstreamServer, type CatalogScope, type ServerStatus } from './upstream/upstream-server.ts';
 import { CallTelemetry } from './telemetry/call-telemetry.ts';
@@ -689,17 +689,10 @@ export class Gateway {
   }
 
   #outputSchema(server: string, tool: string, call: Call): Record<string, unknown> | undefined {
-    // The catalog the call's pool last listed almost always has it: no walk over every process.
+    // The catalog the call's own pool last listed first (for a grant, the owner's pool).
     const route = findContext(call)?.route;
-    if (route?.kind === 'upstream' && route.server.name === server) {
-      const found = findNamed(route.server.lastKnownCatalog(route.poolTenant)?.tools ?? [], tool);
-      if (found) return found.outputSchema;
-    }
-    for (const catalog of this.#servers.get(server)?.knownCatalogs() ?? []) {
-      const found = findNamed(catalog.tools, tool);
-      if (found) return found.outputSchema;
-    }
-    return undefined;
+    const poolTenant = route?.kind === 'upstream' ? route.poolTenant : call.session.principal.tenantId;
+    return this.#servers.get(server)?.knownTool(poolTenant, tool)?.outputSchema;
   }
 
   /** What the metrics collectors read at scrape time. */

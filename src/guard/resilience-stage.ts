@@ -245,15 +245,7 @@ class ResilientCall {
     const tool = this.#call.target?.tool;
     if (this.#call.method !== 'tools/call' || tool === undefined) return undefined;
     const { server, poolTenant } = this.#route;
-    // The pool's last catalog almost always has it; the live processes' are walked only if not.
-    const last = server.lastKnownCatalog(poolTenant);
-    const found = last && findNamed(last.tools, tool);
-    if (found) return found.annotations;
-    for (const catalog of server.knownCatalogs()) {
-      const live = findNamed(catalog.tools, tool);
-      if (live) return live.annotations;
-    }
-    return undefined;
+    return server.knownTool(poolTenant, tool)?.annotations;
   }
 }
 

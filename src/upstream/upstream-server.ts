@@ -25,7 +25,8 @@ import {
 } from './process-pool.ts';
 import type { ProcessIsolation } from './process-isolation.ts';
 import { rootsPolicy, type RootsPolicy } from './roots-policy.ts';
-import type { CatalogKind, ServerCatalog, ServerProfile } from './server-catalog.ts';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { findNamed, type CatalogKind, type ServerCatalog, type ServerProfile } from './server-catalog.ts';
 import type { SessionLink } from './session-link.ts';
 import type { AskedRequest } from './session-multiplexer.ts';
 import type { ChildSpec } from './stdio-child.ts';
@@ -383,6 +384,21 @@ export class UpstreamServer {
    * decisions that must be made at once (which server a listed item came from, a tool's
    * outputSchema). Empty until a process has started.
    */
+  /**
+   * A tool's definition as the pool serving `poolTenant` last listed it (almost always there),
+   * else as the first live process that lists it; without walking every process when it can.
+   */
+  knownTool(poolTenant: string, name: string): Tool | undefined {
+    const last = this.lastKnownCatalog(poolTenant);
+    const found = last && findNamed(last.tools, name);
+    if (found) return found;
+    for (const catalog of this.knownCatalogs()) {
+      const live = findNamed(catalog.tools, name);
+      if (live) return live;
+    }
+    return undefined;
+  }
+
   knownCatalogs(): ServerCatalog[] {
     return this.#liveProcesses().flatMap((process) => (process.ready ? [process.catalog] : []));
   }
