@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import { ProblemSchema } from './admin-schemas.ts';
 import type { AdminEnv } from './admin-context.ts';
 import type { z } from '@hono/zod-openapi';
-import type { PageRequest } from '../store/store.ts';
+import type { Page, PageRequest } from '../store/store.ts';
 
 const problem = (description: string) => ({
   description,
@@ -36,6 +36,11 @@ export function jsonOf<T extends z.ZodType>(schema: T, description: string) {
 /** The store's page request for a list's `limit` and `cursor` (PageQuery, or a tool's input). */
 export function pageRequest({ limit, cursor }: { limit: number; cursor?: string | undefined }): PageRequest {
   return cursor === undefined ? { limit } : { limit, after: cursor };
+}
+
+/** A page's `nextCursor` member for a list's answer: absent on the last page. */
+export function nextCursorOf(page: Page<unknown>): { nextCursor?: string } {
+  return page.next === undefined ? {} : { nextCursor: page.next };
 }
 
 export function changeContext(c: Context<AdminEnv>): { actor: string } {

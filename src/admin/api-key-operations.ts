@@ -12,6 +12,7 @@ import { apiKeyState } from '../store/api-key-state.ts';
 import type { ApiKey, ApiKeyStatus } from '../store/records.ts';
 import type { PageRequest } from '../store/store.ts';
 import { notFound, requireTenant, type AdminActor } from './admin-access.ts';
+import { nextCursorOf } from './admin-routes.ts';
 import type { ApiKeySchema, NewApiKeySchema } from './admin-schemas.ts';
 import { actorContext, type ManagementDeps } from './tenant-management.ts';
 import { storeTenant } from './tenants-api.ts';
@@ -60,7 +61,7 @@ export async function listApiKeys(
 ): Promise<{ apiKeys: KeyOut[]; nextCursor?: string }> {
   await managed(deps, actor, tenantId);
   const page = await deps.store.apiKeys.page(tenantId, request);
-  return { apiKeys: page.items.map(keyOut), ...(page.next === undefined ? {} : { nextCursor: page.next }) };
+  return { apiKeys: page.items.map(keyOut), ...nextCursorOf(page) };
 }
 
 export async function getApiKey(

@@ -6,7 +6,15 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { GatewayError } from '../errors.ts';
 import { notFound, requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
+import {
+  CONFLICT,
+  PROBLEMS,
+  changeContext,
+  jsonBody,
+  jsonOf,
+  nextCursorOf,
+  pageRequest,
+} from './admin-routes.ts';
 import {
   GrantParams,
   GrantSchema,
@@ -72,10 +80,7 @@ export function grantsApi(app: AdminApp, deps: AdminDeps): void {
       requireTenant(c.get('actor'), id);
       await storeTenant(deps, id);
       const page = await deps.store.grants.page(id, pageRequest(c.req.valid('query')));
-      return c.json(
-        { grants: page.items, ...(page.next === undefined ? {} : { nextCursor: page.next }) },
-        200,
-      );
+      return c.json({ grants: page.items, ...nextCursorOf(page) }, 200);
     },
   );
 

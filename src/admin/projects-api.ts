@@ -2,7 +2,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireTenant } from './admin-access.ts';
 import type { AdminApp, AdminDeps } from './admin-context.ts';
-import { CONFLICT, PROBLEMS, changeContext, jsonBody, jsonOf, pageRequest } from './admin-routes.ts';
+import {
+  CONFLICT,
+  PROBLEMS,
+  changeContext,
+  jsonBody,
+  jsonOf,
+  nextCursorOf,
+  pageRequest,
+} from './admin-routes.ts';
 import { NewProjectSchema, NextCursor, PageQuery, ProjectSchema, TenantIdParam } from './admin-schemas.ts';
 import { storeTenant } from './tenants-api.ts';
 
@@ -46,10 +54,7 @@ export function projectsApi(app: AdminApp, deps: AdminDeps): void {
       requireTenant(c.get('actor'), id);
       await storeTenant(deps, id);
       const page = await deps.store.projects.page(id, pageRequest(c.req.valid('query')));
-      return c.json(
-        { projects: page.items, ...(page.next === undefined ? {} : { nextCursor: page.next }) },
-        200,
-      );
+      return c.json({ projects: page.items, ...nextCursorOf(page) }, 200);
     },
   );
 }
