@@ -48,6 +48,12 @@ const giveUp = (): never => {
 const isNode = (value: unknown): value is Node =>
   typeof value === 'object' && value !== null && typeof (value as Node).op === 'string';
 
+/** `holder`'s own member `key`, or a give-up when it has none (or it is undefined). */
+function ownValue(holder: object, key: string): unknown {
+  const found = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+  return found === undefined ? giveUp() : found;
+}
+
 /** A plain JSON object (as tool arguments are): read as a CEL map. */
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (typeof value !== 'object' || value === null) return false;
@@ -90,28 +96,16 @@ function compileNode(node: unknown, facts: Facts): Fast | undefined {
     case 'id': {
       if (typeof args !== 'string') return undefined;
       const name = args;
-      return (bindings) => {
-        const value = Object.hasOwn(bindings, name) ? bindings[name] : undefined;
-        return value === undefined ? giveUp() : value;
-      };
+      return (bindings) => ownValue(bindings, name);
     }
     case '.':
       return select(args, facts);
     case '[]':
       return index(args, facts);
-    case '!_': {
-      const operand = compileNode(args, facts);
-      if (operand === undefined) return undefined;
-      return (bindings) => {
-        const value = operand(bindings);
-        return typeof value === 'boolean' ? !value : giveUp();
-      };
-    }
-    case '-_': {
-      const operand = compileNode(args, facts);
-      if (operand === undefined) return undefined;
-      return (bindings) => negate(operand(bindings));
-    }
+    case '!_':
+      return unary(args, facts, not);
+    case '-_':
+      return unary(args, facts, negate);
     case '&&':
     case '||':
       return logical(node.op, args, facts);
@@ -165,11 +159,9 @@ function select(args: unknown, facts: Facts): Fast | undefined {
   if (type !== undefined) {
     const name = (receiverNode as Node).args as string;
     return (bindings) => {
-      const value = Object.hasOwn(bindings, name) ? bindings[name] : undefined;
+      const value = ownValue(bindings, name);
       // Own fields only: the type checker admits only declared ones, and this stays so.
-      if (!(value instanceof type) || !Object.hasOwn(value as object, field)) return giveUp();
-      const found = (value as Record<string, unknown>)[field];
-      return found === undefined ? giveUp() : found;
+      return value instanceof type ? ownValue(value as object, field) : giveUp();
     };
   }
   const receiver = compileNode(receiverNode, facts);
@@ -178,15 +170,10 @@ function select(args: unknown, facts: Facts): Fast | undefined {
 }
 
 function fieldOf(value: unknown, field: string, facts: Facts): unknown {
-  if (isPlainObject(value)) {
-    const found = Object.hasOwn(value, field) ? value[field] : undefined;
-    return found === undefined ? giveUp() : found;
-  }
-  if (typeof value === 'object' && value !== null && facts.types.has(value.constructor)) {
-    const found = Object.hasOwn(value, field) ? (value as Record<string, unknown>)[field] : undefined;
-    return found === undefined ? giveUp() : found;
-  }
-  return giveUp();
+  const readable =
+    isPlainObject(value) ||
+    (typeof value === 'object' && value !== null && facts.types.has(value.constructor));
+  return readable ? ownValue(value, field) : giveUp();
 }
 
 /** `receiver[key]`: a string key of a JSON object, or an int index of a list. */
@@ -197,16 +184,22 @@ function index(args: unknown, facts: Facts): Fast | undefined {
   return (bindings) => {
     const value = receiver(bindings);
     const at = key(bindings);
-    if (typeof at === 'string' && isPlainObject(value) && at !== '__proto__') {
-      const found = Object.hasOwn(value, at) ? value[at] : undefined;
-      return found === undefined ? giveUp() : found;
-    }
+    if (typeof at === 'string' && isPlainObject(value) && at !== '__proto__') return ownValue(value, at);
     if (typeof at === 'bigint' && Array.isArray(value) && at >= 0n && at < BigInt(value.length)) {
       const found: unknown = value[Number(at)];
       return found === undefined ? giveUp() : found;
     }
     return giveUp();
   };
+}
+
+function unary(args: unknown, facts: Facts, apply: (value: unknown) => unknown): Fast | undefined {
+  const operand = compileNode(args, facts);
+  return operand === undefined ? undefined : (bindings) => apply(operand(bindings));
+}
+
+function not(value: unknown): boolean {
+  return typeof value === 'boolean' ? !value : giveUp();
 }
 
 function negate(value: unknown): unknown {
@@ -310,15 +303,13 @@ function equal(a: unknown, b: unknown): boolean {
 /** The sign of `a` against `b`, for ints, doubles, strings and timestamps; NaN orders nothing. */
 function order(a: unknown, b: unknown): number {
   const type = sameType(a, b);
-  if (type === 'bigint' || type === 'number' || type === 'string') {
-    const [x, y] = [a as string, b as string];
-    return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
-  }
-  if (a instanceof Date && b instanceof Date) {
-    const [x, y] = [a.getTime(), b.getTime()];
-    return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
-  }
+  if (type === 'bigint' || type === 'number' || type === 'string') return sign(a as string, b as string);
+  if (a instanceof Date && b instanceof Date) return sign(a.getTime(), b.getTime());
   return giveUp();
+}
+
+function sign<T>(x: T, y: T): number {
+  return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
 }
 
 /** `item in collection`: a primitive in a list of that type, or a string key of a JSON object. */
