@@ -14,7 +14,7 @@ import {
   type MasterKeyRing,
 } from '../../src/store/secrets/master-keys.ts';
 import type { Database } from '../../src/store/sql/database.ts';
-import type { Store } from '../../src/store/store.ts';
+import type { Page, PageRequest, Store } from '../../src/store/store.ts';
 
 export type TableShape = { readonly name: string; readonly columns: readonly string[] };
 
@@ -91,4 +91,22 @@ export function mentions(rows: readonly Record<string, unknown>[], needle: strin
   return rows.some((row) =>
     JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes(needle),
   );
+}
+
+/**
+ * Every page of a paged list, `limit` items a page, following `next` until the last page (or
+ * `maxPages`, so a cursor that never ends fails the test rather than hanging it).
+ */
+export async function pagesOf<T>(
+  read: (request: PageRequest) => Promise<Page<T>>,
+  { limit = 2, maxPages = 10 }: { limit?: number; maxPages?: number } = {},
+): Promise<T[][]> {
+  const pages: T[][] = [];
+  let after: string | undefined;
+  do {
+    const page = await read({ limit, ...(after === undefined ? {} : { after }) });
+    pages.push([...page.items]);
+    after = page.next;
+  } while (after !== undefined && pages.length < maxPages);
+  return pages;
 }

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { apiKeyState } from '../../../src/store/api-key-state.ts';
 import type { Store } from '../../../src/store/store.ts';
-import { ACTOR, newKeyMaterial, refusal, tenantId, testClock, type StoreHarness } from '../store-harness.ts';
+import {
+  ACTOR,
+  newKeyMaterial,
+  refusal,
+  tenantId,
+  testClock,
+  pagesOf,
+  type StoreHarness,
+} from '../store-harness.ts';
 
 async function withTenant(store: Store, label = 'acme'): Promise<string> {
   const id = tenantId(label);
@@ -62,16 +70,9 @@ export function apiKeyTests(harness: () => StoreHarness): void {
       for (let i = 0; i < 5; i++) await create(tenant, `k${i}`);
       const foreign = await create(other, 'theirs');
       await create(null, 'root');
-      const pages = [];
-      let after: string | undefined;
-      do {
-        const page = await store.apiKeys.page(tenant, {
-          limit: 2,
-          ...(after === undefined ? {} : { after }),
-        });
-        pages.push(page.items.map((key) => key.name));
-        after = page.next;
-      } while (after !== undefined && pages.length < 10);
+      const pages = (await pagesOf((request) => store.apiKeys.page(tenant, request))).map((items) =>
+        items.map((key) => key.name),
+      );
       expect(pages.map((names) => names.length)).toEqual([2, 2, 1]);
       expect(pages.flat()).toEqual((await store.apiKeys.list(tenant)).map((key) => key.name));
       // A full last page says there is nothing after it by leaving `next` out.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { grantState } from '../../../src/store/grant-state.ts';
 import type { Store } from '../../../src/store/store.ts';
-import { ACTOR, refusal, tenantId, testClock, type StoreHarness } from '../store-harness.ts';
+import { ACTOR, refusal, tenantId, testClock, pagesOf, type StoreHarness } from '../store-harness.ts';
 
 async function tenants(store: Store, ...labels: string[]): Promise<string[]> {
   const ids = labels.map((label) => tenantId(label));
@@ -77,16 +77,9 @@ export function grantTests(harness: () => StoreHarness): void {
         { server: 'kb', granteeTenantId: grantees[0] ?? '', access: 'read' },
         ACTOR,
       );
-      const pages: string[][] = [];
-      let after: string | undefined;
-      do {
-        const page = await store.grants.page(owner, {
-          limit: 2,
-          ...(after === undefined ? {} : { after }),
-        });
-        pages.push(page.items.map((grant) => grant.granteeTenantId));
-        after = page.next;
-      } while (after !== undefined && pages.length < 10);
+      const pages = (await pagesOf((request) => store.grants.page(owner, request))).map((items) =>
+        items.map((grant) => grant.granteeTenantId),
+      );
       expect(pages).toEqual([
         [grantees[0], grantees[2]],
         [grantees[3], grantees[4]],

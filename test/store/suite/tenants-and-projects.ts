@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTOR, refusal, tenantId, testClock, type StoreHarness } from '../store-harness.ts';
+import { ACTOR, refusal, tenantId, testClock, pagesOf, type StoreHarness } from '../store-harness.ts';
 
 export function tenantAndProjectTests(harness: () => StoreHarness): void {
   describe('tenants', () => {
@@ -34,16 +34,9 @@ export function tenantAndProjectTests(harness: () => StoreHarness): void {
       const ids = ['pa', 'pb', 'pc', 'pd', 'pe'].map((label) => tenantId(label));
       for (const id of ids) await store.tenants.create({ id, name: id }, ACTOR);
       await store.tenants.update(ids[2] as string, { status: 'deleted' }, ACTOR);
-      const seen: string[] = [];
-      let after: string | undefined;
-      let pages = 0;
-      do {
-        const page = await store.tenants.page({ limit: 2, ...(after === undefined ? {} : { after }) });
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        seen.push(...page.items.map((tenant) => tenant.id));
-        after = page.next;
-        pages++;
-      } while (after !== undefined && pages < 100);
+      const pages = await pagesOf((request) => store.tenants.page(request), { maxPages: 100 });
+      for (const page of pages) expect(page.length).toBeLessThanOrEqual(2);
+      const seen = pages.flat().map((tenant) => tenant.id);
       // In byte order, whatever the database's collation (the admin API merges config tenants so).
       const live = (await store.tenants.list()).filter((tenant) => tenant.status !== 'deleted');
       expect(seen).toEqual(live.map((tenant) => tenant.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -118,13 +111,9 @@ export function tenantAndProjectTests(harness: () => StoreHarness): void {
         clock.advance(1);
       }
       const foreign = await store.projects.create(b, { name: 'theirs' }, ACTOR);
-      const pages: string[][] = [];
-      let after: string | undefined;
-      do {
-        const page = await store.projects.page(a, { limit: 2, ...(after === undefined ? {} : { after }) });
-        pages.push(page.items.map((project) => project.name));
-        after = page.next;
-      } while (after !== undefined && pages.length < 10);
+      const pages = (await pagesOf((request) => store.projects.page(a, request))).map((items) =>
+        items.map((project) => project.name),
+      );
       expect(pages).toEqual([['p5', 'p4'], ['p3', 'p2'], ['p1']]);
       expect((await store.projects.page(a, { limit: 5 })).next).toBeUndefined();
       expect((await store.projects.page(b, { limit: 5 })).items).toEqual([foreign]);
