@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/migrations/migrations.ts';
+import { migrate } from '../../src/store/migrations/migrator.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { openSqliteDatabase } from '../../src/store/sqlite/sqlite-database.ts';
 import type { Database } from '../../src/store/sql/database.ts';
@@ -122,6 +124,64 @@ describe('SQLite store', () => {
         expect(await store.version()).toBe(50);
       } finally {
         await store.close();
+      }
+    });
+    it('migration 7 rebuilds usage_events (kinds checked without IN, no AUTOINCREMENT), keeping every event, its id, the index and the check', async () => {
+      const h = await sqliteHarness();
+      try {
+        const db = await h.database();
+        await migrate(db, MIGRATIONS.slice(0, 6), { apply: true, now: () => new Date() });
+        const insert = `INSERT INTO usage_events (id, ts, tenant_id, project_id, api_key_id, principal, server, kind,
+          tool_name, latency_ms, status, status_code, bytes_in, bytes_out)
+          VALUES ($1, $2, 'acme', NULL, 'k1', 'key:k1', 'echo', 'tool-call', 'echo', 1.5, 'ok', 200, 10, 20)`;
+        // Ids with a gap, as retention leaves them.
+        for (const [id, ts] of [
+          [3, '2026-12-01T10:00:00.000Z'],
+          [7, '2026-12-01T10:00:00.000Z'],
+          [9, '2026-12-01T11:00:00.000Z'],
+        ] as const)
+          await h.exec(insert, [id, ts]);
+        await db.close();
+
+        const store = await h.open();
+        expect(await store.info()).toMatchObject({ migrationsApplied: [7] });
+        const schema = (await h.rows('sqlite_master')).filter((row) => row['tbl_name'] === 'usage_events');
+        const table = String(schema.find((row) => row['type'] === 'table')?.['sql']);
+        expect(table).not.toMatch(/AUTOINCREMENT| IN \(/i);
+        await expect(
+          h.exec(insert.replace(`'tool-call'`, `'bogus'`), [20, '2026-12-01T10:00:00.000Z']),
+        ).rejects.toThrow(/CHECK constraint failed/);
+        expect(schema.find((row) => row['type'] === 'index')?.['name']).toBe('usage_events_by_tenant');
+        expect((await h.rows('usage_events')).map((row) => Number(row['id']))).toEqual([3, 7, 9]);
+
+        const event = {
+          ts: '2026-12-01T12:00:00.000Z',
+          tenantId: 'acme',
+          principal: 'key:k1',
+          kind: 'tool-call',
+          latencyMs: 2,
+          status: 'ok',
+          statusCode: 200,
+          bytesIn: 1,
+          bytesOut: 2,
+          cost: 0,
+        } as const;
+        await store.usage.record([event]);
+        const listed = await store.usage.events(
+          'acme',
+          '2026-12-01T00:00:00.000Z',
+          '2026-12-02T00:00:00.000Z',
+        );
+        expect(listed.map((stored) => stored.ts)).toEqual([
+          '2026-12-01T10:00:00.000Z',
+          '2026-12-01T10:00:00.000Z',
+          '2026-12-01T11:00:00.000Z',
+          '2026-12-01T12:00:00.000Z',
+        ]);
+        // A new row takes one more than the largest id.
+        expect((await h.rows('usage_events')).map((row) => Number(row['id']))).toEqual([3, 7, 9, 10]);
+      } finally {
+        await h.cleanup();
       }
     });
   });

@@ -19,7 +19,7 @@
  */
 import type { Migration } from './migration.ts';
 
-type Types = { time: string; big: string; real: string; json: string };
+export type Types = { time: string; big: string; real: string; json: string };
 
 function rollup(name: string, bucket: string, t: Types): string {
   return `CREATE TABLE ${name} (
@@ -41,9 +41,19 @@ function rollup(name: string, bucket: string, t: Types): string {
   )`;
 }
 
-function tables(t: Types, serial: string): string[] {
-  return [
-    `CREATE TABLE usage_events (
+/** The kinds of usage event, as this migration checks them. */
+const KINDS_IN = "kind IN ('tool-call', 'prompt-get', 'resource-read', 'sampling')";
+
+/**
+ * `usage_events`, with `serial` as its id; migration 007 rebuilds it in SQLite under another
+ * name and with the kinds checked another way.
+ */
+export function usageEventsTable(
+  t: Types,
+  serial: string,
+  { name = 'usage_events', kinds = KINDS_IN }: { name?: string; kinds?: string } = {},
+): string {
+  return `CREATE TABLE ${name} (
       id ${serial},
       ts ${t.time} NOT NULL,
       tenant_id TEXT NOT NULL,
@@ -51,15 +61,22 @@ function tables(t: Types, serial: string): string[] {
       api_key_id TEXT,
       principal TEXT NOT NULL,
       server TEXT,
-      kind TEXT NOT NULL CHECK (kind IN ('tool-call', 'prompt-get', 'resource-read', 'sampling')),
+      kind TEXT NOT NULL CHECK (${kinds}),
       tool_name TEXT,
       latency_ms ${t.real} NOT NULL,
       status TEXT NOT NULL,
       status_code INTEGER NOT NULL,
       bytes_in ${t.big} NOT NULL,
       bytes_out ${t.big} NOT NULL
-    )`,
-    `CREATE INDEX usage_events_by_tenant ON usage_events (tenant_id, ts)`,
+    )`;
+}
+
+export const USAGE_EVENTS_INDEX = 'CREATE INDEX usage_events_by_tenant ON usage_events (tenant_id, ts)';
+
+function tables(t: Types, serial: string): string[] {
+  return [
+    usageEventsTable(t, serial),
+    USAGE_EVENTS_INDEX,
     rollup('usage_hourly', 'hour', t),
     rollup('usage_daily', 'day', t),
     `CREATE TABLE tenant_billing (
@@ -94,15 +111,14 @@ function rowLevelSecurity(table: string): string[] {
   ];
 }
 
+export const SQLITE_TYPES: Types = { time: 'TEXT', big: 'INTEGER', real: 'REAL', json: 'TEXT' };
+
 const TENANT_TABLES = ['usage_events', 'usage_hourly', 'usage_daily', 'tenant_billing', 'stripe_events'];
 
 export const usageBilling: Migration = {
   version: 5,
   name: 'usage and billing',
-  sqlite: tables(
-    { time: 'TEXT', big: 'INTEGER', real: 'REAL', json: 'TEXT' },
-    'INTEGER PRIMARY KEY AUTOINCREMENT',
-  ),
+  sqlite: tables(SQLITE_TYPES, 'INTEGER PRIMARY KEY AUTOINCREMENT'),
   postgres: [
     ...tables(
       { time: 'timestamptz', big: 'bigint', real: 'double precision', json: 'jsonb' },

@@ -5,6 +5,7 @@ import { anomalyBaselines } from './003-anomaly-baselines.ts';
 import { limits } from './004-limits.ts';
 import { usageBilling } from './005-usage-billing.ts';
 import { auditRecords } from './006-audit-records.ts';
+import { usageEventInserts } from './007-usage-event-inserts.ts';
 import type { Migration } from './migration.ts';
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   limits,
   usageBilling,
   auditRecords,
+  usageEventInserts,
 ];
 
 /** The schema version this code writes and reads: its last migration's. */
