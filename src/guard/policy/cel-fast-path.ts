@@ -94,9 +94,10 @@ function compileNode(node: unknown, facts: Facts): Fast | undefined {
     case 'value':
       return literal(args);
     case 'id': {
-      if (typeof args !== 'string') return undefined;
+      if (typeof args !== 'string' || args in Object.prototype) return undefined;
       const name = args;
-      return (bindings) => ownValue(bindings, name);
+      // A declared variable (the checker admits no other), which `bind` sets on a plain object.
+      return (bindings) => bindings[name] ?? giveUp();
     }
     case '.':
       return select(args, facts);
@@ -158,10 +159,12 @@ function select(args: unknown, facts: Facts): Fast | undefined {
       : undefined;
   if (type !== undefined) {
     const name = (receiverNode as Node).args as string;
+    // Declared fields only, which the type's constructor sets on each instance: the checker
+    // admits no other, and a name its prototype chain holds (`constructor`) is never compiled.
+    if (field in (type.prototype as object)) return undefined;
     return (bindings) => {
-      const value = ownValue(bindings, name);
-      // Own fields only: the type checker admits only declared ones, and this stays so.
-      return value instanceof type ? ownValue(value as object, field) : giveUp();
+      const value = bindings[name];
+      return value instanceof type ? ((value as Record<string, unknown>)[field] ?? giveUp()) : giveUp();
     };
   }
   const receiver = compileNode(receiverNode, facts);
@@ -252,6 +255,11 @@ function binary(op: string, args: unknown, facts: Facts): Fast | undefined {
   const operands = pair(args, facts);
   if (operands === undefined) return undefined;
   const [left, right] = operands;
+  const constant = Array.isArray(args) ? literalOperand(args[1]) : undefined;
+  if (constant !== undefined) {
+    const against = againstLiteral(op, left, constant);
+    if (against !== undefined) return against;
+  }
   switch (op) {
     case '==':
       return (bindings) => equal(left(bindings), right(bindings));
@@ -289,6 +297,59 @@ function binary(op: string, args: unknown, facts: Facts): Fast | undefined {
       };
     case 'in':
       return (bindings) => contains(right(bindings), left(bindings));
+    default:
+      return undefined;
+  }
+}
+
+/** A literal int, double or string operand, or undefined. */
+function literalOperand(node: unknown): bigint | number | string | undefined {
+  if (!isNode(node) || node.op !== 'value') return undefined;
+  const value = node.args;
+  return typeof value === 'bigint' || typeof value === 'number' || typeof value === 'string'
+    ? value
+    : undefined;
+}
+
+/**
+ * A comparison with a literal on the right (`usage.callsLastMinute >= 100`, `tenant.id != 'x'`),
+ * the common shape of a policy condition: one closure, the literal's type known once. The same
+ * answers as the general case: an operand of another type gives up, NaN orders nothing.
+ */
+function againstLiteral(op: string, left: Fast, literal: bigint | number | string): Fast | undefined {
+  const type = typeof literal;
+  const same = (value: unknown): value is typeof literal => typeof value === type || giveUp();
+  switch (op) {
+    case '==':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value === literal;
+      };
+    case '!=':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value !== literal;
+      };
+    case '<':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value < literal;
+      };
+    case '<=':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value <= literal;
+      };
+    case '>':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value > literal;
+      };
+    case '>=':
+      return (bindings) => {
+        const value = left(bindings);
+        return same(value) && value >= literal;
+      };
     default:
       return undefined;
   }
@@ -341,6 +402,9 @@ const STRING_METHODS: Record<string, (text: string, operand: string) => boolean>
   contains: (text, operand) => text.includes(operand),
 };
 
+/** The CEL ints a timestamp getter yields but for the year, made once rather than per call. */
+const SMALL_INTS: readonly bigint[] = Array.from({ length: 62 }, (_, value) => BigInt(value));
+
 // The library's timestamp getters without a timezone: UTC (functions.js).
 const TIMESTAMP_GETTERS: Record<string, (time: Date) => number> = {
   getHours: (time) => time.getUTCHours(),
@@ -376,7 +440,7 @@ function receiverCall(args: unknown, facts: Facts): Fast | undefined {
       const time = receiver(bindings);
       if (!(time instanceof Date)) return giveUp();
       const value = getter(time);
-      return Number.isInteger(value) ? BigInt(value) : giveUp();
+      return SMALL_INTS[value] ?? (Number.isInteger(value) ? BigInt(value) : giveUp());
     };
   }
   if (name === 'size' && operandNodes.length === 0) return (bindings) => sizeOf(receiver(bindings));

@@ -213,6 +213,41 @@ describe('the CEL fast path', () => {
     }
   });
 
+  it('decides a comparison with a literal as the library does, below, at and above it, and gives up on another type', () => {
+    // callsLastMinute 5, anomaly.score 0.5, tenant.id 'acme' (below 'b', above 'a').
+    const facts = celConditionEngine().bind(
+      input({
+        args: { s: 'acme', n: 0.5 },
+        usage: { callsLastMinute: 5, callsLastHour: 0 },
+        anomaly: { score: 0.5 },
+      }),
+    );
+    const operands: [string, string[]][] = [
+      ['usage.callsLastMinute', ['4', '5', '6']],
+      ['anomaly.score', ['0.25', '0.5', '0.75']],
+      ['tenant.id', ["'a'", "'acme'", "'b'"]],
+      ['args.s', ["'a'", "'acme'", "'b'"]],
+    ];
+    // `args` is dyn, so the checker admits these; its values are a string and a double.
+    const otherTypes = ['args.s OP 1', "args.n OP '0.5'", 'args.n OP 1'];
+    let decided = 0;
+    for (const op of ['==', '!=', '<', '<=', '>', '>=']) {
+      for (const [field, literals] of operands) {
+        for (const literal of literals) {
+          const source = `${field} ${op} ${literal}`;
+          const { fast, library } = celConditionParts(source);
+          expect(fast?.(facts), source).toBe(library(facts));
+          decided++;
+        }
+      }
+      for (const shape of otherTypes) {
+        const source = shape.replace('OP', op);
+        expect(celConditionParts(source).fast?.(facts), source).toBe(FAST_PATH_GAVE_UP);
+      }
+    }
+    expect(decided).toBe(72);
+  });
+
   it('compiles the conditions policies are made of, and leaves the rest to the library', () => {
     const compiled = [
       "!args.path.startsWith('/data/' + tenant.id)",
