@@ -5,8 +5,10 @@
  * an error's message or a name the router did not resolve: those are client input or server
  * output, and may hold secrets.
  */
+import { pino } from 'pino';
 import type { AuditOutcome } from '../audit/audit-record.ts';
 import type { Call } from '../guard/pipeline.ts';
+import type { Logger } from '../log.ts';
 
 /** A client's request id is cut to this many characters in the log. */
 const MAX_ID = 64;
@@ -47,4 +49,70 @@ export function callLogFields(
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+const MESSAGE = 'call';
+const { chindingsSym, formattersSym, hooksSym, lsCacheSym, messageKeySym, mixinSym } = pino.symbols;
+const { nestedKeySym, streamSym, timeSym } = pino.symbols;
+// A child's `msgPrefix`: in pino's symbols, not in its types.
+const msgPrefixSym = (pino.symbols as unknown as Record<string, symbol>)['msgPrefixSym'] as symbol;
+const NEEDS_METADATA = pino.symbols.needsMetadataGsym;
+
+type PinoInternals = Record<symbol, unknown>;
+type LineStream = { write(line: string): unknown };
+
+/**
+ * Writes call lines as the logger's `info` or `debug` would, the same line, for less: pino
+ * serializes an object value by value (~3.4 µs for a call's fields), where the fields of a call
+ * line, flat strings, numbers and a list of names, are one `JSON.stringify` (~1 µs). The line is
+ * put together from the logger's own parts (its level prefix, time, bindings and message key) and
+ * written to its own destination, so it lands where pino's would, in the same order.
+ *
+ * Only for a logger with the options this layout covers; one with a mixin, a `log` formatter, a
+ * nested key, hooks or a destination that wants pino's metadata (a multistream) gets its lines
+ * from pino itself. test/telemetry/call-log-line.test.ts holds the two lines equal.
+ */
+export class CallLineWriter {
+  readonly #log: Logger;
+  readonly #level: 'info' | 'debug';
+  readonly #fast: boolean;
+
+  constructor(log: Logger, level: 'info' | 'debug') {
+    this.#log = log;
+    this.#level = level;
+    const internals = log as unknown as PinoInternals;
+    const formatters = internals[formattersSym] as { log?: unknown } | undefined;
+    const hooks = internals[hooksSym] as Record<string, unknown> | undefined;
+    const stream = internals[streamSym] as (LineStream & PinoInternals) | undefined;
+    this.#fast =
+      internals[mixinSym] === undefined &&
+      formatters?.log === undefined &&
+      internals[nestedKeySym] === null &&
+      hooks !== undefined &&
+      Object.values(hooks).every((hook) => hook === undefined) &&
+      typeof internals[timeSym] === 'function' &&
+      typeof stream?.write === 'function' &&
+      stream[NEEDS_METADATA] !== true;
+  }
+
+  write(fields: Readonly<Record<string, unknown>>): void {
+    const log = this.#log;
+    if (!this.#fast) {
+      log[this.#level](fields, MESSAGE);
+      return;
+    }
+    if (!log.isLevelEnabled(this.#level)) return;
+    const internals = log as unknown as PinoInternals;
+    const prefix = (internals[lsCacheSym] as Record<number, string>)[
+      log.levels.values[this.#level] as number
+    ];
+    const time = (internals[timeSym] as () => string)();
+    const message = `${(internals[msgPrefixSym] as string | undefined) ?? ''}${MESSAGE}`;
+    const body = JSON.stringify(fields);
+    const members = body.length > 2 ? `,${body.slice(1, -1)}` : '';
+    const key = JSON.stringify(internals[messageKeySym]);
+    (internals[streamSym] as LineStream).write(
+      `${prefix}${time}${internals[chindingsSym] as string}${members},${key}:${JSON.stringify(message)}}\n`,
+    );
+  }
 }

@@ -12,7 +12,7 @@ import { INPUT_GUARDED_METHODS } from '../guard/input-guard-stage.ts';
 import { OUTPUT_GUARDED_METHODS } from '../guard/output-guard-stage.ts';
 import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
 import type { Logger } from '../log.ts';
-import { callLogFields, type CallTrace } from './call-log.ts';
+import { CallLineWriter, callLogFields, type CallTrace } from './call-log.ts';
 import type { CallMetrics } from './call-metrics.ts';
 import { callOutcome, type CallEnding } from './call-outcome.ts';
 import {
@@ -52,9 +52,8 @@ export class CallTelemetry {
   readonly #metrics: CallMetrics | undefined;
   readonly #spans: CallSpans | undefined;
   readonly #log: Logger;
-  /** The call line's own logger: the same destination and level, without pino's `redact`. */
-  readonly #callLog: Logger;
-  readonly #level: 'info' | 'debug' | undefined;
+  /** The call lines, on the logger's destination and level, without pino's `redact`. */
+  readonly #callLog: CallLineWriter | undefined;
   readonly #traces = new WeakMap<Call, CallTrace>();
   #failed = false;
 
@@ -66,13 +65,15 @@ export class CallTelemetry {
     // pino's redaction is by key name, and the call line's keys are a fixed list of safe ones
     // (callLogFields never carries arguments, results, messages or headers), so it could never
     // censor anything there; with its wildcard paths it costs ~65 µs a line, 20× the line itself.
-    this.#callLog = options.log.child({}, { redact: [] });
-    this.#level = options.calls === 'off' ? undefined : options.calls;
+    this.#callLog =
+      options.calls === 'off'
+        ? undefined
+        : new CallLineWriter(options.log.child({}, { redact: [] }), options.calls);
   }
 
   /** The telemetry stage, or none when there is nothing to record. */
   stages(): Stage[] {
-    if (!this.#metrics && !this.#spans && !this.#level) return [];
+    if (!this.#metrics && !this.#spans && !this.#callLog) return [];
     return [{ name: 'telemetry', handle: (call, next) => this.#handle(call, next) }];
   }
 
@@ -109,7 +110,7 @@ export class CallTelemetry {
     try {
       if (this.#spans) return this.#spans.begin(call);
       // No tracing: the call log still carries the client's trace id, if it sent one.
-      if (this.#level) {
+      if (this.#callLog) {
         const traceId = traceIdFromMeta(call.params);
         if (traceId !== undefined) this.#traces.set(call, { traceId });
       }
@@ -126,8 +127,7 @@ export class CallTelemetry {
       const outcome = callOutcome(call, ending);
       this.#metrics?.record(call, outcome, latencyMs);
       endSpan?.(outcome, ending);
-      if (this.#level)
-        this.#callLog[this.#level](callLogFields(call, outcome, latencyMs, this.#traceOf(call)), 'call');
+      this.#callLog?.write(callLogFields(call, outcome, latencyMs, this.#traceOf(call)));
     } catch (error) {
       this.#recordingFailed(error);
     }
