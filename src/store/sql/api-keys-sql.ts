@@ -8,7 +8,7 @@ import type { ApiKey, ApiKeyCredential, ApiKeyRole, ApiKeyStatus } from '../reco
 import type { ApiKeys, KeyRotation, NewApiKey } from '../store.ts';
 import { checkId, checkList, checkOneOf, checkTenantId, checkText, checkTime, invalid } from '../validate.ts';
 import { json, type Row } from './database.ts';
-import { readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
+import { keysetRows, readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
 import { scopeOf, type StoreContext } from './store-context.ts';
 
 const ROLES: readonly ApiKeyRole[] = ['platform-admin', 'tenant-admin', 'member'];
@@ -177,23 +177,20 @@ export function createApiKeys(ctx: StoreContext): ApiKeys {
 
     page(owner, { after, limit }) {
       const read = (count: number) =>
-        ctx.read(scopeOf(owner), async (sql) => {
-          if (after === undefined)
-            return sql.rows(
-              'SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 ORDER BY created_at, id LIMIT $2',
-              [owner, count],
-            );
-          const [cursor] = await sql.rows(`SELECT id FROM api_keys WHERE id = $1 AND ${BY_OWNER}`, [
+        ctx.read(scopeOf(owner), (sql) =>
+          keysetRows(sql, {
+            table: 'api_keys',
+            where: 'tenant_id IS NOT DISTINCT FROM $1',
+            params: [owner],
+            count,
             after,
-            owner,
-          ]);
-          if (cursor === undefined) throw invalid('cursor is not one of these keys; start again without it');
-          return sql.rows(
-            `SELECT * FROM api_keys WHERE tenant_id IS NOT DISTINCT FROM $1 AND (created_at, id) >
-             (SELECT created_at, id FROM api_keys WHERE id = $2) ORDER BY created_at, id LIMIT $3`,
-            [owner, after, count],
-          );
-        });
+            cursor: {
+              visible: `id = $1 AND ${BY_OWNER}`,
+              params: (id) => [id, owner],
+              refusal: 'cursor is not one of these keys; start again without it',
+            },
+          }),
+        );
       return readPage(limit, read, apiKeyFromRow);
     },
 

@@ -18,7 +18,7 @@ import {
   invalid,
 } from '../validate.ts';
 import { json, type Row, type Sql, type SqlParam } from './database.ts';
-import { bool, readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
+import { bool, keysetRows, readPage, stringList, text, textOrNull, time, timeOrNull } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
 const ACCESS: readonly GrantAccess[] = ['read', 'full'];
@@ -183,27 +183,22 @@ export function createGrants(ctx: StoreContext): Grants {
       const all = filter.includeInactive === true;
       const where = `${side}${all ? '' : ` AND ${ACTIVE}`}`;
       const base: SqlParam[] = all ? [tenantId] : [tenantId, ctx.now().toISOString()];
-      const param = (n: number): string => `$${base.length + n}`;
       const read = (count: number) =>
-        ctx.read({ tenantId }, async (sql) => {
-          if (after === undefined)
-            return sql.rows(`SELECT * FROM grants WHERE ${where} ORDER BY created_at, id LIMIT ${param(1)}`, [
-              ...base,
-              count,
-            ]);
-          // A grant this tenant cannot see and an unknown id are refused alike.
-          const [cursor] = await sql.rows(`SELECT id FROM grants WHERE id = $2 AND ${ANY_SIDE}`, [
-            tenantId,
+        ctx.read({ tenantId }, (sql) =>
+          keysetRows(sql, {
+            table: 'grants',
+            where,
+            params: base,
+            count,
             after,
-          ]);
-          if (cursor === undefined)
-            throw invalid('cursor is not one of these grants; start again without it');
-          return sql.rows(
-            `SELECT * FROM grants WHERE ${where} AND (created_at, id) >
-             (SELECT created_at, id FROM grants WHERE id = ${param(1)}) ORDER BY created_at, id LIMIT ${param(2)}`,
-            [...base, after, count],
-          );
-        });
+            // A grant this tenant cannot see and an unknown id are refused alike.
+            cursor: {
+              visible: `id = $2 AND ${ANY_SIDE}`,
+              params: (id) => [tenantId, id],
+              refusal: 'cursor is not one of these grants; start again without it',
+            },
+          }),
+        );
       return readPage(limit, read, grantFromRow);
     },
 

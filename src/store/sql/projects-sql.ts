@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.ts';
 import type { Project } from '../records.ts';
 import type { Projects } from '../store.ts';
-import { checkId, checkTenantId, checkText, invalid } from '../validate.ts';
+import { checkId, checkTenantId, checkText } from '../validate.ts';
 import type { Row } from './database.ts';
-import { readPage, text, time } from './rows.ts';
+import { keysetRows, readPage, text, time } from './rows.ts';
 import type { StoreContext } from './store-context.ts';
 
 export function projectFromRow(row: Row): Project {
@@ -61,25 +61,21 @@ export function createProjects(ctx: StoreContext): Projects {
 
     page(tenantId, { after, limit }) {
       const read = (count: number) =>
-        ctx.read({ tenantId }, async (sql) => {
-          if (after === undefined)
-            return sql.rows('SELECT * FROM projects WHERE tenant_id = $1 ORDER BY created_at, id LIMIT $2', [
-              tenantId,
-              count,
-            ]);
-          // Another tenant's project and an unknown id are refused alike.
-          const [cursor] = await sql.rows(
-            'SELECT created_at FROM projects WHERE tenant_id = $1 AND id = $2',
-            [tenantId, after],
-          );
-          if (cursor === undefined)
-            throw invalid('cursor is not one of these projects; start again without it');
-          return sql.rows(
-            `SELECT * FROM projects WHERE tenant_id = $1 AND (created_at, id) >
-             (SELECT created_at, id FROM projects WHERE tenant_id = $1 AND id = $2) ORDER BY created_at, id LIMIT $3`,
-            [tenantId, after, count],
-          );
-        });
+        ctx.read({ tenantId }, (sql) =>
+          keysetRows(sql, {
+            table: 'projects',
+            where: 'tenant_id = $1',
+            params: [tenantId],
+            count,
+            after,
+            // Another tenant's project and an unknown id are refused alike.
+            cursor: {
+              visible: 'tenant_id = $1 AND id = $2',
+              params: (id) => [tenantId, id],
+              refusal: 'cursor is not one of these projects; start again without it',
+            },
+          }),
+        );
       return readPage(limit, read, projectFromRow);
     },
   };

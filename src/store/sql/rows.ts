@@ -3,8 +3,8 @@
  * parsed jsonb and int8 as a string; SQLite returns ISO text, 0/1, JSON text and numbers.
  */
 import { MAX_PAGE, type Page } from '../store.ts';
-import { checkPageLimit } from '../validate.ts';
-import type { Row } from './database.ts';
+import { checkPageLimit, invalid } from '../validate.ts';
+import type { Row, Sql, SqlParam } from './database.ts';
 
 /**
  * A page of a list: `read` is given how many rows to read in list order, `limit + 1`, and the
@@ -20,6 +20,46 @@ export async function readPage<T extends { readonly id: string }>(
   const items = rows.slice(0, limit).map(fromRow);
   const last = items.at(-1);
   return rows.length > limit && last !== undefined ? { items, next: last.id } : { items };
+}
+
+/**
+ * The rows of a page of `table` in list order (`created_at`, then `id`) that match `where`, over
+ * `params` (`$1`…): the first `count`, or the first `count` after the row `after`. That row must
+ * be one the caller may see (`cursor.visible`, over `cursor.params(after)`): another tenant's row and an
+ * unknown id are refused alike, with `cursor.refusal`. `table` and the conditions are the store's
+ * own text, never input.
+ */
+export async function keysetRows(
+  sql: Sql,
+  page: {
+    readonly table: string;
+    readonly where: string;
+    readonly params: readonly SqlParam[];
+    readonly count: number;
+    readonly after: string | undefined;
+    readonly cursor: {
+      readonly visible: string;
+      readonly params: (after: string) => readonly SqlParam[];
+      readonly refusal: string;
+    };
+  },
+): Promise<Row[]> {
+  const { table, where, params, count, after, cursor } = page;
+  const next = (n: number): string => `$${params.length + n}`;
+  if (after === undefined)
+    return sql.rows(`SELECT * FROM ${table} WHERE ${where} ORDER BY created_at, id LIMIT ${next(1)}`, [
+      ...params,
+      count,
+    ]);
+  const [visible] = await sql.rows(`SELECT id FROM ${table} WHERE ${cursor.visible}`, [
+    ...cursor.params(after),
+  ]);
+  if (visible === undefined) throw invalid(cursor.refusal);
+  return sql.rows(
+    `SELECT * FROM ${table} WHERE ${where} AND (created_at, id) >
+     (SELECT created_at, id FROM ${table} WHERE id = ${next(1)}) ORDER BY created_at, id LIMIT ${next(2)}`,
+    [...params, after, count],
+  );
 }
 
 export function text(row: Row, column: string): string {
