@@ -79,6 +79,10 @@ export function startMcplane(
     gateway: {
       auth: { anonymous: { tenant: 't', scopes: ['*', 'admin'] } },
       sessionLimits: { perTenant: 1_000_000, perPrincipal: 1_000_000 },
+      // A store of its own in the run's scratch folder (removed at exit), not the default
+      // .mcplane/ of the directory the benchmark runs in: subjects do not share one file (nor a
+      // schema version: a baseline checkout may be older), and a run leaves nothing behind.
+      store: { url: `sqlite:${path.join(scratch, `${slug}-store`, 'mcplane.db')}` },
       ...(extra.policies === undefined ? {} : { policies: { dir: policyDir } }),
       ...extra.gateway,
     },
