@@ -53,7 +53,7 @@ function round(ms: number): number {
 
 const MESSAGE = 'call';
 const { chindingsSym, formattersSym, hooksSym, lsCacheSym, messageKeySym, mixinSym } = pino.symbols;
-const { nestedKeySym, streamSym, timeSym } = pino.symbols;
+const { nestedKeySym, serializersSym, streamSym, timeSym } = pino.symbols;
 // A child's `msgPrefix`: in pino's symbols, not in its types.
 const msgPrefixSym = (pino.symbols as unknown as Record<string, symbol>)['msgPrefixSym'] as symbol;
 const NEEDS_METADATA = pino.symbols.needsMetadataGsym;
@@ -69,8 +69,8 @@ type LineStream = { write(line: string): unknown };
  * written to its own destination, so it lands where pino's would, in the same order.
  *
  * Only for a logger with the options this layout covers; one with a mixin, a `log` formatter, a
- * nested key, hooks or a destination that wants pino's metadata (a multistream) gets its lines
- * from pino itself. test/telemetry/call-log-line.test.ts holds the two lines equal.
+ * nested key, hooks, a serializer for a key other than `err` (which a call line never has) or a
+ * destination that wants pino's metadata (a multistream) gets its lines from pino itself. test/telemetry/call-log-line.test.ts holds the two lines equal.
  */
 export class CallLineWriter {
   readonly #log: Logger;
@@ -84,7 +84,9 @@ export class CallLineWriter {
     const formatters = internals[formattersSym] as { log?: unknown } | undefined;
     const hooks = internals[hooksSym] as Record<string, unknown> | undefined;
     const stream = internals[streamSym] as (LineStream & PinoInternals) | undefined;
+    const serializers = Object.keys((internals[serializersSym] as object | undefined) ?? {});
     this.#fast =
+      serializers.every((key) => key === 'err') &&
       internals[mixinSym] === undefined &&
       formatters?.log === undefined &&
       internals[nestedKeySym] === null &&

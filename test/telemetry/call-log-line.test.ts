@@ -119,6 +119,7 @@ describe('call lines', () => {
     const variants: LoggerOptions[] = [
       { ...loggerOptions(), mixin: () => ({ extra: 1 }) },
       { ...loggerOptions(), nestedKey: 'payload' },
+      { ...loggerOptions(), serializers: { tenant: (tenant: string) => tenant.toUpperCase() } },
       { ...loggerOptions(), formatters: { log: (object) => ({ ...object, formatted: true }) } },
       {
         ...loggerOptions(),
