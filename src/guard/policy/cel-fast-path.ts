@@ -255,11 +255,16 @@ function binary(op: string, args: unknown, facts: Facts): Fast | undefined {
   const operands = pair(args, facts);
   if (operands === undefined) return undefined;
   const [left, right] = operands;
-  const constant = Array.isArray(args) ? literalOperand(args[1]) : undefined;
-  if (constant !== undefined) {
-    const against = againstLiteral(op, left, constant);
-    if (against !== undefined) return against;
-  }
+  const onRight = Array.isArray(args) ? literalOperand(args[1]) : undefined;
+  const onLeft = Array.isArray(args) && onRight === undefined ? literalOperand(args[0]) : undefined;
+  // `100 <= usage.callsLastMinute` is `usage.callsLastMinute >= 100`.
+  const against =
+    onRight !== undefined
+      ? againstLiteral(op, left, onRight)
+      : onLeft !== undefined && Object.hasOwn(FLIPPED, op)
+        ? againstLiteral(FLIPPED[op] as string, right, onLeft)
+        : undefined;
+  if (against !== undefined) return against;
   switch (op) {
     case '==':
       return (bindings) => equal(left(bindings), right(bindings));
@@ -302,6 +307,16 @@ function binary(op: string, args: unknown, facts: Facts): Fast | undefined {
   }
 }
 
+/** The operator with its operands swapped. */
+const FLIPPED: Readonly<Record<string, string>> = {
+  '==': '==',
+  '!=': '!=',
+  '<': '>',
+  '<=': '>=',
+  '>': '<',
+  '>=': '<=',
+};
+
 /** A literal int, double or string operand, or undefined. */
 function literalOperand(node: unknown): bigint | number | string | undefined {
   if (!isNode(node) || node.op !== 'value') return undefined;
@@ -313,7 +328,8 @@ function literalOperand(node: unknown): bigint | number | string | undefined {
 
 /**
  * A comparison with a literal on the right (`usage.callsLastMinute >= 100`, `tenant.id != 'x'`),
- * the common shape of a policy condition: one closure, the literal's type known once. The same
+ * the common shape of a policy condition (or on the left, swapped): one closure, the literal's
+ * type known once. The same
  * answers as the general case: an operand of another type gives up, NaN orders nothing.
  */
 function againstLiteral(op: string, left: Fast, literal: bigint | number | string): Fast | undefined {
