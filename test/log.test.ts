@@ -1,12 +1,14 @@
 /**
  * The gateway's log buffers lines (src/log.ts): a line still reaches stderr within the flush
  * interval while the process runs on, and every line reaches it when the process exits, by
- * `process.exit` or by an uncaught exception.
+ * `process.exit` or by an uncaught exception. Its unredacted child skips the redact paths and
+ * nothing else.
  */
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LOG_FLUSH_MS } from '../src/log.ts';
+import { createLogger, LOG_FLUSH_MS, REDACTED, unredacted } from '../src/log.ts';
 
 const LOG_MODULE = fileURLToPath(new URL('../src/log.ts', import.meta.url));
 
@@ -51,5 +53,37 @@ describe('the buffered log', () => {
     );
     expect(crashed.code).toBe(1);
     expect(crashed.lines.map((line) => line.msg)).toEqual(['before the crash']);
+  });
+});
+
+describe('the unredacted child', () => {
+  it('writes to the same place at the same level without the redact paths, made once per logger', () => {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const log = createLogger({ level: 'info', destination });
+    const plain = unredacted(log);
+    expect(unredacted(log)).toBe(plain);
+    expect(unredacted(createLogger({ destination }))).not.toBe(plain);
+    log.info({ token: 'a-secret' }, 'parent');
+    plain.info({ code: 'UNAUTHENTICATED', token: 'shown' }, 'child');
+    plain.debug({ code: 'below the level' }, 'child');
+    const lines = chunks
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ msg: 'parent', token: REDACTED, name: 'mcplane' });
+    expect(lines[1]).toMatchObject({
+      msg: 'child',
+      code: 'UNAUTHENTICATED',
+      token: 'shown',
+      name: 'mcplane',
+    });
   });
 });

@@ -11,7 +11,7 @@ import type { Tracer } from '@opentelemetry/api';
 import { INPUT_GUARDED_METHODS } from '../guard/input-guard-stage.ts';
 import { OUTPUT_GUARDED_METHODS } from '../guard/output-guard-stage.ts';
 import type { Call, Next, Reply, Stage } from '../guard/pipeline.ts';
-import type { Logger } from '../log.ts';
+import { unredacted, type Logger } from '../log.ts';
 import { CallLineWriter, callLogFields, type CallTrace } from './call-log.ts';
 import type { CallMetrics } from './call-metrics.ts';
 import { callOutcome, type CallEnding } from './call-outcome.ts';
@@ -66,9 +66,7 @@ export class CallTelemetry {
     // (callLogFields never carries arguments, results, messages or headers), so it could never
     // censor anything there; with its wildcard paths it costs ~65 µs a line, 20× the line itself.
     this.#callLog =
-      options.calls === 'off'
-        ? undefined
-        : new CallLineWriter(options.log.child({}, { redact: [] }), options.calls);
+      options.calls === 'off' ? undefined : new CallLineWriter(unredacted(options.log), options.calls);
   }
 
   /** The telemetry stage, or none when there is nothing to record. */

@@ -8,7 +8,7 @@ import { requireScope } from '../../identity/scopes.ts';
 import { checkClientMessage } from '../../jsonrpc/client-message.ts';
 import type { JSONRPCMessage, RequestId } from '../../jsonrpc/message.ts';
 import { textNestsDeeperThan } from '../../jsonrpc/nesting-depth.ts';
-import type { Logger } from '../../log.ts';
+import { unredacted, type Logger } from '../../log.ts';
 import { errorResponse } from './error-response.ts';
 import { requiredScope } from '../../identity/required-scope.ts';
 
@@ -78,11 +78,13 @@ export function refusal(
   const failure = asGatewayError(error);
   if (failure.code === 'INTERNAL') options.log.error({ err: error }, 'HTTP request failed');
   // Refused credentials are worth an operator's eye; the detail says why, never what was sent.
+  // These two lines carry only the code and the reason, which name no part of the client's input:
+  // they skip the redact paths, which would cost each refused request more than the refusal.
   else if (failure.spec.http === 401 || failure.spec.http === 403) {
-    options.log.info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
+    unredacted(options.log).info({ code: failure.code, reason: failure.detail?.reason }, 'request refused');
   } else if (failure.spec.http === 400 && failure.detail?.reason !== undefined) {
-    // One line per refused message; the reason names no part of the client's input.
-    options.log.warn(
+    // One line per refused message.
+    unredacted(options.log).warn(
       { code: failure.code, reason: failure.detail?.reason },
       'invalid JSON-RPC message refused',
     );
