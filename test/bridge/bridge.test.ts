@@ -217,7 +217,8 @@ describe('mcplane bridge against a legacy HTTP+SSE server', () => {
     expect(server.seen[1]).toMatchObject({ method: 'GET', path: '/mcp' });
     expect(server.seen.slice(2).every((request) => request.path === '/messages')).toBe(true);
     expect(server.seen.every((request) => request.headers.authorization === `Bearer ${API_KEY}`)).toBe(true);
-    expect(bridge.stderr()).toContain('legacy HTTP+SSE');
+    // The bridge's log is buffered (up to LOG_FLUSH_MS): on a fast machine the calls above end first.
+    await eventually(() => bridge.stderr().includes('legacy HTTP+SSE'));
     await client.close();
     expect(await stopBridge(bridge)).toEqual({ code: 0, signal: null });
     expect(transportErrors).toEqual([]);
