@@ -70,12 +70,16 @@ type LineStream = { write(line: string): unknown };
  *
  * Only for a logger with the options this layout covers; one with a mixin, a `log` formatter, a
  * nested key, hooks, a serializer for a key other than `err` (which a call line never has) or a
- * destination that wants pino's metadata (a multistream) gets its lines from pino itself. test/telemetry/call-log-line.test.ts holds the two lines equal.
+ * destination that wants pino's metadata (a multistream) gets its lines from pino itself.
+ * test/telemetry/call-log-line.test.ts holds the two lines equal.
  */
 export class CallLineWriter {
   readonly #log: Logger;
   readonly #level: 'info' | 'debug';
   readonly #fast: boolean;
+  /** What a line starts with (the level) and ends with (the message), fixed for the logger. */
+  readonly #start: string;
+  readonly #end: string;
 
   constructor(log: Logger, level: 'info' | 'debug') {
     this.#log = log;
@@ -95,6 +99,9 @@ export class CallLineWriter {
       typeof internals[timeSym] === 'function' &&
       typeof stream?.write === 'function' &&
       stream[NEEDS_METADATA] !== true;
+    this.#start = (internals[lsCacheSym] as Record<number, string>)[log.levels.values[level] as number] ?? '';
+    const message = `${(internals[msgPrefixSym] as string | undefined) ?? ''}${MESSAGE}`;
+    this.#end = `,${JSON.stringify(internals[messageKeySym])}:${JSON.stringify(message)}}\n`;
   }
 
   write(fields: Readonly<Record<string, unknown>>): void {
@@ -105,16 +112,12 @@ export class CallLineWriter {
     }
     if (!log.isLevelEnabled(this.#level)) return;
     const internals = log as unknown as PinoInternals;
-    const prefix = (internals[lsCacheSym] as Record<number, string>)[
-      log.levels.values[this.#level] as number
-    ];
     const time = (internals[timeSym] as () => string)();
-    const message = `${(internals[msgPrefixSym] as string | undefined) ?? ''}${MESSAGE}`;
     const body = JSON.stringify(fields);
     const members = body.length > 2 ? `,${body.slice(1, -1)}` : '';
-    const key = JSON.stringify(internals[messageKeySym]);
+    // The bindings are read per line: `setBindings` may change them.
     (internals[streamSym] as LineStream).write(
-      `${prefix}${time}${internals[chindingsSym] as string}${members},${key}:${JSON.stringify(message)}}\n`,
+      `${this.#start}${time}${internals[chindingsSym] as string}${members}${this.#end}`,
     );
   }
 }

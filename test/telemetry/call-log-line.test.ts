@@ -92,6 +92,18 @@ describe('call lines', () => {
     }
   });
 
+  it("carry bindings set on the logger after the writer was made, as pino's do", () => {
+    const [ours, theirs] = [capture(), capture()];
+    const mine = pino(loggerOptions(), ours.stream).child({}, { redact: [] });
+    const reference = pino(loggerOptions(), theirs.stream).child({}, { redact: [] });
+    const writer = new CallLineWriter(mine, 'info');
+    for (const log of [mine, reference]) log.setBindings({ component: 'later' });
+    writer.write(FIELDS[0] as Record<string, unknown>);
+    reference.info(FIELDS[0], 'call');
+    expect(ours.lines().map(timeless)).toEqual(theirs.lines().map(timeless));
+    expect(JSON.parse(ours.lines()[0] as string)).toMatchObject({ component: 'later', msg: 'call' });
+  });
+
   it('keep to the level: none below it, and debug lines when the logger is at debug', () => {
     expect(pair(loggerOptions({ level: 'info' }), {}, 'debug').ours).toEqual([]);
     const { ours, theirs } = pair(loggerOptions({ level: 'debug' }), {}, 'debug');
