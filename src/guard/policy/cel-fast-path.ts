@@ -329,8 +329,8 @@ function literalOperand(node: unknown): bigint | number | string | undefined {
 /**
  * A comparison with a literal on the right (`usage.callsLastMinute >= 100`, `tenant.id != 'x'`),
  * the common shape of a policy condition (or on the left, swapped): one closure, the literal's
- * type known once. The same
- * answers as the general case: an operand of another type gives up, NaN orders nothing.
+ * type known once. The same answers as the general case: an operand of another type gives up,
+ * NaN orders nothing.
  */
 function againstLiteral(op: string, left: Fast, literal: bigint | number | string): Fast | undefined {
   const type = typeof literal;

@@ -25,9 +25,9 @@ export async function readPage<T extends { readonly id: string }>(
 /**
  * The rows of a page of `table` in list order (`created_at`, then `id`) that match `where`, over
  * `params` (`$1`…): the first `count`, or the first `count` after the row `after`. That row must
- * be one the caller may see (`cursor.visible`, over `cursor.params(after)`): another tenant's row and an
- * unknown id are refused alike, with `cursor.refusal`. `table` and the conditions are the store's
- * own text, never input.
+ * be one the caller may see (`cursor.visible`, over `cursor.params(after)`): another tenant's row
+ * and an unknown id are refused alike, with `cursor.refusal`. `table` and the conditions are the
+ * store's own text, never input.
  */
 export async function keysetRows(
   sql: Sql,
